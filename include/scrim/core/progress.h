@@ -1,0 +1,42 @@
+// A one-line progress bar on stderr, drawn only when stderr is a terminal and
+// the caller did not ask for quiet. Thread-safe: workers may call advance().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace scrim {
+
+class ProgressBar {
+ public:
+  // total: the number of units of work; label: a short word shown before the bar.
+  ProgressBar(std::string label, int64_t total, bool quiet);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void advance(int64_t n = 1);
+  // Erases the bar; called by the destructor too.
+  void finish();
+  bool enabled() const { return enabled_; }
+
+  // Whether progress output is wanted: stderr is a terminal and not quiet.
+  static bool wanted(bool quiet);
+
+ private:
+  void draw(int64_t done);
+
+  std::string label_;
+  int64_t total_;
+  bool enabled_;
+  bool finished_ = false;
+  std::atomic<int64_t> done_{0};
+  std::mutex draw_mutex_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace scrim

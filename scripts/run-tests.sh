@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# README command (b): install the dependencies, build, and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+export OPENBLAS_NUM_THREADS=1 OMP_THREAD_LIMIT=2
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600

@@ -1,0 +1,81 @@
+#include "scrim/core/fs_util.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "scrim/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace scrim {
+
+std::vector<uint8_t> read_file_bytes(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
+  if (fs::is_directory(path, ec)) throw Error(path.string() + ": is a directory, expected a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  auto size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
+    throw Error(path.string() + ": read failed");
+  return bytes;
+}
+
+std::string read_file_text(const fs::path& path) {
+  auto bytes = read_file_bytes(path);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+fs::path temp_path_for(const fs::path& target) {
+  static std::atomic<uint64_t> counter{0};
+  auto name = "." + target.filename().string() + ".tmp" + std::to_string(getpid()) + "_" +
+              std::to_string(counter.fetch_add(1));
+  // Keep the real extension last so encoders that look at it still work.
+  name += target.extension().string();
+  return target.parent_path() / name;
+}
+
+TempFileGuard::~TempFileGuard() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+}
+
+void TempFileGuard::commit(const fs::path& target) {
+  std::error_code ec;
+  fs::rename(path_, target, ec);
+  if (ec) throw Error(target.string() + ": cannot move into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  TempFileGuard tmp(temp_path_for(path));
+  {
+    std::ofstream out(tmp.path(), std::ios::binary | std::ios::trunc);
+    if (!out) throw Error(path.string() + ": cannot write: " + std::strerror(errno));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) throw Error(path.string() + ": write failed (disk full?)");
+  }
+  tmp.commit(path);
+}
+
+std::string lower_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+}  // namespace scrim

@@ -1,0 +1,100 @@
+// The scrim binary end to end: exit codes, one-line errors, --json output.
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace scrim {
+namespace {
+
+struct Run {
+  int code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+Run run(const std::string& args) {
+  testing::ScratchDir* none = nullptr;
+  (void)none;
+  auto err_path = std::filesystem::temp_directory_path() / ("scrim_cli_err_" + std::to_string(getpid()));
+  std::string cmd = std::string(SCRIM_BINARY) + " " + args + " 2>" + err_path.string();
+  Run r{};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = testing::read_text(err_path);
+  std::filesystem::remove(err_path);
+  return r;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST(Cli, VersionAndHelp) {
+  auto v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("scrim "), std::string::npos);
+  auto h = run("data synth --help");
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("--clips"), std::string::npos);
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  auto r = run("data synth --no-such-flag");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_EQ(run("").code, 2);
+  EXPECT_EQ(run("data synth --out x --size 5").code, 2);
+  EXPECT_EQ(run("data synth --out /tmp/scrim_never --clips 3 --train 1 --test 0").code, 2);
+}
+
+TEST(Cli, RuntimeErrorsExitOneWithTheFileNamed) {
+  testing::ScratchDir d;
+  auto r = run("data stats " + (d / "missing.jsonl").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("missing.jsonl: no such file"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err), 1);
+  testing::write_text(d / "bad.jsonl", "{\"id\": \"a\", \"split\": \"train\", \"media\": {\"images\": [\"a.png\"]}}\n{oops\n");
+  r = run("data stats " + (d / "bad.jsonl").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("bad.jsonl:2: malformed JSON"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SynthThenStatsAsJson) {
+  testing::ScratchDir d;
+  auto s = run("--json data synth --out " + (d / "s").string() + " --train 10 --test 5 --seed 9");
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto j = nlohmann::json::parse(s.out);
+  EXPECT_EQ(j["images"], 15);
+  auto st = run("data stats --json " + (d / "s/actions.jsonl").string());
+  ASSERT_EQ(st.code, 0) << st.err;
+  auto stats = nlohmann::json::parse(st.out);
+  EXPECT_EQ(stats["splits"]["train"], 10);
+  EXPECT_EQ(stats["splits"]["test"], 5);
+  EXPECT_EQ(stats["identities"].get<int>() > 0, true);
+  EXPECT_TRUE(s.err.empty()) << "no progress output when stderr is not a terminal: " << s.err;
+}
+
+TEST(Cli, ImportFolderWritesARelocatedManifest) {
+  testing::ScratchDir d;
+  auto s = run("-q data synth --out " + (d / "s").string() + " --train 3 --test 0");
+  ASSERT_EQ(s.code, 0) << s.err;
+  auto r = run("-q data import folder " + (d / "s/images").string() + " --out " + (d / "m/folder.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string text = testing::read_text(d / "m/folder.jsonl");
+  EXPECT_NE(text.find("../s/images/train/train-000000.png"), std::string::npos) << text;
+}
+
+}  // namespace scrim

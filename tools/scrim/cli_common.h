@@ -1,0 +1,34 @@
+// Shared pieces of the scrim CLI: global flags and the registration functions
+// each subcommand file provides.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json_fwd.hpp>
+
+namespace scrim::cli {
+
+// Flags every command understands (set on the top-level app).
+struct GlobalOptions {
+  bool quiet = false;    // no progress bars, no informational messages
+  bool json = false;     // machine-readable results on stdout
+  bool verbose = false;  // debug logging on stderr
+  int threads = 0;       // LibTorch threads (0: one per core, at most 8)
+};
+GlobalOptions& globals();
+
+// Prints `result` as JSON (with --json) or `text` otherwise, on stdout.
+void print_result(const nlohmann::json& result, const std::string& text);
+
+// Informational line on stderr, suppressed by --quiet and --json.
+void info(const std::string& line);
+
+// Subcommand registration, one per source file.
+void add_data_command(CLI::App& app);
+void add_data_synth_command(CLI::App& data);
+void add_data_stats_command(CLI::App& data);
+void add_data_import_command(CLI::App& data);
+void add_demo_command(CLI::App& app);
+
+}  // namespace scrim::cli

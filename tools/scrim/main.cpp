@@ -1,0 +1,56 @@
+// scrim: keeps private details out of the images and videos sent to multimodal
+// LLM services. Entry point: global flags, subcommands, errors -> exit codes.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli_common.h"
+#include "scrim/core/error.h"
+#include "scrim/core/runtime.h"
+
+int main(int argc, char** argv) {
+  scrim::reexec_with_thread_environment(argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("scrim"));
+  spdlog::set_pattern("%^[%l]%$ %v");
+  spdlog::set_level(spdlog::level::warn);
+
+  CLI::App app{"scrim: protect the private details in images and videos sent to multimodal LLMs", "scrim"};
+  app.set_version_flag("--version", std::string("scrim ") + SCRIM_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted after the subcommand too
+  auto& g = scrim::cli::globals();
+  app.add_flag("-q,--quiet", g.quiet, "No progress bars or informational messages");
+  app.add_flag("--json", g.json, "Print results as JSON on stdout");
+  app.add_flag("-v,--verbose", g.verbose, "Debug logging on stderr");
+  app.add_option("--threads", g.threads, "LibTorch threads (0: one per core)")->check(CLI::NonNegativeNumber);
+  app.parse_complete_callback([&g] {
+    if (g.verbose) spdlog::set_level(spdlog::level::debug);
+    scrim::configure_threads(g.threads);
+  });
+
+  scrim::cli::add_data_command(app);
+  scrim::cli::add_demo_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "scrim: error: %s (run with --help for usage)\n", scrim::one_line(e.what()).c_str());
+    return scrim::kExitUsageError;
+  } catch (const scrim::UsageError& e) {
+    std::fprintf(stderr, "scrim: error: %s\n", scrim::one_line(e.what()).c_str());
+    return scrim::kExitUsageError;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scrim: error: %s\n", scrim::one_line(e.what()).c_str());
+    return scrim::kExitRuntimeError;
+  }
+  return scrim::kExitOk;
+}
