@@ -19,6 +19,8 @@ class ProgressBar {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   void advance(int64_t n = 1);
+  // Changes the total once it is known (before the first advance).
+  void set_total(int64_t total) { total_ = total; }
   // Erases the bar; called by the destructor too.
   void finish();
   bool enabled() const { return enabled_; }

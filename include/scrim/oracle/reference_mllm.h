@@ -1,0 +1,70 @@
+// The reference MLLM: a small VQA network that scrim trains on the synthetic
+// benchmark, giving an offline, reproducible black box. It is a stand-in for
+// offline work, not a general MLLM. It answers the task questions and the
+// privacy questions (identity, name tag, sign), so it can also act as an MLLM
+// attacker. Replies carry the log-probs of its top answers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scrim/oracle/oracle.h"
+
+namespace scrim {
+
+struct ReferenceTrainOptions {
+  std::vector<std::filesystem::path> manifests;  // e.g. synth actions.jsonl and vqa.jsonl
+  std::filesystem::path out;                     // model file to write
+  int epochs = 12;
+  int batch_images = 32;       // images per step (with all their questions)
+  double learning_rate = 2e-3;
+  uint64_t seed = 1;
+  int width = 32;              // capacity: channels of the first block (architecture variant)
+  bool augment = true;         // blur, noise, colour jitter, down-sampling
+  int max_images = 0;          // 0: every training image
+  int frames = 4;              // frames sampled from each video sample
+};
+
+struct ReferenceTypeAccuracy {
+  std::string question_type;
+  int questions = 0;
+  double accuracy = 0.0;  // exact match of the normalised answer with the majority human answer
+};
+
+struct ReferenceTrainReport {
+  int train_questions = 0;
+  int answers = 0;
+  double seconds = 0.0;
+  std::vector<ReferenceTypeAccuracy> test_accuracy;  // on the clean test split
+};
+
+class ReferenceMllm : public Oracle {
+ public:
+  ~ReferenceMllm() override;
+  static std::shared_ptr<ReferenceMllm> load(const std::filesystem::path& model_file);
+
+  OracleReply query(const OracleRequest& request) override;
+  std::string model_id() const override;
+
+  // Accuracy per question type on a split of the given manifests.
+  std::vector<ReferenceTypeAccuracy> evaluate(const std::vector<std::filesystem::path>& manifests,
+                                              const std::string& split, int frames = 4);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }  // white-box access for in-process gradient checks
+
+ private:
+  explicit ReferenceMllm(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Trains on the "train" split, evaluates on "test", writes options.out atomically.
+// `progress(step, total_steps, loss)` is called after every step.
+ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& options,
+                                          const std::function<void(int, int, double)>& progress = {});
+
+}  // namespace scrim

@@ -1,0 +1,50 @@
+// The reference MLLM's network: a small VQA model (CNN image encoder with
+// coordinate channels, bag-of-words question encoder, question-guided spatial
+// attention, answer classifier). Frames of one request are pooled by averaging
+// their attended features, so video clips work. Private header: LibTorch inside.
+//
+// The attention design follows the stacked-attention / "show, ask, attend and
+// answer" family (Yang et al., CVPR 2016; Kazemi & Elqursh, 2017), shrunk for a CPU.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace scrim::nets {
+
+struct ReferenceVqaNetOptions {
+  int64_t vocab_size = 1;    // question words (index 0 = padding)
+  int64_t answers = 1;       // answer classes
+  int64_t width = 32;        // channels of the first block; later blocks scale from it
+  int64_t embed = 64;        // word embedding size
+  int64_t glimpses = 2;      // attention maps
+  int64_t input_size = 112;  // images are resized to input_size x input_size
+};
+
+class ReferenceVqaNetImpl : public torch::nn::Module {
+ public:
+  explicit ReferenceVqaNetImpl(const ReferenceVqaNetOptions& options);
+  // images: [N, 3, H, W] in [0, 1]; returns the feature map [N, C, h, w].
+  torch::Tensor encode_images(const torch::Tensor& images);
+  // features: [N, C, h, w]; tokens: [Q, L] (0-padded); image_of: [Q] index into N
+  // for each question, or groups: each question pools several images (frames).
+  // Returns answer logits [Q, answers].
+  torch::Tensor answer(const torch::Tensor& features, const torch::Tensor& tokens,
+                       const std::vector<std::vector<int64_t>>& images_of_question);
+  // Convenience: one image group per question.
+  torch::Tensor forward(const torch::Tensor& images, const torch::Tensor& tokens,
+                        const std::vector<std::vector<int64_t>>& images_of_question);
+
+  const ReferenceVqaNetOptions& options() const { return options_; }
+
+ private:
+  ReferenceVqaNetOptions options_;
+  torch::nn::Sequential trunk_{nullptr};
+  torch::nn::Embedding embedding_{nullptr};
+  torch::nn::Linear question_{nullptr};
+  torch::nn::Conv2d attend_features_{nullptr}, attend_logits_{nullptr};
+  torch::nn::Linear hidden_{nullptr}, output_{nullptr};
+  int64_t channels_ = 0;
+};
+TORCH_MODULE(ReferenceVqaNet);
+
+}  // namespace scrim::nets

@@ -1,0 +1,380 @@
+#include "scrim/oracle/reference_mllm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+#include <torch/torch.h>
+
+#include "nets/reference_vqa_net.h"
+#include "scrim/core/error.h"
+#include "scrim/core/fs_util.h"
+#include "scrim/data/manifest.h"
+#include "scrim/media/image_io.h"
+#include "scrim/media/tensor_image.h"
+#include "scrim/media/video_io.h"
+#include "scrim/oracle/oracle_error.h"
+#include "scrim/task/answer_normalization.h"
+#include "scrim/task/scorer.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace scrim {
+
+namespace {
+
+std::vector<std::string> tokenize(const std::string& text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (unsigned char c : text) {
+    if (std::isalnum(c)) w += static_cast<char>(std::tolower(c));
+    else if (!w.empty()) out.push_back(std::move(w)), w.clear();
+  }
+  if (!w.empty()) out.push_back(w);
+  return out;
+}
+
+// Question types the reference model is not trained on: random plate strings
+// are not a closed vocabulary; OCR attackers cover them.
+bool trained_type(const std::string& type) { return type != "plate_text"; }
+
+struct QuestionItem {
+  int group;  // index of its image group
+  std::string prompt;
+  std::string answer;  // normalised majority answer
+  std::string type;
+};
+
+struct LoadedData {
+  std::vector<torch::Tensor> groups;  // each [T, 3, S, S] uint8
+  std::vector<QuestionItem> questions;
+};
+
+std::string privacy_prompt(const VqaItem& q) { return q.question + " Answer with a single word or number."; }
+
+LoadedData load_split(const std::vector<fs::path>& manifests, const std::string& split, int size, int frames,
+                      int max_images) {
+  LoadedData d;
+  std::map<std::string, int> group_of;  // media key -> group
+  for (const auto& path : manifests) {
+    Manifest m = read_manifest(path);
+    for (const Sample* s : m.split(split)) {
+      std::string key = s->media.is_video() ? m.resolve(s->media.video).string() : m.resolve(s->media.images[0]).string();
+      for (size_t i = 1; i < s->media.images.size(); ++i) key += "|" + m.resolve(s->media.images[i]).string();
+      auto it = group_of.find(key);
+      if (it == group_of.end()) {
+        if (max_images > 0 && static_cast<int>(d.groups.size()) >= max_images) continue;
+        std::vector<cv::Mat> imgs;
+        if (s->media.is_video()) {
+          auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
+          auto v = read_video(m.resolve(s->media.video), sampling);
+          auto idx = uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size()));
+          for (int i : idx) imgs.push_back(v.frames[i]);
+        } else {
+          for (const auto& p : s->media.images) imgs.push_back(read_image(m.resolve(p)));
+        }
+        auto batch = images_to_batch(imgs, size).mul(255.0).round().to(torch::kUInt8);
+        it = group_of.emplace(key, static_cast<int>(d.groups.size())).first;
+        d.groups.push_back(batch);
+      }
+      int g = it->second;
+      if (s->task.kind != Task::Kind::kNone) {
+        auto scorer = scorer_for(s->task);
+        std::string answer = s->task.kind == Task::Kind::kAction ? normalize_vqa_answer(s->task.label)
+                                                                 : majority_answer(s->task.vqa.answers);
+        std::string type = s->task.kind == Task::Kind::kAction ? "action_label" : s->task.vqa.question_type;
+        if (type.empty()) type = "vqa";
+        d.questions.push_back({g, scorer->prompt(*s, m), answer, type});
+      }
+      for (const auto& q : s->privacy.questions)
+        if (trained_type(q.question_type))
+          d.questions.push_back({g, privacy_prompt(q), majority_answer(q.answers), "privacy:" + q.question_type});
+    }
+  }
+  return d;
+}
+
+torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
+  int radius = std::max(1, static_cast<int>(std::ceil(2.5 * sigma)));
+  auto t = torch::arange(-radius, radius + 1, torch::kFloat32);
+  auto k = torch::exp(-(t * t) / (2 * sigma * sigma));
+  k = k / k.sum();
+  auto c = x.size(1);
+  auto kx = k.view({1, 1, 1, -1}).repeat({c, 1, 1, 1});
+  auto ky = k.view({1, 1, -1, 1}).repeat({c, 1, 1, 1});
+  namespace F = torch::nn::functional;
+  auto y = F::pad(x, F::PadFuncOptions({radius, radius, radius, radius}).mode(torch::kReplicate));
+  y = F::conv2d(y, kx, F::Conv2dFuncOptions().groups(c));
+  return F::conv2d(y, ky, F::Conv2dFuncOptions().groups(c));
+}
+
+// Mild corruptions, so the model is not broken by every change to an image.
+torch::Tensor augment(torch::Tensor x, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(0, 1);
+  double r = u(rng);
+  namespace F = torch::nn::functional;
+  if (r < 0.4) return x;
+  if (r < 0.55) return gaussian_blur(x, 0.5 + u(rng) * 1.0);
+  if (r < 0.7) return (x + torch::randn_like(x) * (0.01 + 0.04 * u(rng))).clamp(0, 1);
+  if (r < 0.85) {
+    double brightness = 0.8 + 0.4 * u(rng), contrast = 0.8 + 0.4 * u(rng);
+    auto mean = x.mean({1, 2, 3}, true);
+    return ((x - mean) * contrast + mean * brightness).clamp(0, 1);
+  }
+  auto h = x.size(2), w = x.size(3);
+  auto small = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h / 2, w / 2}).mode(torch::kArea));
+  return F::interpolate(small, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+}
+
+}  // namespace
+
+struct ReferenceMllm::Impl {
+  nets::ReferenceVqaNet net{nullptr};
+  std::map<std::string, int64_t> vocab;  // word -> index (0 padding, 1 unknown)
+  std::vector<std::string> answers;
+  std::string id;
+  std::mutex mutex;
+
+  torch::Tensor tokens_for(const std::vector<std::string>& prompts) const {
+    size_t len = 1;
+    std::vector<std::vector<int64_t>> rows;
+    for (const auto& p : prompts) {
+      std::vector<int64_t> row;
+      for (const auto& w : tokenize(p)) {
+        auto it = vocab.find(w);
+        row.push_back(it == vocab.end() ? 1 : it->second);
+      }
+      len = std::max(len, row.size());
+      rows.push_back(std::move(row));
+    }
+    auto t = torch::zeros({static_cast<int64_t>(prompts.size()), static_cast<int64_t>(len)}, torch::kLong);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (size_t j = 0; j < rows[i].size(); ++j) t[i][j] = rows[i][j];
+    return t;
+  }
+
+  json config() const {
+    const auto& o = net->options();
+    return {{"format", "scrim-reference-mllm-1"}, {"vocab", vocab}, {"answers", answers},
+            {"width", o.width}, {"embed", o.embed}, {"glimpses", o.glimpses}, {"input_size", o.input_size}};
+  }
+
+  void save(const fs::path& path) {
+    torch::serialize::OutputArchive archive;
+    net->save(archive);
+    archive.write("scrim_config", c10::IValue(config().dump()));
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
+    TempFileGuard tmp(temp_path_for(path));
+    archive.save_to(tmp.path().string());
+    tmp.commit(path);
+  }
+};
+
+ReferenceMllm::ReferenceMllm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ReferenceMllm::~ReferenceMllm() = default;
+
+std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw Error(path.string() + ": no such model file");
+  auto impl = std::make_unique<Impl>();
+  torch::serialize::InputArchive archive;
+  json cfg;
+  try {
+    archive.load_from(path.string());
+    c10::IValue v;
+    if (!archive.try_read("scrim_config", v)) throw Error(path.string() + ": not a scrim reference model (no config)");
+    cfg = json::parse(v.toStringRef());
+  } catch (const c10::Error& e) {
+    throw Error(path.string() + ": not a readable model file (" + one_line(e.what_without_backtrace()) + ")");
+  }
+  if (cfg.value("format", "") != "scrim-reference-mllm-1") throw Error(path.string() + ": unknown model format");
+  impl->vocab = cfg["vocab"].get<std::map<std::string, int64_t>>();
+  impl->answers = cfg["answers"].get<std::vector<std::string>>();
+  nets::ReferenceVqaNetOptions o;
+  o.vocab_size = static_cast<int64_t>(impl->vocab.size()) + 2;
+  o.answers = static_cast<int64_t>(impl->answers.size());
+  o.width = cfg["width"];
+  o.embed = cfg["embed"];
+  o.glimpses = cfg["glimpses"];
+  o.input_size = cfg["input_size"];
+  impl->net = nets::ReferenceVqaNet(o);
+  try {
+    impl->net->load(archive);
+  } catch (const c10::Error& e) {
+    throw Error(path.string() + ": model weights do not match its configuration");
+  }
+  impl->net->eval();
+  impl->id = "reference:" + path.stem().string();
+  return std::shared_ptr<ReferenceMllm>(new ReferenceMllm(std::move(impl)));
+}
+
+std::string ReferenceMllm::model_id() const { return impl_->id; }
+
+OracleReply ReferenceMllm::query(const OracleRequest& request) {
+  if (request.images.empty()) throw OracleError(OracleError::Kind::kInvalidRequest, "reference MLLM: the request has no image");
+  auto start = std::chrono::steady_clock::now();
+  OracleReply reply;
+  std::lock_guard lock(impl_->mutex);
+  torch::NoGradGuard no_grad;
+  auto& net = impl_->net;
+  auto images = images_to_batch(request.images, static_cast<int>(net->options().input_size));
+  std::vector<int64_t> all(request.images.size());
+  std::iota(all.begin(), all.end(), 0);
+  auto logits = net->forward(images, impl_->tokens_for({request.prompt}), {all});
+  auto logp = torch::log_softmax(logits[0], 0);
+  int k = std::clamp(request.options.top_logprobs, 1, static_cast<int>(impl_->answers.size()));
+  auto [values, indices] = logp.topk(k);
+  reply.text = impl_->answers[indices[0].item<int64_t>()];
+  if (request.options.top_logprobs > 0) {
+    TokenLogprob tok{reply.text, values[0].item<double>(), {}};
+    for (int i = 0; i < k; ++i) tok.top.push_back({impl_->answers[indices[i].item<int64_t>()], values[i].item<double>()});
+    reply.logprobs.push_back(std::move(tok));
+  }
+  reply.usage.prompt_tokens = static_cast<int64_t>(tokenize(request.prompt).size()) + 64 * static_cast<int64_t>(request.images.size());
+  reply.usage.completion_tokens = 1;
+  reply.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return reply;
+}
+
+std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs::path>& manifests, const std::string& split,
+                                                           int frames) {
+  auto& net = impl_->net;
+  LoadedData data = load_split(manifests, split, static_cast<int>(net->options().input_size), frames, 0);
+  std::map<std::string, std::pair<int, int>> per_type;  // type -> (correct, total)
+  std::lock_guard lock(impl_->mutex);
+  torch::NoGradGuard no_grad;
+  net->eval();
+  // Evaluate in chunks of image groups, all their questions at once.
+  std::vector<std::vector<int>> questions_of(data.groups.size());
+  for (size_t i = 0; i < data.questions.size(); ++i) questions_of[data.questions[i].group].push_back(static_cast<int>(i));
+  const size_t chunk = 64;
+  for (size_t g0 = 0; g0 < data.groups.size(); g0 += chunk) {
+    std::vector<torch::Tensor> imgs;
+    std::vector<std::vector<int64_t>> groups_of_q;
+    std::vector<std::string> prompts;
+    std::vector<int> qids;
+    int64_t offset = 0;
+    for (size_t g = g0; g < std::min(data.groups.size(), g0 + chunk); ++g) {
+      imgs.push_back(data.groups[g]);
+      std::vector<int64_t> frames_idx(data.groups[g].size(0));
+      std::iota(frames_idx.begin(), frames_idx.end(), offset);
+      offset += data.groups[g].size(0);
+      for (int q : questions_of[g]) {
+        groups_of_q.push_back(frames_idx);
+        prompts.push_back(data.questions[q].prompt);
+        qids.push_back(q);
+      }
+    }
+    if (qids.empty()) continue;
+    auto x = torch::cat(imgs).to(torch::kFloat32).div(255.0);
+    auto pred = net->forward(x, impl_->tokens_for(prompts), groups_of_q).argmax(1);
+    for (size_t i = 0; i < qids.size(); ++i) {
+      const auto& q = data.questions[qids[i]];
+      auto& [correct, total] = per_type[q.type];
+      ++total;
+      correct += impl_->answers[pred[static_cast<int64_t>(i)].item<int64_t>()] == q.answer;
+    }
+  }
+  std::vector<ReferenceTypeAccuracy> out;
+  for (const auto& [type, ct] : per_type)
+    out.push_back({type, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0});
+  return out;
+}
+
+ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const std::function<void(int, int, double)>& progress) {
+  if (o.manifests.empty()) throw UsageError("reference train: give at least one --data manifest");
+  if (o.out.empty()) throw UsageError("reference train: --out is required");
+  if (o.epochs < 1 || o.batch_images < 1) throw UsageError("reference train: --epochs and --batch must be positive");
+  auto start = std::chrono::steady_clock::now();
+  torch::manual_seed(o.seed);
+  std::mt19937_64 rng(o.seed);
+  const int size = 112;
+  LoadedData train = load_split(o.manifests, "train", size, o.frames, o.max_images);
+  if (train.questions.empty()) throw Error("reference train: the manifests have no training questions");
+
+  auto impl = std::make_unique<ReferenceMllm::Impl>();
+  std::map<std::string, int> answer_counts;
+  for (const auto& q : train.questions) {
+    for (const auto& w : tokenize(q.prompt)) impl->vocab.emplace(w, 0);
+    ++answer_counts[q.answer];
+  }
+  int64_t next = 2;
+  for (auto& [w, idx] : impl->vocab) idx = next++;
+  std::map<std::string, int64_t> answer_index;
+  for (const auto& [a, n] : answer_counts) {
+    answer_index[a] = static_cast<int64_t>(impl->answers.size());
+    impl->answers.push_back(a);
+  }
+  nets::ReferenceVqaNetOptions no;
+  no.vocab_size = next;
+  no.answers = static_cast<int64_t>(impl->answers.size());
+  no.width = o.width;
+  no.input_size = size;
+  impl->net = nets::ReferenceVqaNet(no);
+  auto& net = impl->net;
+
+  std::vector<std::vector<int>> questions_of(train.groups.size());
+  for (size_t i = 0; i < train.questions.size(); ++i) questions_of[train.questions[i].group].push_back(static_cast<int>(i));
+  std::vector<int> order(train.groups.size());
+  std::iota(order.begin(), order.end(), 0);
+  int steps_per_epoch = static_cast<int>((order.size() + o.batch_images - 1) / o.batch_images);
+  int total_steps = steps_per_epoch * o.epochs;
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(1e-5));
+  int step = 0;
+  net->train();
+  for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int s = 0; s < steps_per_epoch; ++s, ++step) {
+      // Cosine learning-rate decay over the whole run.
+      double lr = o.learning_rate * 0.5 * (1 + std::cos(M_PI * step / std::max(1, total_steps)));
+      for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      std::vector<torch::Tensor> imgs;
+      std::vector<std::vector<int64_t>> groups_of_q;
+      std::vector<std::string> prompts;
+      std::vector<int64_t> targets;
+      int64_t offset = 0;
+      for (int b = s * o.batch_images; b < std::min<int>(order.size(), (s + 1) * o.batch_images); ++b) {
+        int g = order[b];
+        auto x = train.groups[g].to(torch::kFloat32).div(255.0);
+        if (o.augment) x = augment(x, rng);
+        imgs.push_back(x);
+        std::vector<int64_t> idx(x.size(0));
+        std::iota(idx.begin(), idx.end(), offset);
+        offset += x.size(0);
+        for (int q : questions_of[g]) {
+          groups_of_q.push_back(idx);
+          prompts.push_back(train.questions[q].prompt);
+          targets.push_back(answer_index[train.questions[q].answer]);
+        }
+      }
+      if (targets.empty()) continue;
+      auto logits = net->forward(torch::cat(imgs), impl->tokens_for(prompts), groups_of_q);
+      auto loss = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong));
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      if (progress) progress(step + 1, total_steps, loss.item<double>());
+    }
+  }
+  net->eval();
+  impl->id = "reference:" + o.out.stem().string();
+  impl->save(o.out);
+
+  ReferenceTrainReport report;
+  report.train_questions = static_cast<int>(train.questions.size());
+  report.answers = static_cast<int>(impl->answers.size());
+  auto model = ReferenceMllm::load(o.out);
+  report.test_accuracy = model->evaluate(o.manifests, "test", o.frames);
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace scrim

@@ -1,0 +1,81 @@
+// `scrim reference`: train, evaluate and serve the reference MLLM.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "scrim/core/progress.h"
+#include "scrim/oracle/reference_mllm.h"
+
+namespace scrim::cli {
+namespace {
+
+std::string accuracy_table(const std::vector<ReferenceTypeAccuracy>& rows) {
+  std::string out = "question type              questions  accuracy\n";
+  char line[160];
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof line, "  %-26s %8d  %7.1f%%\n", r.question_type.c_str(), r.questions, 100.0 * r.accuracy);
+    out += line;
+  }
+  return out;
+}
+
+nlohmann::json accuracy_json(const std::vector<ReferenceTypeAccuracy>& rows) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& r : rows) j[r.question_type] = {{"questions", r.questions}, {"accuracy", r.accuracy}};
+  return j;
+}
+
+}  // namespace
+
+void add_reference_serve_command(CLI::App& ref);
+
+void add_reference_command(CLI::App& app) {
+  auto* ref = app.add_subcommand("reference", "The reference MLLM: a small offline VQA model (a stand-in, not a general MLLM)");
+  ref->require_subcommand(1);
+
+  auto o = std::make_shared<ReferenceTrainOptions>();
+  auto* train = ref->add_subcommand("train", "Train the reference MLLM on manifests (train split) and report test accuracy");
+  train->add_option("--data", o->manifests, "Manifest(s), e.g. synth/actions.jsonl synth/vqa.jsonl")->required()->expected(1, -1);
+  train->add_option("--out", o->out, "Model file to write")->required();
+  train->add_option("--epochs", o->epochs, "Passes over the training images")->capture_default_str();
+  train->add_option("--batch", o->batch_images, "Images per step")->capture_default_str();
+  train->add_option("--lr", o->learning_rate, "Adam learning rate")->capture_default_str();
+  train->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  train->add_option("--width", o->width, "Capacity (channels of the first block); another width is another architecture")->capture_default_str();
+  train->add_option("--max-images", o->max_images, "Use at most this many training images (0: all)")->capture_default_str();
+  train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
+  train->callback([o] {
+    ProgressBar bar("train", 1, globals().quiet);
+    auto report = train_reference_mllm(*o, [&bar](int step, int total, double) {
+      if (step == 1) bar.set_total(total);
+      bar.advance();
+    });
+    bar.finish();
+    nlohmann::json j = {{"model", o->out.string()}, {"train_questions", report.train_questions},
+                        {"answers", report.answers}, {"seconds", report.seconds},
+                        {"test_accuracy", accuracy_json(report.test_accuracy)}};
+    char head[256];
+    std::snprintf(head, sizeof head, "wrote %s (%d training questions, %d answers, %.0f s)\naccuracy on the clean test split:\n",
+                  o->out.c_str(), report.train_questions, report.answers, report.seconds);
+    print_result(j, head + accuracy_table(report.test_accuracy));
+  });
+
+  auto model = std::make_shared<std::string>();
+  auto data = std::make_shared<std::vector<std::filesystem::path>>();
+  auto split = std::make_shared<std::string>("test");
+  auto* eval = ref->add_subcommand("eval", "Accuracy of a reference model per question type");
+  eval->add_option("--model", *model, "Model file")->required();
+  eval->add_option("--data", *data, "Manifest(s)")->required()->expected(1, -1);
+  eval->add_option("--split", *split, "Split")->capture_default_str();
+  eval->callback([model, data, split] {
+    auto m = ReferenceMllm::load(*model);
+    auto rows = m->evaluate(*data, *split);
+    print_result({{"model", *model}, {"split", *split}, {"accuracy", accuracy_json(rows)}}, accuracy_table(rows));
+  });
+
+  add_reference_serve_command(*ref);
+}
+
+}  // namespace scrim::cli

@@ -1,0 +1,25 @@
+#include "oracle_options.h"
+
+namespace scrim::cli {
+
+std::shared_ptr<OracleCliOptions> add_oracle_options(CLI::App* cmd, bool required) {
+  auto o = std::make_shared<OracleCliOptions>();
+  auto* spec = cmd->add_option("--mllm", o->spec,
+                               "The MLLM: reference:MODEL_FILE or openai:BASE_URL#MODEL (key from SCRIM_API_KEY / OPENAI_API_KEY)");
+  if (required) spec->required();
+  auto& s = o->stack;
+  cmd->add_option("--cache", s.cache, "SQLite response cache (reused across runs)");
+  cmd->add_option("--max-queries", s.budget.max_queries, "Query budget (0: unlimited)")->capture_default_str();
+  cmd->add_option("--max-tokens", s.budget.max_tokens, "Token budget (0: unlimited)")->capture_default_str();
+  cmd->add_option("--max-cost", s.budget.max_cost, "Cost budget, with --price-prompt/--price-completion (0: unlimited)");
+  cmd->add_option("--price-prompt", s.budget.price_per_1k_prompt, "Price of 1,000 prompt tokens");
+  cmd->add_option("--price-completion", s.budget.price_per_1k_completion, "Price of 1,000 completion tokens");
+  cmd->add_option("--rps", s.per_second, "Rate limit: requests per second (0: none)");
+  cmd->add_option("--rpm", s.per_minute, "Rate limit: requests per minute (0: none)");
+  cmd->add_option("--retries", s.retry.max_retries, "Retries of transient failures")->capture_default_str();
+  cmd->add_option("--concurrency", s.concurrency, "HTTP requests in flight")->capture_default_str();
+  cmd->add_option("--timeout", s.read_timeout_s, "Read timeout in seconds")->capture_default_str();
+  return o;
+}
+
+}  // namespace scrim::cli
