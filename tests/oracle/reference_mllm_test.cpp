@@ -1,0 +1,50 @@
+#include "scrim/oracle/reference_mllm.h"
+
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "oracle/reference_fixture.h"
+#include "scrim/core/error.h"
+#include "scrim/oracle/oracle_error.h"
+#include "test_util.h"
+
+namespace scrim {
+
+TEST(ReferenceMllm, TrainsSavesLoadsAndAnswersWithLogprobs) {
+  auto& t = testing::TinyReference::get();
+  EXPECT_GT(t.report.train_questions, 48 * 6);
+  std::set<std::string> types;
+  for (const auto& row : t.report.test_accuracy) types.insert(row.question_type);
+  for (const char* type : {"action_label", "action", "object_color", "count", "presence", "clothing_color", "privacy:identity"})
+    EXPECT_TRUE(types.count(type)) << type;
+  EXPECT_FALSE(types.count("privacy:plate_text"));
+
+  OracleRequest req{{t.image(0)}, "How many people are there? Answer with a single word or number.", {}};
+  req.options.top_logprobs = 3;
+  auto reply = t.model->query(req);
+  EXPECT_FALSE(reply.text.empty());
+  ASSERT_EQ(reply.logprobs.size(), 1u);
+  ASSERT_EQ(reply.logprobs[0].top.size(), 3u);
+  double mass = 0;
+  for (const auto& a : reply.logprobs[0].top) mass += std::exp(a.logprob);
+  EXPECT_LE(mass, 1.0 + 1e-6);
+  EXPECT_EQ(reply.logprobs[0].top[0].token, reply.text);
+  // Deterministic: the same request gives the same answer and log-probs.
+  auto again = t.model->query(req);
+  EXPECT_EQ(again.text, reply.text);
+  EXPECT_DOUBLE_EQ(again.logprobs[0].logprob, reply.logprobs[0].logprob);
+  // Several frames pool into one answer.
+  OracleRequest clip{{t.image(0), t.image(1), t.image(2)}, "What is the person in the middle doing? Answer with a single word or number.", {}};
+  EXPECT_FALSE(t.model->query(clip).text.empty());
+  EXPECT_THROW(t.model->query(OracleRequest{{}, "no image", {}}), OracleError);
+}
+
+TEST(ReferenceMllm, RefusesBadModelFiles) {
+  testing::ScratchDir d;
+  EXPECT_THROW(ReferenceMllm::load(d / "missing.pt"), Error);
+  testing::write_text(d / "junk.pt", "not a model");
+  EXPECT_THROW(ReferenceMllm::load(d / "junk.pt"), Error);
+}
+
+}  // namespace scrim
