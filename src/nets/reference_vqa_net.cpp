@@ -14,13 +14,16 @@ void conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out, int64_t str
 
 ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : options_(o) {
   int64_t w = o.width;
-  // 112 -> 56 -> 28 -> 28 -> 14 -> 7
+  // 112 -> 112 -> 56 -> 28 -> 28 -> 14 -> 14. A full-resolution stem keeps
+  // the 2-pixel limbs, faces and letters; a 14x14 map lets the attention
+  // single out 7-pixel objects.
   torch::nn::Sequential trunk;
-  conv_block(trunk, 3, w, 2);
+  conv_block(trunk, 3, w / 2, 1);
+  conv_block(trunk, w / 2, w, 2);
   conv_block(trunk, w, w * 3 / 2, 2);
   conv_block(trunk, w * 3 / 2, w * 2, 1);
   conv_block(trunk, w * 2, w * 3, 2);
-  conv_block(trunk, w * 3, w * 4, 2);
+  conv_block(trunk, w * 3, w * 4, 1);
   trunk_ = register_module("trunk", trunk);
   channels_ = w * 4 + 2;  // + x, y coordinate channels
   int64_t hidden = w * 4;

@@ -2,6 +2,10 @@
 // server on loopback (OracleServer around the tiny reference model).
 #include "scrim/oracle/http_oracle.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
@@ -302,6 +306,33 @@ TEST(OracleFactory, SpecsAndTheDecoratorStack) {
   EXPECT_THROW(make_oracle("gpt4"), UsageError);
   EXPECT_THROW(make_oracle("openai:http://x/v1"), UsageError);
   EXPECT_THROW(make_oracle("reference:" + (d / "none.pt").string()), Error);
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(CachedOracle, SurvivesAKilledProcess) {
+  testing::ScratchDir d;
+  LiveServer live;
+  std::vector<OracleRequest> requests = {question(0), question(1), question(2)};
+  auto db = d / "killed.sqlite";
+  pid_t pid = fork();
+  if (pid == 0) {
+    // The child answers through HTTP (no LibTorch work after fork), then dies
+    // without running any destructor: no clean close of the database.
+    CachedOracle cache(live.client(), db);
+    for (const auto& r : requests) cache.query(r);
+    raise(SIGKILL);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  int64_t served = live.server->completions();
+  EXPECT_EQ(served, 3);
+  CachedOracle reopened(live.client(), db);
+  for (const auto& r : requests) EXPECT_TRUE(reopened.query(r).from_cache);
+  EXPECT_EQ(live.server->completions(), served);
 }
 
 }  // namespace scrim

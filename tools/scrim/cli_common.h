@@ -32,5 +32,6 @@ void add_data_import_command(CLI::App& data);
 void add_demo_command(CLI::App& app);
 void add_reference_command(CLI::App& app);
 void add_ask_command(CLI::App& app);
+void add_protect_command(CLI::App& app);
 
 }  // namespace scrim::cli

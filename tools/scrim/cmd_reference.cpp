@@ -48,9 +48,21 @@ void add_reference_command(CLI::App& app) {
   train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
   train->callback([o] {
     ProgressBar bar("train", 1, globals().quiet);
-    auto report = train_reference_mllm(*o, [&bar](int step, int total, double) {
+    double loss_sum = 0;
+    int loss_n = 0;
+    auto report = train_reference_mllm(*o, [&](int step, int total, double loss) {
       if (step == 1) bar.set_total(total);
       bar.advance();
+      loss_sum += loss;
+      ++loss_n;
+      // Without a terminal, a line every tenth of the run keeps logs informative.
+      if (!bar.enabled() && (step * 10 / total != (step - 1) * 10 / total || step == total)) {
+        char line[128];
+        std::snprintf(line, sizeof line, "reference train: step %d/%d, mean loss %.3f", step, total, loss_sum / loss_n);
+        info(line);
+        loss_sum = 0;
+        loss_n = 0;
+      }
     });
     bar.finish();
     nlohmann::json j = {{"model", o->out.string()}, {"train_questions", report.train_questions},

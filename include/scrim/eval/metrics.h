@@ -1,0 +1,58 @@
+// Evaluation metrics, each tested against hand-computed values:
+// per-attribute average precision and cMAP (scikit-learn's
+// average_precision_score semantics), mean F1 at 0.5, top-1 accuracy, and the
+// 2-D Pareto front with its hypervolume.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scrim {
+
+// Average precision as scikit-learn computes it: sum over thresholds of
+// (R_n - R_{n-1}) * P_n, with tied scores forming one threshold (no
+// interpolation). Returns std::nullopt when there is no positive label:
+// AP is undefined then (scikit-learn warns and returns a meaningless value).
+std::optional<double> average_precision(const std::vector<double>& scores, const std::vector<int>& labels);
+
+struct AttributeScores {
+  std::string attribute;
+  std::vector<double> scores;  // one per test sample
+  std::vector<int> labels;     // 0/1
+};
+
+struct CmapResult {
+  double cmap = 0.0;                 // mean AP over the attributes that have a positive
+  double mean_f1 = 0.0;              // mean F1 at threshold 0.5 over the same attributes
+  std::vector<std::string> skipped;  // attributes without a positive in the test set
+  std::vector<std::pair<std::string, double>> per_attribute_ap;
+};
+
+// Class-based mean average precision (cMAP) over attributes. Attributes with no
+// positive test label are left out of both means and listed in `skipped`.
+CmapResult class_mean_average_precision(const std::vector<AttributeScores>& attributes);
+
+// F1 of predictions score >= threshold; 0 when there are no positives and no predicted positives.
+double f1_at(const std::vector<double>& scores, const std::vector<int>& labels, double threshold = 0.5);
+
+double top1_accuracy(const std::vector<int>& predicted, const std::vector<int>& truth);
+
+// A point of a 2-D trade-off where both coordinates are to be maximised
+// (e.g. x = utility, y = privacy = 1 - attacker cMAP).
+struct ParetoPoint {
+  double x = 0.0, y = 0.0;
+  std::string name;
+};
+
+// a dominates b: at least as good in both, strictly better in one.
+bool dominates(const ParetoPoint& a, const ParetoPoint& b);
+
+// The non-dominated points, sorted by x ascending.
+std::vector<ParetoPoint> pareto_front(const std::vector<ParetoPoint>& points);
+
+// Area dominated by the points and bounded below by the reference point
+// (points not strictly better than the reference in both coordinates add nothing).
+double hypervolume(const std::vector<ParetoPoint>& points, const ParetoPoint& reference);
+
+}  // namespace scrim

@@ -1,0 +1,224 @@
+#include "scrim/privacy/detectors.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <mutex>
+
+#include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/opencv.h>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/objdetect.hpp>
+#include <spdlog/spdlog.h>
+#include <leptonica/allheaders.h>
+#include <tesseract/baseapi.h>
+
+#include "scrim/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace scrim {
+
+fs::path find_model_file(const std::string& name) {
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("SCRIM_MODELS_DIR")) roots.emplace_back(env);
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  for (fs::path p = cwd; !p.empty(); p = p.parent_path()) {
+    roots.push_back(p / "../shared/realdata/models");
+    roots.push_back(p / "shared/realdata/models");
+    if (p == p.parent_path()) break;
+  }
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p = exe.parent_path(); !p.empty(); p = p.parent_path()) {
+    roots.push_back(p / "../shared/realdata/models");
+    if (p == p.parent_path()) break;
+  }
+  for (const auto& r : roots)
+    if (fs::is_regular_file(r / name, ec)) return fs::weakly_canonical(r / name, ec);
+  return {};
+}
+
+double iou(const cv::Rect& a, const cv::Rect& b) {
+  double inter = (a & b).area();
+  double uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.0;
+}
+
+int matched_boxes(const std::vector<cv::Rect>& truth, const std::vector<cv::Rect>& found, double threshold) {
+  std::vector<bool> used(found.size(), false);
+  int matched = 0;
+  for (const auto& t : truth) {
+    int best = -1;
+    double best_iou = threshold;
+    for (size_t j = 0; j < found.size(); ++j) {
+      if (used[j]) continue;
+      double v = iou(t, found[j]);
+      if (v >= best_iou) best_iou = v, best = static_cast<int>(j);
+    }
+    if (best >= 0) used[best] = true, ++matched;
+  }
+  return matched;
+}
+
+double character_recall(const std::string& truth, const std::string& recognised) {
+  auto clean = [](const std::string& s) {
+    std::string out;
+    for (unsigned char c : s)
+      if (!std::isspace(c)) out += static_cast<char>(std::tolower(c));
+    return out;
+  };
+  std::string a = clean(truth), b = clean(recognised);
+  if (a.empty()) return 0.0;
+  std::vector<int> prev(b.size() + 1, 0), cur(b.size() + 1, 0);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) cur[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : std::max(prev[j], cur[j - 1]);
+    std::swap(prev, cur);
+  }
+  return static_cast<double>(prev[b.size()]) / a.size();
+}
+
+namespace {
+
+class YuNetDetector : public RegionDetector {
+ public:
+  YuNetDetector(const fs::path& model, double min_score)
+      : detector_(cv::FaceDetectorYN::create(model.string(), "", cv::Size(320, 320), static_cast<float>(min_score), 0.3f)) {}
+  std::vector<Detection> detect(const cv::Mat& bgr) override {
+    std::lock_guard lock(mutex_);  // one network instance; its input size changes per image
+    detector_->setInputSize(bgr.size());
+    cv::Mat faces;
+    detector_->detect(bgr, faces);
+    std::vector<Detection> out;
+    for (int i = 0; i < faces.rows; ++i) {
+      cv::Rect box(cvRound(faces.at<float>(i, 0)), cvRound(faces.at<float>(i, 1)), cvRound(faces.at<float>(i, 2)),
+                   cvRound(faces.at<float>(i, 3)));
+      out.push_back({box & cv::Rect(0, 0, bgr.cols, bgr.rows), faces.at<float>(i, 14), ""});
+    }
+    return out;
+  }
+  std::string name() const override { return "yunet"; }
+
+ private:
+  cv::Ptr<cv::FaceDetectorYN> detector_;
+  std::mutex mutex_;
+};
+
+class CascadeDetector : public RegionDetector {
+ public:
+  CascadeDetector(const std::string& file, std::string name, int min_size) : name_(std::move(name)), min_size_(min_size) {
+    std::string path = "/usr/share/opencv4/haarcascades/" + file;
+    if (!cascade_.load(path)) throw Error(path + ": cannot load the cascade (is opencv-data installed?)");
+  }
+  std::vector<Detection> detect(const cv::Mat& bgr) override {
+    cv::Mat grey;
+    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    cv::equalizeHist(grey, grey);
+    std::vector<cv::Rect> boxes;
+    std::lock_guard lock(mutex_);
+    cascade_.detectMultiScale(grey, boxes, 1.1, 3, 0, cv::Size(min_size_, min_size_));
+    std::vector<Detection> out;
+    for (const auto& b : boxes) out.push_back({b, 1.0, ""});
+    return out;
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  cv::CascadeClassifier cascade_;
+  std::string name_;
+  int min_size_;
+  std::mutex mutex_;
+};
+
+class DlibHogDetector : public RegionDetector {
+ public:
+  DlibHogDetector() : detector_(dlib::get_frontal_face_detector()) {}
+  std::vector<Detection> detect(const cv::Mat& bgr) override {
+    dlib::cv_image<dlib::bgr_pixel> img(bgr);
+    std::vector<dlib::rectangle> faces;
+    {
+      std::lock_guard lock(mutex_);
+      faces = detector_(img);
+    }
+    std::vector<Detection> out;
+    for (const auto& f : faces) {
+      cv::Rect box(static_cast<int>(f.left()), static_cast<int>(f.top()), static_cast<int>(f.width()), static_cast<int>(f.height()));
+      out.push_back({box & cv::Rect(0, 0, bgr.cols, bgr.rows), 1.0, ""});
+    }
+    return out;
+  }
+  std::string name() const override { return "dlib"; }
+
+ private:
+  dlib::frontal_face_detector detector_;
+  std::mutex mutex_;
+};
+
+class TesseractWords : public RegionDetector {
+ public:
+  explicit TesseractWords(double min_conf) : min_conf_(min_conf) {
+    setMsgSeverity(L_SEVERITY_NONE);  // Leptonica prints harmless clipping warnings to stderr
+    if (api_.Init(nullptr, "eng", tesseract::OEM_LSTM_ONLY) != 0)
+      throw Error("Tesseract: cannot load the English model (is tesseract-ocr-eng installed?)");
+    api_.SetPageSegMode(tesseract::PSM_SPARSE_TEXT);
+    api_.SetVariable("debug_file", "/dev/null");  // no "Detected N diacritics" chatter
+  }
+  ~TesseractWords() override { api_.End(); }
+  std::vector<Detection> detect(const cv::Mat& bgr) override {
+    cv::Mat rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    std::lock_guard lock(mutex_);
+    api_.SetImage(rgb.data, rgb.cols, rgb.rows, 3, static_cast<int>(rgb.step));
+    api_.SetSourceResolution(150);
+    std::vector<Detection> out;
+    if (api_.Recognize(nullptr) != 0) return out;
+    std::unique_ptr<tesseract::ResultIterator> it(api_.GetIterator());
+    if (!it) return out;
+    do {
+      const char* word = it->GetUTF8Text(tesseract::RIL_WORD);
+      if (!word) continue;
+      std::string text(word);
+      delete[] word;
+      float conf = it->Confidence(tesseract::RIL_WORD);
+      int x1, y1, x2, y2;
+      if (conf < min_conf_ || !it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2)) continue;
+      if (std::none_of(text.begin(), text.end(), [](unsigned char c) { return std::isalnum(c); })) continue;
+      // Sparse-text mode sometimes returns a "word" spanning foliage or a whole car: no word is that big.
+      if ((x2 - x1) * (y2 - y1) > rgb.cols * rgb.rows / 10 || (y2 - y1) > rgb.rows / 3) continue;
+      out.push_back({cv::Rect(x1, y1, x2 - x1, y2 - y1), conf / 100.0, text});
+    } while (it->Next(tesseract::RIL_WORD));
+    return out;
+  }
+  std::string name() const override { return "tesseract"; }
+
+ private:
+  tesseract::TessBaseAPI api_;
+  double min_conf_;
+  std::mutex mutex_;
+};
+
+}  // namespace
+
+std::unique_ptr<RegionDetector> make_face_detector(const std::string& kind, double min_score) {
+  if (kind == "yunet") {
+    fs::path model = find_model_file("face_detection_yunet_2022mar.onnx");
+    if (!model.empty()) return std::make_unique<YuNetDetector>(model, min_score);
+    spdlog::warn("YuNet model not found (set SCRIM_MODELS_DIR); using the Haar cascade");
+    return make_face_detector("haar");
+  }
+  if (kind == "haar") return std::make_unique<CascadeDetector>("haarcascade_frontalface_default.xml", "haar", 16);
+  if (kind == "dlib") return std::make_unique<DlibHogDetector>();
+  throw UsageError("unknown face detector '" + kind + "' (use yunet, haar or dlib)");
+}
+
+std::unique_ptr<RegionDetector> make_plate_detector() {
+  return std::make_unique<CascadeDetector>("haarcascade_russian_plate_number.xml", "plates", 12);
+}
+
+std::unique_ptr<RegionDetector> make_text_detector(double min_confidence) {
+  return std::make_unique<TesseractWords>(min_confidence);
+}
+
+}  // namespace scrim

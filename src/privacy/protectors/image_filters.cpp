@@ -1,0 +1,88 @@
+// The whole-image baselines: raw, Gaussian blur, pixelation, down-sampling.
+#include <algorithm>
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+#include "privacy/protectors/protectors.h"
+#include "scrim/core/error.h"
+
+namespace scrim::protectors {
+
+double scaled(double at_112, const cv::Mat& image) { return at_112 * std::min(image.cols, image.rows) / 112.0; }
+
+namespace {
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+class Raw : public Protector {
+ public:
+  cv::Mat protect(const cv::Mat& bgr) override { return bgr.clone(); }
+  std::string spec() const override { return "raw"; }
+};
+
+class Blur : public Protector {
+ public:
+  explicit Blur(double sigma) : sigma_(sigma) {
+    if (sigma <= 0) throw UsageError("blur: sigma must be positive");
+  }
+  cv::Mat protect(const cv::Mat& bgr) override {
+    cv::Mat out;
+    cv::GaussianBlur(bgr, out, cv::Size(0, 0), scaled(sigma_, bgr), 0, cv::BORDER_REFLECT);
+    return out;
+  }
+  std::string spec() const override { return "blur:sigma=" + fmt(sigma_); }
+
+ private:
+  double sigma_;
+};
+
+class Pixelate : public Protector {
+ public:
+  explicit Pixelate(double block) : block_(block) {
+    if (block < 1) throw UsageError("pixelate: block must be at least 1");
+  }
+  cv::Mat protect(const cv::Mat& bgr) override {
+    double b = std::max(1.0, scaled(block_, bgr));
+    cv::Size small(std::max(1, static_cast<int>(std::round(bgr.cols / b))), std::max(1, static_cast<int>(std::round(bgr.rows / b))));
+    cv::Mat tiny, out;
+    cv::resize(bgr, tiny, small, 0, 0, cv::INTER_AREA);
+    cv::resize(tiny, out, bgr.size(), 0, 0, cv::INTER_NEAREST);
+    return out;
+  }
+  std::string spec() const override { return "pixelate:block=" + fmt(block_); }
+
+ private:
+  double block_;
+};
+
+class Downsample : public Protector {
+ public:
+  explicit Downsample(double factor) : factor_(factor) {
+    if (factor < 1) throw UsageError("downsample: factor must be at least 1");
+  }
+  cv::Mat protect(const cv::Mat& bgr) override {
+    cv::Size small(std::max(1, static_cast<int>(bgr.cols / factor_)), std::max(1, static_cast<int>(bgr.rows / factor_)));
+    cv::Mat tiny, out;
+    cv::resize(bgr, tiny, small, 0, 0, cv::INTER_AREA);
+    cv::resize(tiny, out, bgr.size(), 0, 0, cv::INTER_LINEAR);
+    return out;
+  }
+  std::string spec() const override { return "downsample:factor=" + fmt(factor_); }
+
+ private:
+  double factor_;
+};
+
+}  // namespace
+
+std::unique_ptr<Protector> make_raw() { return std::make_unique<Raw>(); }
+std::unique_ptr<Protector> make_blur(const ProtectorSpec& s) { return std::make_unique<Blur>(s.number("sigma", 6)); }
+std::unique_ptr<Protector> make_pixelate(const ProtectorSpec& s) { return std::make_unique<Pixelate>(s.number("block", 8)); }
+std::unique_ptr<Protector> make_downsample(const ProtectorSpec& s) { return std::make_unique<Downsample>(s.number("factor", 4)); }
+
+}  // namespace scrim::protectors

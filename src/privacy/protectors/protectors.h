@@ -1,0 +1,20 @@
+// Constructors of the built-in protectors (private: use make_protector()).
+#pragma once
+
+#include <memory>
+
+#include "scrim/privacy/protector.h"
+
+namespace scrim::protectors {
+
+std::unique_ptr<Protector> make_raw();
+std::unique_ptr<Protector> make_blur(const ProtectorSpec& spec);
+std::unique_ptr<Protector> make_pixelate(const ProtectorSpec& spec);
+std::unique_ptr<Protector> make_downsample(const ProtectorSpec& spec);
+std::unique_ptr<Protector> make_regions(const ProtectorSpec& spec);
+std::unique_ptr<Protector> make_bdq(const ProtectorSpec& spec);
+
+// Scales a size given at the 112-px reference resolution to an image.
+double scaled(double at_112, const cv::Mat& image);
+
+}  // namespace scrim::protectors
