@@ -14,12 +14,12 @@ void conv_block(torch::nn::Sequential& seq, int64_t in, int64_t out, int64_t str
 
 ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : options_(o) {
   int64_t w = o.width;
-  // 112 -> 112 -> 56 -> 28 -> 28 -> 14 -> 14. A full-resolution stem keeps
-  // the 2-pixel limbs, faces and letters; a 14x14 map lets the attention
-  // single out 7-pixel objects.
+  // 112 -> 56 (space-to-depth: every pixel reaches the first convolution, so
+  // 2-pixel limbs, faces and letters survive) -> 28 -> 14. A 14x14 map lets
+  // the attention single out 7-pixel objects.
   torch::nn::Sequential trunk;
-  conv_block(trunk, 3, w / 2, 1);
-  conv_block(trunk, w / 2, w, 2);
+  trunk->push_back(torch::nn::PixelUnshuffle(torch::nn::PixelUnshuffleOptions(2)));
+  conv_block(trunk, 12, w, 1);
   conv_block(trunk, w, w * 3 / 2, 2);
   conv_block(trunk, w * 3 / 2, w * 2, 1);
   conv_block(trunk, w * 2, w * 3, 2);
@@ -54,18 +54,25 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
   auto mask = (tokens > 0).to(torch::kFloat32).unsqueeze(2);
   auto emb = (embedding_->forward(tokens) * mask).sum(1) / mask.sum(1).clamp_min(1.0);
   auto q = torch::relu(question_->forward(emb));  // [Q, hidden]
-  std::vector<torch::Tensor> pooled;
-  for (size_t i = 0; i < images_of_question.size(); ++i) {
-    auto idx = torch::tensor(images_of_question[i], torch::kLong).to(features.device());
-    auto f = features.index_select(0, idx);  // [T, C, h, w]
-    auto qi = q[static_cast<int64_t>(i)].view({1, -1, 1, 1});
-    auto a = attend_logits_->forward(torch::relu(attend_features_->forward(f) + qi));  // [T, G, h, w]
-    a = torch::softmax(a.flatten(2), 2);                                               // [T, G, hw]
-    auto att = torch::bmm(a, f.flatten(2).transpose(1, 2));                             // [T, G, C]
-    pooled.push_back(att.flatten(1).mean(0));                                          // frames averaged
-  }
-  auto v = torch::stack(pooled);
-  return output_->forward(torch::relu(hidden_->forward(torch::cat({v, q}, 1))));
+  // One row per (question, frame) pair, so every question is attended in one batch.
+  std::vector<int64_t> pair_question, pair_image;
+  for (size_t i = 0; i < images_of_question.size(); ++i)
+    for (int64_t img : images_of_question[i]) {
+      pair_question.push_back(static_cast<int64_t>(i));
+      pair_image.push_back(img);
+    }
+  auto pq = torch::tensor(pair_question, torch::kLong).to(features.device());
+  auto pi = torch::tensor(pair_image, torch::kLong).to(features.device());
+  // The projection of the features does not depend on the question: once per image.
+  auto projected = attend_features_->forward(features);                                     // [N, hidden, h, w]
+  auto h = torch::relu(projected.index_select(0, pi) + q.index_select(0, pq).unsqueeze(2).unsqueeze(3));
+  auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);                       // [P, G, hw]
+  auto f = features.flatten(2).index_select(0, pi).transpose(1, 2);                         // [P, hw, C]
+  auto att = torch::bmm(a, f).flatten(1);                                                   // [P, G*C]
+  // Frames of one question are averaged.
+  auto counts = torch::zeros({q.size(0)}, q.options()).index_add_(0, pq, torch::ones({pq.size(0)}, q.options()));
+  auto pooled = torch::zeros({q.size(0), att.size(1)}, att.options()).index_add_(0, pq, att) / counts.unsqueeze(1);
+  return output_->forward(torch::relu(hidden_->forward(torch::cat({pooled, q}, 1))));
 }
 
 torch::Tensor ReferenceVqaNetImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens,

@@ -1,0 +1,47 @@
+// The evaluation protocol (`scrim eval`): for each protector, protect the
+// train and test splits; measure utility through the MLLM and the task scorer
+// on the protected test split; train fresh attackers of every architecture on
+// the protected train split and test them on the protected test split (worst
+// case over architectures); run independent attackers (OCR, face detector, the
+// MLLM asked the private questions). Results go to JSON and an HTML report.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scrim/oracle/oracle_factory.h"
+#include "scrim/privacy/attacker.h"
+
+namespace scrim {
+
+struct EvalOptions {
+  std::filesystem::path manifest;
+  std::vector<std::string> protectors;          // specs
+  std::string mllm;                             // oracle spec
+  OracleStackOptions oracle;                    // cache, budget, retries, ...
+  std::filesystem::path out;                    // results.json and report.html go here
+  std::vector<std::string> attackers = {"small", "resnet18"};
+  int attacker_epochs = 8;
+  int max_train = 0;                            // 0: the whole split
+  int max_test = 0;
+  int frames = 4;                               // frames per video sample
+  int independent_samples = 100;                // test images for OCR and face-detector attackers
+  int examples = 4;                             // example images per protector in the report
+  int concurrency = 4;                          // MLLM queries in flight
+  uint64_t seed = 1;
+};
+
+// Called with a short description of each stage.
+using EvalProgress = std::function<void(const std::string& stage)>;
+
+// Runs the protocol; returns the results object that results.json holds.
+nlohmann::json run_evaluation(const EvalOptions& options, const EvalProgress& progress = {});
+
+// A self-contained HTML page (inline SVG plot, inline images) from run_evaluation's results.
+std::string render_html_report(const nlohmann::json& results);
+
+}  // namespace scrim

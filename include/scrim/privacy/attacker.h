@@ -1,0 +1,56 @@
+// Privacy attackers: networks trained to read private attributes and identity
+// back out of protected images. The evaluation trains fresh ones on the
+// protected training split and tests them on the protected test split, in
+// every architecture, and reports the worst case (Wu et al., TPAMI 2020;
+// SPAct, Dave et al., CVPR 2022).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "scrim/eval/metrics.h"
+
+namespace scrim {
+
+// Images with their labels; -1 marks an unknown label.
+struct AttackerData {
+  std::vector<cv::Mat> images;                // 8-bit BGR, any size
+  std::vector<std::vector<int>> attributes;   // [sample][attribute] in {0, 1, -1}
+  std::vector<int> identity;                  // class index, or -1 (may be empty: no identity head)
+};
+
+struct AttackerOptions {
+  std::string arch = "small";   // "small" (4-layer CNN) or "resnet18" (ResNet-18-style, narrow)
+  int epochs = 8;               // upper bound; early stopping usually ends sooner
+  int batch = 64;
+  double learning_rate = 2e-3;
+  double val_fraction = 0.15;   // of the training data, for early stopping
+  int patience = 2;             // epochs without validation improvement before stopping
+  uint64_t seed = 1;
+  int input_size = 112;
+};
+
+struct AttackerResult {
+  std::string arch;
+  CmapResult attributes;        // cMAP, mean F1, per-attribute AP on the test data
+  double identity_top1 = -1.0;  // -1 without identity labels
+  int epochs_run = 0;
+  double seconds = 0.0;
+};
+
+// The architectures make_attacker knows, smallest first.
+const std::vector<std::string>& attacker_architectures();
+
+// Trains one attacker (BCE over the attributes with per-attribute positive
+// weights, class-weighted cross-entropy over identities, Adam, early stopping
+// on a validation split) and tests it. `attribute_names` names the columns.
+AttackerResult train_and_test_attacker(const AttackerData& train, const AttackerData& test,
+                                       const std::vector<std::string>& attribute_names, int identities,
+                                       const AttackerOptions& options,
+                                       const std::function<void(int epoch, double val_loss)>& on_epoch = {});
+
+}  // namespace scrim

@@ -1,0 +1,269 @@
+#include "scrim/eval/evaluation.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <opencv2/imgproc.hpp>
+
+#include "scrim/core/base64.h"
+#include "scrim/core/error.h"
+#include "scrim/core/fs_util.h"
+#include "scrim/data/manifest.h"
+#include "scrim/eval/metrics.h"
+#include "scrim/media/image_io.h"
+#include "scrim/media/video_io.h"
+#include "scrim/privacy/detectors.h"
+#include "scrim/privacy/protector.h"
+#include "scrim/task/answer_normalization.h"
+#include "scrim/task/scorer.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace scrim {
+namespace {
+
+// One sample's media, loaded once: its frames (one for a still image).
+struct Loaded {
+  const Sample* sample;
+  std::vector<cv::Mat> frames;
+};
+
+std::vector<Loaded> load(const Manifest& m, const std::string& split, int limit, int frames) {
+  std::vector<Loaded> out;
+  for (const Sample* s : m.split(split)) {
+    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+    Loaded l{s, {}};
+    if (s->media.is_video()) {
+      auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
+      auto v = read_video(m.resolve(s->media.video), sampling);
+      for (int i : uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size())))
+        l.frames.push_back(v.frames[i].clone());
+    } else {
+      for (const auto& p : s->media.images) l.frames.push_back(read_image(m.resolve(p)));
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+std::vector<std::vector<cv::Mat>> protect_all(const std::string& spec, const std::vector<Loaded>& data) {
+  auto protector = make_protector(spec);
+  std::vector<std::vector<cv::Mat>> out;
+  out.reserve(data.size());
+  for (const auto& d : data) {
+    if (d.sample->media.is_video()) protector->begin_video();
+    std::vector<cv::Mat> frames;
+    for (const auto& f : d.frames) frames.push_back(protector->protect(f));
+    out.push_back(std::move(frames));
+  }
+  return out;
+}
+
+// The attacker sees one frame per sample: the middle one.
+AttackerData attacker_data(const std::vector<Loaded>& data, const std::vector<std::vector<cv::Mat>>& protected_frames,
+                           const std::vector<std::string>& attributes, const std::map<std::string, int>& identity_index) {
+  AttackerData a;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const auto& frames = protected_frames[i];
+    a.images.push_back(frames[frames.size() / 2]);
+    std::vector<int> row;
+    for (const auto& attr : attributes) {
+      auto it = data[i].sample->privacy.attributes.find(attr);
+      row.push_back(it == data[i].sample->privacy.attributes.end() ? -1 : it->second);
+    }
+    a.attributes.push_back(row);
+    const auto& id = data[i].sample->privacy.identity;
+    a.identity.push_back(id ? identity_index.at(*id) : -1);
+  }
+  return a;
+}
+
+std::string png_data_url(const cv::Mat& img) {
+  return "data:image/png;base64," + base64_encode(encode_image(img, ImageFormat::kPng));
+}
+
+}  // namespace
+
+json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+  if (o.protectors.empty()) throw UsageError("eval: give at least one --protector");
+  for (const auto& p : o.protectors) make_protector(p);  // validate every spec before any work
+  for (const auto& a : o.attackers)
+    if (std::find(attacker_architectures().begin(), attacker_architectures().end(), a) == attacker_architectures().end())
+      throw UsageError("eval: unknown attacker '" + a + "' (use small, resnet18)");
+  Manifest m = read_manifest(o.manifest);
+  say("loading " + o.manifest.string());
+  auto train = load(m, "train", o.max_train, o.frames);
+  auto test = load(m, "test", o.max_test, o.frames);
+  if (train.empty() || test.empty()) throw Error(o.manifest.string() + ": needs both a 'train' and a 'test' split");
+
+  std::vector<std::string> attributes = m.attributes;
+  if (attributes.empty()) {
+    std::set<std::string> seen;
+    for (const auto& s : m.samples)
+      for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
+    attributes.assign(seen.begin(), seen.end());
+  }
+  std::map<std::string, int> identity_index;
+  for (const auto* part : {&train, &test})
+    for (const auto& l : *part)
+      if (l.sample->privacy.identity) identity_index.emplace(*l.sample->privacy.identity, 0);
+  int next_id = 0;
+  for (auto& [_, v] : identity_index) v = next_id++;
+
+  OracleStack stack = make_oracle(o.mllm, o.oracle);
+  json results = {{"manifest", o.manifest.string()},
+                  {"mllm", stack.oracle->model_id()},
+                  {"train_samples", train.size()},
+                  {"test_samples", test.size()},
+                  {"attributes", attributes},
+                  {"identities", identity_index.size()},
+                  {"attackers", o.attackers},
+                  {"protectors", json::array()}};
+  std::unique_ptr<RegionDetector> ocr, faces;
+  try {
+    ocr = make_text_detector(0.0);
+    faces = make_face_detector("yunet", 0.6);
+  } catch (const Error& e) {
+    say(std::string("independent attackers unavailable: ") + e.what());
+  }
+
+  for (const auto& spec : o.protectors) {
+    auto start = std::chrono::steady_clock::now();
+    auto queries_before = stack.budget->usage().queries;
+    auto hits_before = stack.cache ? stack.cache->hits() : 0;
+    json r = {{"protector", make_protector(spec)->spec()}};
+    say(spec + ": protecting " + std::to_string(train.size() + test.size()) + " samples");
+    auto p_train = protect_all(spec, train);
+    auto p_test = protect_all(spec, test);
+
+    // Utility through the MLLM.
+    say(spec + ": asking the MLLM about " + std::to_string(test.size()) + " test samples");
+    std::vector<OracleRequest> requests;
+    std::vector<std::unique_ptr<TaskScorer>> scorers;
+    std::vector<size_t> task_rows;
+    for (size_t i = 0; i < test.size(); ++i) {
+      if (test[i].sample->task.kind == Task::Kind::kNone) continue;
+      scorers.push_back(scorer_for(test[i].sample->task));
+      requests.push_back({p_test[i], scorers.back()->prompt(*test[i].sample, m), {}});
+      task_rows.push_back(i);
+    }
+    auto replies = query_batch(*stack.oracle, requests, o.concurrency);
+    double utility = 0, prob = 0;
+    int with_prob = 0;
+    for (size_t k = 0; k < replies.size(); ++k) {
+      auto s = scorers[k]->score(*test[task_rows[k]].sample, m, replies[k]);
+      utility += s.utility;
+      if (s.probability >= 0) prob += s.probability, ++with_prob;
+    }
+    r["utility"] = replies.empty() ? 0.0 : utility / replies.size();
+    r["utility_probability"] = with_prob ? prob / with_prob : -1.0;
+    r["utility_questions"] = replies.size();
+
+    // The MLLM asked the private questions.
+    std::vector<OracleRequest> leak_requests;
+    std::vector<const VqaItem*> leak_items;
+    for (size_t i = 0; i < test.size(); ++i)
+      for (const auto& q : test[i].sample->privacy.questions) {
+        leak_requests.push_back({p_test[i], q.question + " Answer with a single word or number.", {}});
+        leak_items.push_back(&q);
+      }
+    if (!leak_requests.empty()) {
+      auto leak_replies = query_batch(*stack.oracle, leak_requests, o.concurrency);
+      std::map<std::string, std::pair<double, int>> by_type;
+      double total = 0;
+      for (size_t k = 0; k < leak_replies.size(); ++k) {
+        double acc = vqa_accuracy(leak_replies[k].text, leak_items[k]->answers);
+        total += acc;
+        auto& [sum, n] = by_type[leak_items[k]->question_type];
+        sum += acc;
+        ++n;
+      }
+      json per = json::object();
+      for (const auto& [t, v] : by_type) per[t] = v.first / v.second;
+      r["mllm_leakage"] = total / leak_replies.size();
+      r["mllm_leakage_by_type"] = per;
+    }
+
+    // Retrained attackers: worst case over architectures.
+    auto a_train = attacker_data(train, p_train, attributes, identity_index);
+    auto a_test = attacker_data(test, p_test, attributes, identity_index);
+    json attackers = json::array();
+    double worst_cmap = 0, worst_f1 = 0, worst_id = -1;
+    for (const auto& arch : o.attackers) {
+      say(spec + ": training the " + arch + " attacker on " + std::to_string(a_train.images.size()) + " protected images");
+      AttackerOptions ao;
+      ao.arch = arch;
+      ao.epochs = o.attacker_epochs;
+      ao.seed = o.seed;
+      auto ar = train_and_test_attacker(a_train, a_test, attributes, static_cast<int>(identity_index.size()), ao);
+      json per_ap = json::object();
+      for (const auto& [name, ap] : ar.attributes.per_attribute_ap) per_ap[name] = ap;
+      attackers.push_back({{"arch", arch}, {"cmap", ar.attributes.cmap}, {"mean_f1", ar.attributes.mean_f1},
+                           {"identity_top1", ar.identity_top1}, {"per_attribute_ap", per_ap},
+                           {"skipped_attributes", ar.attributes.skipped}, {"epochs", ar.epochs_run}, {"seconds", ar.seconds}});
+      worst_cmap = std::max(worst_cmap, ar.attributes.cmap);
+      worst_f1 = std::max(worst_f1, ar.attributes.mean_f1);
+      worst_id = std::max(worst_id, ar.identity_top1);
+    }
+    r["attackers"] = attackers;
+    r["cmap"] = worst_cmap;
+    r["mean_f1"] = worst_f1;
+    r["identity_top1"] = worst_id;
+    r["privacy"] = 1.0 - worst_cmap;
+
+    // Independent attackers on a subset of the protected test images.
+    if (ocr && faces) {
+      say(spec + ": OCR and face-detector attackers");
+      double ocr_sum = 0;
+      int ocr_n = 0, face_hits = 0, face_n = 0;
+      for (size_t i = 0; i < test.size() && static_cast<int>(i) < o.independent_samples; ++i) {
+        const Sample& s = *test[i].sample;
+        cv::Mat img = p_test[i][p_test[i].size() / 2];
+        cv::Mat big;
+        double scale = std::max(1.0, 336.0 / std::min(img.cols, img.rows));  // small renders are read better enlarged
+        cv::resize(img, big, cv::Size(), scale, scale, cv::INTER_CUBIC);
+        if (!s.privacy.texts.empty()) {
+          std::string read;
+          for (const auto& d : ocr->detect(big)) read += d.text + " ";
+          for (const auto& t : s.privacy.texts) ocr_sum += character_recall(t, read), ++ocr_n;
+        }
+        auto has_face = [&](const char* k) {
+          auto it = s.privacy.attributes.find(k);
+          return it != s.privacy.attributes.end() && it->second == 1;
+        };
+        if (has_face("a9_face_complete") || has_face("a10_face_partial")) {
+          ++face_n;
+          face_hits += !faces->detect(big).empty();
+        }
+      }
+      r["ocr_character_recall"] = ocr_n ? ocr_sum / ocr_n : -1.0;
+      r["face_detector_hit_rate"] = face_n ? static_cast<double>(face_hits) / face_n : -1.0;
+    }
+
+    json examples = json::array();
+    for (int i = 0; i < o.examples && i < static_cast<int>(test.size()); ++i)
+      examples.push_back({{"raw", png_data_url(test[i].frames[0])}, {"protected", png_data_url(p_test[i][0])}});
+    r["examples"] = examples;
+    r["queries"] = stack.budget->usage().queries - queries_before;
+    r["cache_hits"] = (stack.cache ? stack.cache->hits() : 0) - hits_before;
+    r["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    results["protectors"].push_back(r);
+  }
+
+  // The trade-off: utility against privacy (1 - worst attacker cMAP).
+  std::vector<ParetoPoint> points;
+  for (const auto& r : results["protectors"]) points.push_back({r["utility"], r["privacy"], r["protector"]});
+  json front = json::array();
+  for (const auto& p : pareto_front(points)) front.push_back(p.name);
+  results["pareto_front"] = front;
+  results["hypervolume"] = hypervolume(points, {0.0, 0.0, "reference"});
+  return results;
+}
+
+}  // namespace scrim
