@@ -42,11 +42,14 @@ Tensors to_tensors(const AttackerData& d, int size, size_t attributes) {
 // Masked, class-balanced losses: unknown labels (-1) contribute nothing.
 torch::Tensor loss_of(const std::pair<torch::Tensor, torch::Tensor>& out, const torch::Tensor& attrs, const torch::Tensor& ids,
                       const torch::Tensor& pos_weight, const torch::Tensor& id_weight) {
-  auto known = (attrs >= 0).to(torch::kFloat32);
-  auto target = attrs.clamp_min(0);
-  auto bce = torch::nn::functional::binary_cross_entropy_with_logits(
-      out.first, target, torch::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight).reduction(torch::kNone));
-  auto loss = (bce * known).sum() / known.sum().clamp_min(1.0);
+  torch::Tensor loss = torch::zeros({});
+  if (pos_weight.defined()) {
+    auto known = (attrs >= 0).to(torch::kFloat32);
+    auto target = attrs.clamp_min(0);
+    auto bce = torch::nn::functional::binary_cross_entropy_with_logits(
+        out.first, target, torch::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight).reduction(torch::kNone));
+    loss = (bce * known).sum() / known.sum().clamp_min(1.0);
+  }
   if (out.second.defined()) {
     auto mask = ids >= 0;
     if (mask.any().item<bool>()) {
@@ -94,77 +97,89 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
     id_weight = (counts.sum() / (counts.clamp_min(1.0) * identities)).clamp(0.1, 10.0);
   }
 
-  nets::PrivacyNet net(o.arch, static_cast<int64_t>(A), with_identity ? identities : 0);
-  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(1e-4));
   auto batch_of = [&](const Tensors& t, const torch::Tensor& idx, bool flip) {
     auto x = t.images.index_select(0, idx).to(torch::kFloat32).div(255.0);
     if (flip) x = x.flip({3});
     return x;
   };
-  auto evaluate_loss = [&](const torch::Tensor& idx) {
-    torch::NoGradGuard g;
-    net->eval();
-    double total = 0;
-    int64_t batches = 0;
-    for (int64_t b = 0; b < idx.size(0); b += 256) {
-      auto part = idx.slice(0, b, std::min<int64_t>(idx.size(0), b + 256));
-      total += loss_of(net->forward(batch_of(all, part, false)), all.attributes.index_select(0, part),
-                       all.identity.index_select(0, part), pos_weight, id_weight).item<double>();
-      ++batches;
-    }
-    net->train();
-    return total / std::max<int64_t>(1, batches);
-  };
-
   AttackerResult result;
   result.arch = o.arch;
-  double best = 1e30;
-  int since_best = 0;
-  std::vector<torch::Tensor> best_state;
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    std::shuffle(train_rows.begin(), train_rows.end(), rng);
-    net->train();
-    for (size_t b = 0; b < train_rows.size(); b += o.batch) {
-      std::vector<int64_t> rows(train_rows.begin() + b, train_rows.begin() + std::min(train_rows.size(), b + o.batch));
-      if (rows.size() < 2) continue;  // batch norm needs two samples
-      auto idx = torch::tensor(rows);
-      bool flip = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
-      auto loss = loss_of(net->forward(batch_of(all, idx, flip)), all.attributes.index_select(0, idx),
-                          all.identity.index_select(0, idx), pos_weight, id_weight);
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
+
+  // Two networks, each with its own early stopping: the attribute classifier
+  // (BCE) and the identity classifier (cross-entropy). Sharing one stopping
+  // point let the quickly overfitting identity head end attribute training early.
+  auto fit = [&](bool identity_head) {
+    torch::Tensor pw = identity_head ? torch::Tensor() : pos_weight;
+    torch::Tensor iw = identity_head ? id_weight : torch::Tensor();
+    nets::PrivacyNet net(o.arch, identity_head ? 1 : static_cast<int64_t>(A), identity_head ? identities : 0);
+    torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(1e-4));
+    auto val_loss = [&] {
+      torch::NoGradGuard g;
+      net->eval();
+      double total = 0;
+      int64_t batches = 0;
+      for (int64_t b = 0; b < val_idx.size(0); b += 256) {
+        auto part = val_idx.slice(0, b, std::min<int64_t>(val_idx.size(0), b + 256));
+        total += loss_of(net->forward(batch_of(all, part, false)), all.attributes.index_select(0, part),
+                         all.identity.index_select(0, part), pw, iw).item<double>();
+        ++batches;
+      }
+      net->train();
+      return total / std::max<int64_t>(1, batches);
+    };
+    double best = 1e30;
+    int since_best = 0, epochs = 0;
+    std::vector<torch::Tensor> best_state;
+    for (int epoch = 0; epoch < o.epochs; ++epoch) {
+      std::shuffle(train_rows.begin(), train_rows.end(), rng);
+      net->train();
+      for (size_t b = 0; b < train_rows.size(); b += o.batch) {
+        std::vector<int64_t> rows(train_rows.begin() + b, train_rows.begin() + std::min(train_rows.size(), b + o.batch));
+        if (rows.size() < 2) continue;  // batch norm needs two samples
+        auto idx = torch::tensor(rows);
+        bool flip = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+        auto loss = loss_of(net->forward(batch_of(all, idx, flip)), all.attributes.index_select(0, idx),
+                            all.identity.index_select(0, idx), pw, iw);
+        opt.zero_grad();
+        loss.backward();
+        opt.step();
+      }
+      ++epochs;
+      double val = val_loss();
+      if (on_epoch) on_epoch(epoch + 1, val);
+      if (val < best - 1e-4) {
+        best = val;
+        since_best = 0;
+        best_state.clear();
+        for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
+        for (const auto& b : net->buffers()) best_state.push_back(b.detach().clone());
+      } else if (++since_best >= o.patience) {
+        break;
+      }
     }
-    ++result.epochs_run;
-    double val = evaluate_loss(val_idx);
-    if (on_epoch) on_epoch(epoch + 1, val);
-    if (val < best - 1e-4) {
-      best = val;
-      since_best = 0;
-      best_state.clear();
-      for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
-      for (const auto& b : net->buffers()) best_state.push_back(b.detach().clone());
-    } else if (++since_best >= o.patience) {
-      break;
+    if (!best_state.empty()) {
+      torch::NoGradGuard g;
+      size_t k = 0;
+      for (auto& p : net->parameters()) p.copy_(best_state[k++]);
+      for (auto& b : net->buffers()) b.copy_(best_state[k++]);
     }
-  }
-  if (!best_state.empty()) {
-    torch::NoGradGuard g;
-    size_t k = 0;
-    for (auto& p : net->parameters()) p.copy_(best_state[k++]);
-    for (auto& b : net->buffers()) b.copy_(best_state[k++]);
-  }
+    result.epochs_run = std::max(result.epochs_run, epochs);
+    net->eval();
+    return net;
+  };
+  auto attribute_net = fit(false);
+  nets::PrivacyNet identity_net{nullptr};
+  if (with_identity) identity_net = fit(true);
 
   // Test.
   torch::NoGradGuard g;
-  net->eval();
   std::vector<torch::Tensor> attr_scores, id_pred;
   int64_t nt = te.images.size(0);
   for (int64_t b = 0; b < nt; b += 256) {
     auto idx = torch::arange(b, std::min(nt, b + 256));
-    auto out = net->forward(batch_of(te, idx, false));
-    attr_scores.push_back(torch::sigmoid(out.first));
-    if (out.second.defined()) id_pred.push_back(out.second.argmax(1));
+    auto x = batch_of(te, idx, false);
+    attr_scores.push_back(torch::sigmoid(attribute_net->forward(x).first));
+    if (identity_net) id_pred.push_back(identity_net->forward(x).second.argmax(1));
   }
   auto scores = torch::cat(attr_scores);
   std::vector<AttributeScores> per;

@@ -136,7 +136,11 @@ class DlibHogDetector : public RegionDetector {
  public:
   DlibHogDetector() : detector_(dlib::get_frontal_face_detector()) {}
   std::vector<Detection> detect(const cv::Mat& bgr) override {
-    dlib::cv_image<dlib::bgr_pixel> img(bgr);
+    // dlib's HOG window is 80x80: small images are doubled first, as dlib's own examples do.
+    double up = std::min(bgr.cols, bgr.rows) < 800 ? 2.0 : 1.0;
+    cv::Mat src = bgr;
+    if (up > 1) cv::resize(bgr, src, cv::Size(), up, up, cv::INTER_LINEAR);
+    dlib::cv_image<dlib::bgr_pixel> img(src);
     std::vector<dlib::rectangle> faces;
     {
       std::lock_guard lock(mutex_);
@@ -144,7 +148,8 @@ class DlibHogDetector : public RegionDetector {
     }
     std::vector<Detection> out;
     for (const auto& f : faces) {
-      cv::Rect box(static_cast<int>(f.left()), static_cast<int>(f.top()), static_cast<int>(f.width()), static_cast<int>(f.height()));
+      cv::Rect box(static_cast<int>(f.left() / up), static_cast<int>(f.top() / up), static_cast<int>(f.width() / up),
+                   static_cast<int>(f.height() / up));
       out.push_back({box & cv::Rect(0, 0, bgr.cols, bgr.rows), 1.0, ""});
     }
     return out;
@@ -186,7 +191,9 @@ class TesseractWords : public RegionDetector {
       if (conf < min_conf_ || !it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2)) continue;
       if (std::none_of(text.begin(), text.end(), [](unsigned char c) { return std::isalnum(c); })) continue;
       // Sparse-text mode sometimes returns a "word" spanning foliage or a whole car: no word is that big.
-      if ((x2 - x1) * (y2 - y1) > rgb.cols * rgb.rows / 10 || (y2 - y1) > rgb.rows / 3) continue;
+      // (Tight crops of a single word are small images, and keep their big boxes.)
+      bool big_image = rgb.cols * rgb.rows > 200000;
+      if (big_image && ((x2 - x1) * (y2 - y1) > rgb.cols * rgb.rows / 10 || (y2 - y1) > rgb.rows / 3)) continue;
       out.push_back({cv::Rect(x1, y1, x2 - x1, y2 - y1), conf / 100.0, text});
     } while (it->Next(tesseract::RIL_WORD));
     return out;

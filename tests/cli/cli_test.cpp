@@ -98,3 +98,27 @@ TEST(Cli, ImportFolderWritesARelocatedManifest) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(Cli, ProtectMirrorsFoldersRecordsEachFileAndReportsBadOnes) {
+  testing::ScratchDir d;
+  ASSERT_EQ(run("-q data synth --out " + (d / "s").string() + " --train 3 --test 0 --clips 8").code, 0);
+  testing::write_text(d / "s/images/train/broken.png", "\x89PNG\r\n\x1a\n garbage");
+  auto r = run("-q protect --protector pixelate:block=8 " + (d / "s").string() + " --out " + (d / "p").string());
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("broken.png"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(d / "p/images/train/train-000001.png"));
+  EXPECT_TRUE(std::filesystem::exists(d / "p/clips/train/train-000001.mp4"));
+  EXPECT_FALSE(std::filesystem::exists(d / "p/images/train/broken.png"));
+  std::string log = testing::read_text(d / "p/scrim-protect.jsonl");
+  EXPECT_NE(log.find("\"kind\":\"video\""), std::string::npos);
+  EXPECT_NE(log.find("\"status\":\"error\""), std::string::npos);
+  EXPECT_EQ(run("protect --protector sepia " + (d / "s").string() + " --out " + (d / "q").string()).code, 2);
+  EXPECT_FALSE(std::filesystem::exists(d / "q"));
+  auto list = run("--json protect --list");
+  EXPECT_EQ(list.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 6u);
+}
+
+}  // namespace scrim

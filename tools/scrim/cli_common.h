@@ -34,6 +34,7 @@ void add_reference_command(CLI::App& app);
 void add_ask_command(CLI::App& app);
 void add_protect_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_eval_real_command(CLI::App& app);
 std::string eval_summary_table(const nlohmann::json& results);
 
 }  // namespace scrim::cli

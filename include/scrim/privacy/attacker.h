@@ -26,7 +26,7 @@ struct AttackerData {
 struct AttackerOptions {
   std::string arch = "small";   // "small" (4-layer CNN) or "resnet18" (ResNet-18-style, narrow)
   int epochs = 8;               // upper bound; early stopping usually ends sooner
-  int batch = 64;
+  int batch = 32;
   double learning_rate = 2e-3;
   double val_fraction = 0.15;   // of the training data, for early stopping
   int patience = 2;             // epochs without validation improvement before stopping
