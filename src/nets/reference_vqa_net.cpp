@@ -28,10 +28,11 @@ ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : opti
   channels_ = w * 4 + 2;  // + x, y coordinate channels
   int64_t hidden = w * 4;
   embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(o.vocab_size, o.embed).padding_idx(0)));
-  question_ = register_module("question", torch::nn::Linear(o.embed, hidden));
+  question_ = register_module("question", torch::nn::GRU(torch::nn::GRUOptions(o.embed, hidden).batch_first(true)));
+  film_ = register_module("film", torch::nn::Linear(hidden, 2 * hidden));
   attend_features_ = register_module("attend_features", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels_, hidden, 1)));
   attend_logits_ = register_module("attend_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, o.glimpses, 1)));
-  hidden_ = register_module("hidden", torch::nn::Linear(channels_ * o.glimpses + hidden, 256));
+  hidden_ = register_module("hidden", torch::nn::Linear(hidden * o.glimpses + hidden + hidden, 256));
   output_ = register_module("output", torch::nn::Linear(256, o.answers));
 }
 
@@ -50,10 +51,9 @@ torch::Tensor ReferenceVqaNetImpl::encode_images(const torch::Tensor& images) {
 
 torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const torch::Tensor& tokens,
                                           const std::vector<std::vector<int64_t>>& images_of_question) {
-  // Bag of words: mean of the embeddings of the non-padding tokens.
-  auto mask = (tokens > 0).to(torch::kFloat32).unsqueeze(2);
-  auto emb = (embedding_->forward(tokens) * mask).sum(1) / mask.sum(1).clamp_min(1.0);
-  auto q = torch::relu(question_->forward(emb));  // [Q, hidden]
+  // Tokens are left-padded, so the GRU's last state follows the last word.
+  auto out = std::get<1>(question_->forward(embedding_->forward(tokens)));  // [1, Q, hidden]
+  auto q = out[0];
   // One row per (question, frame) pair, so every question is attended in one batch.
   std::vector<int64_t> pair_question, pair_image;
   for (size_t i = 0; i < images_of_question.size(); ++i)
@@ -64,11 +64,14 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
   auto pq = torch::tensor(pair_question, torch::kLong).to(features.device());
   auto pi = torch::tensor(pair_image, torch::kLong).to(features.device());
   // The projection of the features does not depend on the question: once per image.
-  auto projected = attend_features_->forward(features);                                     // [N, hidden, h, w]
-  auto h = torch::relu(projected.index_select(0, pi) + q.index_select(0, pq).unsqueeze(2).unsqueeze(3));
-  auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);                       // [P, G, hw]
-  auto f = features.flatten(2).index_select(0, pi).transpose(1, 2);                         // [P, hw, C]
-  auto att = torch::bmm(a, f).flatten(1);                                                   // [P, G*C]
+  auto projected = attend_features_->forward(features);  // [N, hidden, h, w]
+  auto film = film_->forward(q).index_select(0, pq);      // [P, 2 hidden]
+  auto gamma = film.slice(1, 0, q.size(1)).unsqueeze(2).unsqueeze(3);
+  auto beta = film.slice(1, q.size(1)).unsqueeze(2).unsqueeze(3);
+  auto h = torch::relu(projected.index_select(0, pi) * (1 + gamma) + beta);  // [P, hidden, h, w]
+  auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);        // [P, G, hw]
+  auto hf = h.flatten(2);                                                    // [P, hidden, hw]
+  auto att = torch::cat({torch::bmm(a, hf.transpose(1, 2)).flatten(1), std::get<0>(hf.max(2))}, 1);
   // Frames of one question are averaged.
   auto counts = torch::zeros({q.size(0)}, q.options()).index_add_(0, pq, torch::ones({pq.size(0)}, q.options()));
   auto pooled = torch::zeros({q.size(0), att.size(1)}, att.options()).index_add_(0, pq, att) / counts.unsqueeze(1);

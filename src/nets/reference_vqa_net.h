@@ -1,10 +1,10 @@
-// The reference MLLM's network: a small VQA model (CNN image encoder with
-// coordinate channels, bag-of-words question encoder, question-guided spatial
-// attention, answer classifier). Frames of one request are pooled by averaging
-// their attended features, so video clips work. Private header: LibTorch inside.
-//
-// The attention design follows the stacked-attention / "show, ask, attend and
-// answer" family (Yang et al., CVPR 2016; Kazemi & Elqursh, 2017), shrunk for a CPU.
+// The reference MLLM's network: a small VQA model. A CNN encodes each image
+// once (with coordinate channels); a GRU encodes the question; the question
+// modulates a projection of the image features (FiLM: Perez et al., AAAI
+// 2018), which feeds question-guided spatial attention (Yang et al., CVPR 2016;
+// Kazemi & Elqursh, 2017) and a global max-pool (for "is there a ...?");
+// an MLP picks the answer. Frames of one request are averaged, so video clips
+// work. Private header: LibTorch inside.
 #pragma once
 
 #include <torch/torch.h>
@@ -40,7 +40,8 @@ class ReferenceVqaNetImpl : public torch::nn::Module {
   ReferenceVqaNetOptions options_;
   torch::nn::Sequential trunk_{nullptr};
   torch::nn::Embedding embedding_{nullptr};
-  torch::nn::Linear question_{nullptr};
+  torch::nn::GRU question_{nullptr};
+  torch::nn::Linear film_{nullptr};
   torch::nn::Conv2d attend_features_{nullptr}, attend_logits_{nullptr};
   torch::nn::Linear hidden_{nullptr}, output_{nullptr};
   int64_t channels_ = 0;

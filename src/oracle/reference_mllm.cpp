@@ -156,8 +156,9 @@ struct ReferenceMllm::Impl {
       rows.push_back(std::move(row));
     }
     auto t = torch::zeros({static_cast<int64_t>(prompts.size()), static_cast<int64_t>(len)}, torch::kLong);
+    // Left padding: the question encoder reads the words last.
     for (size_t i = 0; i < rows.size(); ++i)
-      for (size_t j = 0; j < rows[i].size(); ++j) t[i][j] = rows[i][j];
+      for (size_t j = 0; j < rows[i].size(); ++j) t[i][static_cast<int64_t>(len - rows[i].size() + j)] = rows[i][j];
     return t;
   }
 

@@ -1,43 +1,107 @@
-// `scrim demo`: scrim's main job on its embedded default data. Today: render
-// the synthetic benchmark and print its statistics.
+// `scrim demo`: scrim's main job on its embedded default data, offline:
+// synthetic benchmark -> reference MLLM -> evaluation of the baseline
+// protectors -> HTML report. Prints where the report is.
+#include <chrono>
+#include <cstdio>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "scrim/core/fs_util.h"
 #include "scrim/core/progress.h"
 #include "scrim/data/manifest.h"
 #include "scrim/data/manifest_stats.h"
 #include "scrim/data/synth.h"
+#include "scrim/eval/evaluation.h"
+#include "scrim/oracle/reference_mllm.h"
+
+namespace fs = std::filesystem;
 
 namespace scrim::cli {
+namespace {
+
+struct DemoOptions {
+  fs::path out = "scrim-demo";
+  int train = 2000;
+  int test = 400;
+  uint64_t seed = 1;
+  int reference_epochs = 10;
+  int attacker_epochs = 6;
+  std::vector<std::string> protectors = {"raw",        "blur:sigma=2",        "blur:sigma=4", "pixelate:block=4",
+                                         "pixelate:block=8", "downsample:factor=4", "bdq",          "regions:faces,mode=blur"};
+};
+
+}  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto opts = std::make_shared<SynthOptions>();
-  opts->out = "scrim-demo/synth";
-  opts->train = 2000;
-  opts->test = 500;
-  opts->overwrite = true;
-  auto* cmd = app.add_subcommand("demo", "The offline demo on the embedded synthetic benchmark");
-  cmd->add_option("--out", opts->out, "Folder for the generated data")->capture_default_str();
-  cmd->add_option("--train", opts->train, "Training samples")->capture_default_str();
-  cmd->add_option("--test", opts->test, "Test samples")->capture_default_str();
-  cmd->add_option("--seed", opts->seed, "Random seed")->capture_default_str();
-  cmd->callback([opts] {
-    info("demo: rendering the synthetic benchmark into " + opts->out.string());
-    ProgressBar bar("synth", opts->train + opts->test, globals().quiet);
-    SynthSummary s = generate_synth(*opts, [&bar] { bar.advance(); });
+  auto o = std::make_shared<DemoOptions>();
+  auto* cmd = app.add_subcommand("demo", "The offline demo: synthetic data, reference MLLM, evaluation of the baselines, HTML report");
+  cmd->add_option("--out", o->out, "Folder for everything the demo makes")->capture_default_str();
+  cmd->add_option("--train", o->train, "Training samples")->capture_default_str();
+  cmd->add_option("--test", o->test, "Test samples")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--reference-epochs", o->reference_epochs, "Epochs of reference-MLLM training")->capture_default_str();
+  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs")->capture_default_str();
+  cmd->add_option("--protector", o->protectors, "Protectors to evaluate")->capture_default_str();
+  cmd->callback([o] {
+    auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    char line[512];
+
+    // 1. Data.
+    SynthOptions s;
+    s.out = o->out / "synth";
+    s.train = o->train;
+    s.test = o->test;
+    s.seed = o->seed;
+    s.overwrite = true;
+    info("demo 1/3: rendering the synthetic benchmark into " + s.out.string());
+    ProgressBar bar("synth", s.train + s.test, globals().quiet);
+    SynthSummary summary = generate_synth(s, [&bar] { bar.advance(); });
     bar.finish();
-    char line[256];
-    std::snprintf(line, sizeof line, "demo: %d samples in %.1f s (%.0f images/s)", s.images, s.seconds,
-                  s.seconds > 0 ? s.images / s.seconds : 0.0);
+    auto stats = manifest_stats(read_manifest(summary.actions_manifest));
+
+    // 2. The black box.
+    ReferenceTrainOptions r;
+    r.manifests = {summary.actions_manifest, summary.vqa_manifest};
+    r.out = o->out / "reference.pt";
+    r.epochs = o->reference_epochs;
+    r.seed = o->seed;
+    info("demo 2/3: training the reference MLLM (the offline black box)");
+    ProgressBar train_bar("reference", 1, globals().quiet);
+    auto report = train_reference_mllm(r, [&](int step, int total, double) {
+      if (step == 1) train_bar.set_total(total);
+      train_bar.advance();
+    });
+    train_bar.finish();
+    nlohmann::json accuracy = nlohmann::json::object();
+    for (const auto& row : report.test_accuracy) accuracy[row.question_type] = row.accuracy;
+    std::snprintf(line, sizeof line, "demo: reference MLLM trained in %.0f s; clean action accuracy %.1f%%", report.seconds,
+                  100.0 * accuracy.value("action_label", 0.0));
     info(line);
-    auto action_stats = manifest_stats(read_manifest(s.actions_manifest));
-    auto vqa_stats = manifest_stats(read_manifest(s.vqa_manifest));
-    nlohmann::json j = {{"out", opts->out.string()}, {"seconds", s.seconds},
-                        {"actions", action_stats}, {"vqa", vqa_stats}};
-    print_result(j, "== " + s.actions_manifest.string() + "\n" + format_manifest_stats(action_stats) + "\n== " +
-                        s.vqa_manifest.string() + "\n" + format_manifest_stats(vqa_stats));
+
+    // 3. Evaluation of the protectors through the black box.
+    EvalOptions e;
+    e.manifest = summary.actions_manifest;
+    e.protectors = o->protectors;
+    e.mllm = "reference:" + r.out.string();
+    e.oracle.cache = o->out / "oracle-cache.sqlite";
+    e.out = o->out / "eval";
+    e.attacker_epochs = o->attacker_epochs;
+    e.seed = o->seed;
+    info("demo 3/3: evaluating " + std::to_string(e.protectors.size()) + " protectors (utility through the MLLM, retrained attackers)");
+    auto results = run_evaluation(e, [](const std::string& stage) { info("eval: " + stage); });
+    results["reference_accuracy"] = accuracy;
+    write_file_atomic(e.out / "results.json", results.dump(2) + "\n");
+    write_file_atomic(e.out / "report.html", render_html_report(results));
+
+    nlohmann::json brief = {{"out", o->out.string()}, {"seconds", elapsed()}, {"data", stats}, {"reference_accuracy", accuracy},
+                            {"report", (e.out / "report.html").string()}};
+    brief["protectors"] = results["protectors"];
+    for (auto& p : brief["protectors"]) p.erase("examples");
+    std::snprintf(line, sizeof line, "\ndemo finished in %.0f s\nreport: %s\n", elapsed(), (e.out / "report.html").c_str());
+    print_result(brief, eval_summary_table(results) + line);
   });
 }
 
