@@ -35,6 +35,7 @@ void add_ask_command(CLI::App& app);
 void add_protect_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_eval_real_command(CLI::App& app);
+void add_serve_command(CLI::App& app);
 std::string eval_summary_table(const nlohmann::json& results);
 
 }  // namespace scrim::cli
