@@ -9,6 +9,21 @@ using nlohmann::json;
 
 namespace scrim::openai {
 
+namespace {
+// Lenient field readers: a missing field or one of the wrong type reads as empty,
+// never as an exception (bodies come from the network).
+std::string str_field(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+int64_t int_field(const json& obj, const char* key) {
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+}  // namespace
+
 json error_body(const std::string& message, const std::string& type, const std::string& param, const std::string& code) {
   return {{"error",
            {{"message", message},
@@ -67,7 +82,7 @@ OracleReply parse_chat_response(const std::string& text) {
     reply.text = content.get<std::string>();
   } else if (content.is_array()) {
     for (const auto& part : content)
-      if (part.is_object() && part.value("type", "") == "text" && part.contains("text") && part["text"].is_string())
+      if (str_field(part, "type") == "text" && part.contains("text") && part["text"].is_string())
         reply.text += part["text"].get<std::string>();
   } else if (!content.is_null()) {
     throw malformed("content is neither text nor parts");
@@ -86,8 +101,8 @@ OracleReply parse_chat_response(const std::string& text) {
     }
   }
   if (body.contains("usage") && body["usage"].is_object()) {
-    reply.usage.prompt_tokens = body["usage"].value("prompt_tokens", int64_t{0});
-    reply.usage.completion_tokens = body["usage"].value("completion_tokens", int64_t{0});
+    reply.usage.prompt_tokens = int_field(body["usage"], "prompt_tokens");
+    reply.usage.completion_tokens = int_field(body["usage"], "completion_tokens");
   }
   return reply;
 }
@@ -108,7 +123,7 @@ ServiceError parse_service_error(const std::string& text) {
       e.code = str(err.value("code", json()));
     } else if (body.contains("error") && body["error"].is_string()) {  // Ollama
       e.message = body["error"].get<std::string>();
-    } else if (body.value("object", "") == "error" || body.contains("message")) {  // vLLM
+    } else if (str_field(body, "object") == "error" || body.contains("message")) {  // vLLM
       e.message = str(body.value("message", json()));
       e.type = str(body.value("type", json()));
       e.code = str(body.value("code", json()));
@@ -123,12 +138,18 @@ ChatRequest parse_chat_request(const std::string& text, const ImageReadOptions& 
   if (body.is_discarded()) throw ProtocolError(400, "request body is not valid JSON");
   if (!body.is_object()) throw ProtocolError(400, "request body must be a JSON object");
   ChatRequest r;
-  r.model = body.value("model", "");
+  if (body.contains("model")) {
+    if (!body["model"].is_string()) throw ProtocolError(400, "'model' must be a string", "invalid_request_error", "model");
+    r.model = body["model"].get<std::string>();
+  }
+  for (const char* flag : {"stream", "logprobs"})
+    if (body.contains(flag) && !body[flag].is_boolean() && !body[flag].is_null())
+      throw ProtocolError(400, std::string("'") + flag + "' must be true or false", "invalid_request_error", flag);
   if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty())
     throw ProtocolError(400, "'messages' must be a non-empty array", "invalid_request_error", "messages");
   if (body.contains("max_tokens") && body["max_tokens"].is_number_integer()) r.options.max_tokens = body["max_tokens"];
   if (body.contains("temperature") && body["temperature"].is_number()) r.options.temperature = body["temperature"];
-  r.stream = body.value("stream", false);
+  r.stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
   r.logprobs = body.contains("logprobs") && body["logprobs"].is_boolean() && body["logprobs"].get<bool>();
   r.options.top_logprobs = 0;
   if (r.logprobs) {
@@ -156,13 +177,13 @@ ChatRequest parse_chat_request(const std::string& text, const ImageReadOptions& 
     for (size_t i = 0; i < content.size(); ++i) {
       const json& part = content[i];
       std::string p = param + "[" + std::to_string(i) + "]";
-      std::string type = part.is_object() ? part.value("type", "") : "";
+      std::string type = str_field(part, "type");
       if (type == "text") {
         if (!part.contains("text") || !part["text"].is_string()) throw ProtocolError(400, "text part without text", "invalid_request_error", p);
         r.prompt += (r.prompt.empty() ? "" : "\n") + part["text"].get<std::string>();
       } else if (type == "image_url") {
         const json& iu = part.value("image_url", json());
-        std::string url = iu.is_string() ? iu.get<std::string>() : (iu.is_object() ? iu.value("url", "") : "");
+        std::string url = iu.is_string() ? iu.get<std::string>() : str_field(iu, "url");
         if (static_cast<int>(r.images.size()) >= max_images)
           throw ProtocolError(400, "too many images (limit " + std::to_string(max_images) + ")", "invalid_request_error", p);
         auto bytes = decode_data_url(url, p + ".image_url.url");

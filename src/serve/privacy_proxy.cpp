@@ -297,6 +297,8 @@ struct PrivacyProxy::Impl {
     json body = json::parse(req.body, nullptr, false);
     try {
       if (body.is_discarded()) throw ProtocolError(400, "request body is not valid JSON");
+      if (body.is_object() && body.contains("stream") && !body["stream"].is_boolean() && !body["stream"].is_null())
+        throw ProtocolError(400, "'stream' must be true or false", "invalid_request_error", "stream");
       auto rewrite = [&](const std::string& url, const std::string& param) { return protect_url(url, param, rows); };
       if (responses_api) serve::rewrite_responses_images(body, rewrite, options.allow_unprotected_parts, options.max_images);
       else serve::rewrite_chat_images(body, rewrite, options.allow_unprotected_parts, options.max_images);
@@ -310,7 +312,7 @@ struct PrivacyProxy::Impl {
     std::string path = upstream.path + (responses_api ? "/responses" : "/chat/completions");
     std::string payload = body.dump();
     auto headers = forward_headers(req);
-    bool stream = body.is_object() && body.value("stream", false);
+    bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
     if (!stream) {
       auto client = upstream_client(options.upstream_timeout_s);
       auto up = client->Post(path, headers, payload, "application/json");
