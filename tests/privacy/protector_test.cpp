@@ -121,3 +121,18 @@ TEST(Detectors, TextPlatesAndMetrics) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(Protectors, FastLargeBlurMatchesTheDirectBlur) {
+  cv::Mat big = render_synth_sample(2, "test", 1, 768);
+  cv::Mat direct;
+  double sigma = 6.0 * 768 / 112;
+  cv::GaussianBlur(big, direct, cv::Size(0, 0), sigma, 0, cv::BORDER_REFLECT);
+  cv::Mat fast = make_protector("blur:sigma=6")->protect(big);
+  cv::Mat diff;
+  cv::absdiff(fast, direct, diff);
+  EXPECT_LT(cv::mean(diff)[0], 3.0);  // mean absolute difference in grey levels
+}
+
+}  // namespace scrim

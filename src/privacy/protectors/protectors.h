@@ -17,4 +17,9 @@ std::unique_ptr<Protector> make_bdq(const ProtectorSpec& spec);
 // Scales a size given at the 112-px reference resolution to an image.
 double scaled(double at_112, const cv::Mat& image);
 
+// Gaussian blur that stays fast for large sigma: beyond sigma 4 the image is
+// blurred at a reduced scale (area down-sampling is itself a low-pass) and
+// up-sampled back; the result matches the direct blur to a few grey levels.
+cv::Mat gaussian_blur(const cv::Mat& bgr, double sigma);
+
 }  // namespace scrim::protectors

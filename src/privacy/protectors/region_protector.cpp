@@ -87,7 +87,7 @@ class RegionProtector : public Protector {
       cv::resize(tiny, out, bgr.size(), 0, 0, cv::INTER_NEAREST);
     } else {
       // Strong enough that a face or a word cannot be read back.
-      cv::GaussianBlur(bgr, out, cv::Size(0, 0), std::max(3.0, scaled(8, bgr)), 0, cv::BORDER_REFLECT);
+      out = gaussian_blur(bgr, std::max(3.0, scaled(8, bgr)));
     }
     return out;
   }
