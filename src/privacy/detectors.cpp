@@ -87,10 +87,19 @@ class YuNetDetector : public RegionDetector {
   YuNetDetector(const fs::path& model, double min_score)
       : detector_(cv::FaceDetectorYN::create(model.string(), "", cv::Size(320, 320), static_cast<float>(min_score), 0.3f)) {}
   std::vector<Detection> detect(const cv::Mat& bgr) override {
+    // YuNet's coarsest feature map is 1/32 of the input: pad small images
+    // (bottom and right, so boxes keep their coordinates) to at least 64x64.
+    cv::Mat input = bgr;
+    if (bgr.cols < 64 || bgr.rows < 64)
+      cv::copyMakeBorder(bgr, input, 0, std::max(0, 64 - bgr.rows), 0, std::max(0, 64 - bgr.cols), cv::BORDER_CONSTANT, cv::Scalar::all(0));
     std::lock_guard lock(mutex_);  // one network instance; its input size changes per image
-    detector_->setInputSize(bgr.size());
+    detector_->setInputSize(input.size());
     cv::Mat faces;
-    detector_->detect(bgr, faces);
+    try {
+      detector_->detect(input, faces);
+    } catch (const cv::Exception& e) {
+      throw Error("YuNet face detector failed on a " + std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) + " image: " + one_line(e.msg));
+    }
     std::vector<Detection> out;
     for (int i = 0; i < faces.rows; ++i) {
       cv::Rect box(cvRound(faces.at<float>(i, 0)), cvRound(faces.at<float>(i, 1)), cvRound(faces.at<float>(i, 2)),
@@ -192,7 +201,7 @@ class TesseractWords : public RegionDetector {
       if (std::none_of(text.begin(), text.end(), [](unsigned char c) { return std::isalnum(c); })) continue;
       // Sparse-text mode sometimes returns a "word" spanning foliage or a whole car: no word is that big.
       // (Tight crops of a single word are small images, and keep their big boxes.)
-      bool big_image = rgb.cols * rgb.rows > 200000;
+      bool big_image = rgb.cols * rgb.rows > 40000;
       if (big_image && ((x2 - x1) * (y2 - y1) > rgb.cols * rgb.rows / 10 || (y2 - y1) > rgb.rows / 3)) continue;
       out.push_back({cv::Rect(x1, y1, x2 - x1, y2 - y1), conf / 100.0, text});
     } while (it->Next(tesseract::RIL_WORD));

@@ -136,3 +136,16 @@ TEST(Protectors, FastLargeBlurMatchesTheDirectBlur) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(Detectors, TinyImagesDoNotBreakTheFaceDetector) {
+  for (const char* kind : {"yunet", "haar", "dlib"}) {
+    auto d = make_face_detector(kind);
+    cv::Mat tiny(20, 90, CV_8UC3, cv::Scalar(120, 130, 140));
+    EXPECT_NO_THROW(d->detect(tiny)) << kind;
+  }
+  EXPECT_NO_THROW(make_protector("regions:faces+plates+text")->protect(cv::Mat(12, 40, CV_8UC3, cv::Scalar::all(200))));
+}
+
+}  // namespace scrim
