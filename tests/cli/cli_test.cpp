@@ -122,3 +122,19 @@ TEST(Cli, ProtectMirrorsFoldersRecordsEachFileAndReportsBadOnes) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(Cli, DemoRunsEndToEndAtTestSize) {
+  testing::ScratchDir d;
+  auto r = run("--json demo --out " + (d / "demo").string() +
+               " --train 40 --test 10 --reference-epochs 1 --attacker-epochs 1 --protector raw pixelate:block=8");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["protectors"].size(), 2u);
+  EXPECT_TRUE(std::filesystem::exists(j["report"].get<std::string>()));
+  EXPECT_TRUE(std::filesystem::exists(d / "demo/eval/results.json"));
+  EXPECT_TRUE(j["reference_accuracy"].contains("action_label"));
+}
+
+}  // namespace scrim

@@ -23,13 +23,12 @@ namespace {
 
 struct DemoOptions {
   fs::path out = "scrim-demo";
-  int train = 2000;
-  int test = 400;
+  int train = 1000;
+  int test = 300;
   uint64_t seed = 1;
-  int reference_epochs = 10;
-  int attacker_epochs = 6;
-  std::vector<std::string> protectors = {"raw",        "blur:sigma=2",        "blur:sigma=4", "pixelate:block=4",
-                                         "pixelate:block=8", "downsample:factor=4", "bdq",          "regions:faces,mode=blur"};
+  int reference_epochs = 12;
+  int attacker_epochs = 5;
+  std::vector<std::string> protectors = {"raw", "blur:sigma=2", "pixelate:block=4", "downsample:factor=4", "bdq", "regions:faces,mode=blur"};
 };
 
 }  // namespace
