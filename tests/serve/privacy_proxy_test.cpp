@@ -219,3 +219,40 @@ TEST(PrivacyProxy, UpstreamFailuresAndClientKeys) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(PrivacyProxy, FetchesRemoteImagesOnlyWhenAllowed) {
+  // A real image server on loopback.
+  httplib::Server images;
+  auto png = encode_image(testing::TinyReference::get().image(3), ImageFormat::kPng);
+  std::string png_body(png.begin(), png.end());
+  images.Get("/cat.png", [&](const httplib::Request&, httplib::Response& r) { r.set_content(png_body, "image/png"); });
+  images.Get("/huge.png", [&](const httplib::Request&, httplib::Response& r) { r.set_content(std::string(3'000'000, 'x'), "image/png"); });
+  int port = images.bind_to_any_port("127.0.0.1");
+  std::thread server([&] { images.listen_after_bind(); });
+  std::string base = "http://127.0.0.1:" + std::to_string(port);
+  {
+    ProxyOptions po;
+    po.fetch_urls = true;
+    po.allow_hosts = {"127.0.0.1"};
+    po.max_fetch_bytes = 1'000'000;
+    Stack s(po);
+    auto c = s.client();
+    auto ok = c.Post("/v1/chat/completions", chat({base + "/cat.png"}).dump(), "application/json");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 200) << ok->body;
+    ASSERT_EQ(s.recorder->seen().size(), 1u);
+    cv::Mat expected = make_protector("pixelate:block=8")->protect(testing::TinyReference::get().image(3));
+    EXPECT_EQ(cv::norm(s.recorder->seen()[0], expected, cv::NORM_INF), 0);
+    expect_error(c.Post("/v1/chat/completions", chat({base + "/huge.png"}).dump(), "application/json"), 400, "exceeds");
+    expect_error(c.Post("/v1/chat/completions", chat({base + "/missing.png"}).dump(), "application/json"), 400, "HTTP 404");
+    expect_error(c.Post("/v1/chat/completions", chat({"http://localhost:" + std::to_string(port) + "/cat.png"}).dump(), "application/json"), 400,
+                 "allow-list");
+    EXPECT_EQ(s.recorder->seen().size(), 1u);
+  }
+  images.stop();
+  server.join();
+}
+
+}  // namespace scrim
