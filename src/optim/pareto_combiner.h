@@ -1,0 +1,25 @@
+// Combining the privacy and utility gradients of the anonymizer.
+//  - MGDA-UB for two objectives (Désidéri 2012; Sener & Koltun, NeurIPS 2018):
+//    the min-norm point of the segment between g_p and g_u, in closed form,
+//      alpha = clamp(((g_u - g_p) . g_u) / |g_p - g_u|^2, 0, 1),  d = alpha g_p + (1 - alpha) g_u,
+//    a common descent direction whenever one exists;
+//  - a weighted sum with a fixed alpha: the non-Pareto baseline.
+// Gradient normalisation (Sener & Koltun, Sec. 3.3) can be applied first.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace scrim::optim {
+
+enum class GradientNormalization { kNone, kL2 };
+
+struct ParetoStep {
+  torch::Tensor direction;
+  double alpha = 0.5;  // weight on the privacy gradient
+};
+
+// g_p, g_u: flattened gradients of the same length.
+ParetoStep mgda_two(const torch::Tensor& g_p, const torch::Tensor& g_u, GradientNormalization norm = GradientNormalization::kNone);
+ParetoStep weighted_sum(const torch::Tensor& g_p, const torch::Tensor& g_u, double alpha);
+
+}  // namespace scrim::optim

@@ -1,0 +1,51 @@
+#include "optim/zo_estimator.h"
+
+#include "scrim/core/error.h"
+
+namespace scrim::optim {
+
+torch::Tensor ZerothOrderEstimator::sample_direction(const torch::Tensor& like, torch::Generator& gen) const {
+  auto c = like.size(0), h = like.size(1), w = like.size(2);
+  int64_t gh = options_.grid > 0 ? std::min<int64_t>(options_.grid, h) : h;
+  int64_t gw = options_.grid > 0 ? std::min<int64_t>(options_.grid, w) : w;
+  torch::Tensor z;
+  if (options_.distribution == ProbeDistribution::kGaussian) {
+    z = at::normal(0.0, 1.0, {1, c, gh, gw}, gen);
+  } else {
+    z = at::bernoulli(torch::full({1, c, gh, gw}, 0.5), gen).mul_(2).sub_(1);
+  }
+  if (gh == h && gw == w) return z[0];
+  namespace F = torch::nn::functional;
+  // Nearest up-sampling keeps the coarse coordinates independent and of unit variance.
+  return F::interpolate(z, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest))[0];
+}
+
+torch::Tensor ZerothOrderEstimator::estimate(const torch::Tensor& x, const BatchLoss& loss, torch::Generator& gen,
+                                             const torch::Tensor& given) const {
+  if (x.dim() != 3) throw UsageError("ZerothOrderEstimator::estimate(): x must be [C, H, W]");
+  torch::NoGradGuard no_grad;
+  torch::Tensor u;
+  if (given.defined()) {
+    u = given;
+  } else {
+    std::vector<torch::Tensor> dirs;
+    for (int k = 0; k < options_.probes; ++k) dirs.push_back(sample_direction(x, gen));
+    u = torch::stack(dirs);
+  }
+  auto xd = x.detach().unsqueeze(0);
+  // One call for all 2q probes. Probes may leave [0, 1]; callers clamp when the black box needs it.
+  auto probes = torch::cat({xd + options_.mu * u, xd - options_.mu * u});
+  auto values = loss(probes).to(torch::kFloat32).view({-1});
+  int64_t q = u.size(0);
+  auto diff = (values.slice(0, 0, q) - values.slice(0, q, 2 * q)) / (2 * options_.mu);  // [q]
+  return (diff.view({q, 1, 1, 1}) * u).mean(0);
+}
+
+double cosine(const torch::Tensor& a, const torch::Tensor& b) {
+  auto fa = a.flatten().to(torch::kFloat64), fb = b.flatten().to(torch::kFloat64);
+  double na = fa.norm().item<double>(), nb = fb.norm().item<double>();
+  if (na == 0 || nb == 0) return 0.0;
+  return (fa * fb).sum().item<double>() / (na * nb);
+}
+
+}  // namespace scrim::optim
