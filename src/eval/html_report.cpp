@@ -64,14 +64,18 @@ std::string plot(const json& results) {
       std::snprintf(buf, sizeof buf, "%.1f,%.1f ", px(x), py(y));
       pts += buf;
     }
-    svg += "<polyline points='" + pts + "' fill='none' stroke='#2a7' stroke-width='2' stroke-dasharray='5,3'/>";
+    svg += "<polyline points='" + pts + "' fill='none' stroke='#22aa77' stroke-width='2' stroke-dasharray='5,3'/>";
   }
+  // Points are numbered; the numbers lead the rows of the results table (long specs would overlap).
+  int index = 0;
   for (const auto& r : results["protectors"]) {
     double x = r["utility"], y = r["privacy"];
     bool on_front = front.count(r["protector"]) > 0;
-    std::snprintf(buf, sizeof buf, "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'/><text x='%.1f' y='%.1f' font-size='10'>", px(x), py(y),
-                  on_front ? "#2a7" : "#c44", px(x) + 7, py(y) - 6);
-    svg += buf + esc(r["protector"].get<std::string>()) + "</text>";
+    std::snprintf(buf, sizeof buf,
+                  "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'><title>%s</title></circle><text x='%.1f' y='%.1f' font-size='11'>%d</text>",
+                  px(x), py(y), on_front ? "#22aa77" : "#cc4444", esc(r["protector"].get<std::string>()).c_str(), px(x) + 6,
+                  py(y) - 6 - 9 * (index % 3), ++index);
+    svg += buf;
   }
   return svg + "</svg>";
 }
@@ -82,7 +86,7 @@ std::string render_html_report(const json& results) {
   std::string h = "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>scrim evaluation</title><style>"
                   "body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}"
                   "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
-                  "th{background:#f4f4f4}td:first-child,th:first-child{text-align:left;font-family:monospace}"
+                  "th{background:#f4f4f4}td:nth-child(2),th:nth-child(2){text-align:left;font-family:monospace}"
                   ".ex img{width:112px;height:112px;image-rendering:pixelated;margin:2px;border:1px solid #ddd}.note{color:#666;font-size:13px}"
                   "</style></head><body><h1>scrim evaluation</h1>";
   h += "<p>Data <code>" + esc(results["manifest"]) + "</code> (" + std::to_string(results["train_samples"].get<int>()) + " train, " +
@@ -91,10 +95,11 @@ std::string render_html_report(const json& results) {
   for (const auto& a : results["attackers"]) h += "<code>" + esc(a) + "</code> ";
   h += "(worst case reported).</p><h2>Trade-off</h2>" + plot(results);
   h += "<p class='note'>Green: the non-dominated front. Hypervolume against (0, 0): " + num(results["hypervolume"]) + ".</p>";
-  h += "<h2>Results</h2><table><tr><th>protector</th><th>utility</th><th>p(true answer)</th><th>attacker cMAP</th><th>attacker F1</th>"
+  h += "<h2>Results</h2><table><tr><th>#</th><th>protector</th><th>utility</th><th>p(true answer)</th><th>attacker cMAP</th><th>attacker F1</th>"
        "<th>identity top-1</th><th>MLLM leakage</th><th>OCR char recall</th><th>face detector hits</th><th>queries</th><th>cache hits</th><th>seconds</th></tr>";
+  int row = 0;
   for (const auto& r : results["protectors"]) {
-    h += "<tr><td>" + esc(r["protector"]) + "</td><td>" + num(r["utility"]) + "</td><td>" + num(r["utility_probability"]) + "</td><td>" +
+    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(r["protector"]) + "</td><td>" + num(r["utility"]) + "</td><td>" + num(r["utility_probability"]) + "</td><td>" +
          num(r["cmap"]) + "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
          num(r.value("mllm_leakage", json(-1))) + "</td><td>" + num(r.value("ocr_character_recall", json(-1))) + "</td><td>" +
          num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(r["queries"].get<int64_t>()) + "</td><td>" +

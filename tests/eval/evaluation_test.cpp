@@ -39,6 +39,7 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("pixelate:block=16"), std::string::npos);
   EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);
+  EXPECT_NE(html.find("fill='#22aa77'"), std::string::npos);  // the front is drawn in green
   // Running again answers every MLLM query from the cache.
   auto again = run_evaluation(o);
   for (const auto& p : again["protectors"]) {

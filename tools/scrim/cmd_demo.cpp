@@ -23,10 +23,11 @@ namespace {
 
 struct DemoOptions {
   fs::path out = "scrim-demo";
-  int train = 1000;
+  int train = 2000;           // all of them train the reference MLLM
+  int attacker_train = 1000;  // the attackers see this many (the CPU budget)
   int test = 300;
   uint64_t seed = 1;
-  int reference_epochs = 12;
+  int reference_epochs = 15;
   int attacker_epochs = 5;
   std::vector<std::string> protectors = {"raw", "blur:sigma=2", "pixelate:block=4", "downsample:factor=4", "bdq", "regions:faces,mode=blur"};
 };
@@ -42,6 +43,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--reference-epochs", o->reference_epochs, "Epochs of reference-MLLM training")->capture_default_str();
   cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs")->capture_default_str();
+  cmd->add_option("--attacker-train", o->attacker_train, "Training samples the attackers see (0: all)")->capture_default_str();
   cmd->add_option("--protector", o->protectors, "Protectors to evaluate")->capture_default_str();
   cmd->callback([o] {
     auto start = std::chrono::steady_clock::now();
@@ -88,6 +90,7 @@ void add_demo_command(CLI::App& app) {
     e.oracle.cache = o->out / "oracle-cache.sqlite";
     e.out = o->out / "eval";
     e.attacker_epochs = o->attacker_epochs;
+    e.max_train = o->attacker_train;
     e.seed = o->seed;
     info("demo 3/3: evaluating " + std::to_string(e.protectors.size()) + " protectors (utility through the MLLM, retrained attackers)");
     auto results = run_evaluation(e, [](const std::string& stage) { info("eval: " + stage); });
