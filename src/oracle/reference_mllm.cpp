@@ -16,6 +16,7 @@
 #include "nets/reference_vqa_net.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
+#include "scrim/core/sha256.h"
 #include "scrim/data/manifest.h"
 #include "scrim/media/image_io.h"
 #include "scrim/media/tensor_image.h"
@@ -213,7 +214,8 @@ std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
     throw Error(path.string() + ": model weights do not match its configuration");
   }
   impl->net->eval();
-  impl->id = "reference:" + path.stem().string();
+  // The weights' hash is part of the id, so caches never mix two trainings of one file name.
+  impl->id = "reference:" + path.stem().string() + "@" + sha256_hex(read_file_text(path)).substr(0, 12);
   return std::shared_ptr<ReferenceMllm>(new ReferenceMllm(std::move(impl)));
 }
 

@@ -1,7 +1,5 @@
 #include "scrim/serve/privacy_proxy.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -19,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/error.h"
+#include "scrim/core/sha256.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/privacy/protector.h"
@@ -30,19 +29,6 @@ namespace scrim {
 namespace {
 
 using openai::ProtocolError;
-
-std::string sha256_hex(const void* data, size_t size) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data, size, digest, &len, EVP_sha256(), nullptr);
-  std::string hex;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    hex += buf;
-  }
-  return hex;
-}
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();

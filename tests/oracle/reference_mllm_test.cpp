@@ -48,3 +48,24 @@ TEST(ReferenceMllm, RefusesBadModelFiles) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(ReferenceMllm, ModelIdChangesWithTheWeights) {
+  // Cache keys include the model id: a retrained file under the same name must not hit old replies.
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  std::filesystem::copy_file(t.model_file, d / "same.pt");
+  auto a = ReferenceMllm::load(d / "same.pt");
+  EXPECT_EQ(a->model_id().rfind("reference:same@", 0), 0u);
+  ReferenceTrainOptions o;
+  o.manifests = {t.dir / "synth/vqa.jsonl"};
+  o.out = d / "same.pt";
+  o.epochs = 1;
+  o.width = 8;
+  o.seed = 99;
+  train_reference_mllm(o);
+  EXPECT_NE(ReferenceMllm::load(d / "same.pt")->model_id(), a->model_id());
+}
+
+}  // namespace scrim
