@@ -72,8 +72,8 @@ std::string plot(const json& results) {
     double x = r["utility"], y = r["privacy"];
     bool on_front = front.count(r["protector"]) > 0;
     std::snprintf(buf, sizeof buf,
-                  "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'><title>%s</title></circle><text x='%.1f' y='%.1f' font-size='11'>%d</text>",
-                  px(x), py(y), on_front ? "#22aa77" : "#cc4444", esc(r["protector"].get<std::string>()).c_str(), px(x) + 6,
+                  "<g><title>%s</title><circle cx='%.1f' cy='%.1f' r='5' fill='%s'/></g><text x='%.1f' y='%.1f' font-size='11'>%d</text>",
+                  esc(r["protector"].get<std::string>()).c_str(), px(x), py(y), on_front ? "#22aa77" : "#cc4444", px(x) + 6,
                   py(y) - 6 - 9 * (index % 3), ++index);
     svg += buf;
   }
