@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scrim/core/error.h"
+#include "scrim/core/sha256.h"
 
 using nlohmann::json;
 
@@ -36,13 +37,7 @@ std::string oracle_cache_key(const std::string& model_id, const OracleRequest& r
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
   EVP_MD_CTX_free(ctx);
-  std::string hex;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-    hex += buf;
-  }
-  return hex;
+  return to_hex(digest, len);
 }
 
 namespace {

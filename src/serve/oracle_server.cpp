@@ -9,12 +9,15 @@
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/error.h"
+#include "serve/http_common.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/oracle/oracle_error.h"
 
 using nlohmann::json;
 
 namespace scrim {
+
+using serve::send_error;
 
 struct OracleServer::Impl {
   std::shared_ptr<Oracle> oracle;
@@ -24,12 +27,6 @@ struct OracleServer::Impl {
   std::atomic<int64_t> completions{0};
   std::atomic<uint64_t> next_id{1};
   std::atomic<int64_t> fault_calls{0};
-
-  static void send_error(httplib::Response& res, int status, const std::string& message, const std::string& type,
-                         const std::string& param = "", const std::string& code = "") {
-    res.status = status;
-    res.set_content(openai::error_body(message, type, param, code).dump(), "application/json");
-  }
 
   // Returns true when the request was answered by an injected fault.
   bool inject_fault(httplib::Response& res) {
@@ -120,38 +117,12 @@ OracleServer::OracleServer(std::shared_ptr<Oracle> oracle, OracleServerOptions o
     res.set_content(models.dump(), "application/json");
   });
   s.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content(R"({"status":"ok"})", "application/json"); });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = one_line(e.what());
-    } catch (...) {
-    }
-    spdlog::error("request failed: {}", what);
-    Impl::send_error(res, 500, what, "server_error");
-  });
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) Impl::send_error(res, 404, "no route " + req.method + " " + req.path, "invalid_request_error", "", "not_found");
-    else if (res.status == 413) Impl::send_error(res, 413, "request body too large", "invalid_request_error", "", "body_too_large");
-    else Impl::send_error(res, res.status, "HTTP " + std::to_string(res.status), "invalid_request_error");
-  });
+  serve::install_error_handlers(s);
 }
 
 OracleServer::~OracleServer() { stop(); }
 
-void OracleServer::bind() {
-  auto& o = impl_->options;
-  if (o.port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(o.host.c_str());
-    if (impl_->port <= 0) throw Error("cannot bind to " + o.host);
-  } else {
-    if (!impl_->server.bind_to_port(o.host.c_str(), o.port))
-      throw Error("cannot bind to " + o.host + ":" + std::to_string(o.port) + " (in use?)");
-    impl_->port = o.port;
-  }
-}
+void OracleServer::bind() { impl_->port = serve::bind_server(impl_->server, impl_->options.host, impl_->options.port); }
 
 void OracleServer::serve() { impl_->server.listen_after_bind(); }
 void OracleServer::stop() {

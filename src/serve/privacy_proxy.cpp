@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/error.h"
+#include "serve/http_common.h"
 #include "scrim/core/sha256.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
@@ -26,6 +27,8 @@
 using nlohmann::json;
 
 namespace scrim {
+
+using serve::send_error;
 namespace {
 
 using openai::ProtocolError;
@@ -139,12 +142,6 @@ struct PrivacyProxy::Impl {
     c->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(us).count(), static_cast<time_t>(us.count() % 1000000));
     c->set_write_timeout(60, 0);
     return c;
-  }
-
-  static void send_error(httplib::Response& res, int status, const std::string& message, const std::string& type,
-                         const std::string& param = "", const std::string& code = "") {
-    res.status = status;
-    res.set_content(openai::error_body(message, type, param, code).dump(), "application/json");
   }
 
   bool authorised(const httplib::Request& req, httplib::Response& res) {
@@ -423,23 +420,7 @@ PrivacyProxy::PrivacyProxy(ProxyOptions options) : impl_(std::make_unique<Impl>(
   s.Get("/health", [impl](const httplib::Request&, httplib::Response& r) {
     r.set_content(json{{"status", "ok"}, {"protector", impl->protectors.spec()}}.dump(), "application/json");
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = one_line(e.what());
-    } catch (...) {
-    }
-    spdlog::error("request failed: {}", what);
-    Impl::send_error(res, 500, what, "server_error");
-  });
-  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 404) Impl::send_error(res, 404, "no route " + req.method + " " + req.path, "invalid_request_error", "", "not_found");
-    else if (res.status == 413) Impl::send_error(res, 413, "request body too large", "invalid_request_error", "", "body_too_large");
-    else Impl::send_error(res, res.status, "HTTP " + std::to_string(res.status), "invalid_request_error");
-  });
+  serve::install_error_handlers(s);
   if (!impl->options.audit_log.empty()) {
     if (impl->options.audit_log.has_parent_path()) std::filesystem::create_directories(impl->options.audit_log.parent_path());
     impl->audit.open(impl->options.audit_log, std::ios::app);
@@ -449,16 +430,7 @@ PrivacyProxy::PrivacyProxy(ProxyOptions options) : impl_(std::make_unique<Impl>(
 
 PrivacyProxy::~PrivacyProxy() { stop(); }
 
-void PrivacyProxy::bind() {
-  auto& o = impl_->options;
-  if (o.port == 0) {
-    impl_->port = impl_->server.bind_to_any_port(o.host.c_str());
-    if (impl_->port <= 0) throw Error("cannot bind to " + o.host);
-  } else {
-    if (!impl_->server.bind_to_port(o.host.c_str(), o.port)) throw Error("cannot bind to " + o.host + ":" + std::to_string(o.port) + " (in use?)");
-    impl_->port = o.port;
-  }
-}
+void PrivacyProxy::bind() { impl_->port = serve::bind_server(impl_->server, impl_->options.host, impl_->options.port); }
 
 void PrivacyProxy::serve() { impl_->server.listen_after_bind(); }
 void PrivacyProxy::stop() {
