@@ -18,8 +18,6 @@ struct Run {
 };
 
 Run run(const std::string& args) {
-  testing::ScratchDir* none = nullptr;
-  (void)none;
   auto err_path = std::filesystem::temp_directory_path() / ("scrim_cli_err_" + std::to_string(getpid()));
   std::string cmd = std::string(SCRIM_BINARY) + " " + args + " 2>" + err_path.string();
   Run r{};

@@ -139,7 +139,6 @@ void draw_head(const Canvas& cv_, const Person& p, cv::Point2d c, double r) {
   const Identity& id = identities()[p.identity];
   cv::Scalar skin = skin_tones()[id.skin_tone];
   cv::Scalar hair = hair_colors()[id.hair_color];
-  double f = p.facing_left ? -1.0 : 1.0;
   if (id.long_hair && !p.hat) cv_.rect(c.x - r * 1.05, c.y - r * 0.3, r * 2.1, r * 1.9, hair);  // hair down the back
   if (p.face == FaceView::kAway) {
     cv_.disc(c.x, c.y, r, hair);
@@ -170,7 +169,6 @@ void draw_head(const Canvas& cv_, const Person& p, cv::Point2d c, double r) {
     }
     if (p.face == FaceView::kPartial)  // a mask band over the lower face
       cv_.rect(c.x - r * 0.95, c.y + r * 0.1, r * 1.9, r * 0.75, cv::Scalar(235, 225, 200));
-    (void)f;
   }
   if (p.hat) {
     cv::Scalar hat = shade(palette()[(p.shirt + 3) % palette().size()].bgr, 0.7);
