@@ -16,6 +16,17 @@ ParetoStep mgda_two(const torch::Tensor& gp_in, const torch::Tensor& gu_in, Grad
   return {(alpha * gp + (1 - alpha) * gu).to(gp_in.scalar_type()).view(gp_in.sizes()), alpha};
 }
 
+ParetoStep mgda_preference(const torch::Tensor& gp_in, const torch::Tensor& gu_in, double w) {
+  auto gp = gp_in.flatten().to(torch::kFloat64), gu = gu_in.flatten().to(torch::kFloat64);
+  // Scaling by 1/w makes the min-norm point descend each objective at a rate proportional to its weight.
+  w = std::clamp(w, 0.01, 0.99);
+  gp = gp / (w * gp.norm().clamp_min(1e-12));
+  gu = gu / ((1 - w) * gu.norm().clamp_min(1e-12));
+  auto step = mgda_two(gp, gu, GradientNormalization::kNone);
+  step.direction = step.direction.to(gp_in.scalar_type()).view(gp_in.sizes());
+  return step;
+}
+
 ParetoStep weighted_sum(const torch::Tensor& gp, const torch::Tensor& gu, double alpha) {
   return {alpha * gp + (1 - alpha) * gu, alpha};
 }

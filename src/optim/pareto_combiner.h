@@ -3,6 +3,7 @@
 //    the min-norm point of the segment between g_p and g_u, in closed form,
 //      alpha = clamp(((g_u - g_p) . g_u) / |g_p - g_u|^2, 0, 1),  d = alpha g_p + (1 - alpha) g_u,
 //    a common descent direction whenever one exists;
+//  - a preference-scaled MGDA (below);
 //  - a weighted sum with a fixed alpha: the non-Pareto baseline.
 // Gradient normalisation (Sener & Koltun, Sec. 3.3) can be applied first.
 #pragma once
@@ -20,6 +21,13 @@ struct ParetoStep {
 
 // g_p, g_u: flattened gradients of the same length.
 ParetoStep mgda_two(const torch::Tensor& g_p, const torch::Tensor& g_u, GradientNormalization norm = GradientNormalization::kNone);
+// Preference mode (a two-objective simplification of Pareto MTL, Lin et al.,
+// NeurIPS 2019): both gradients are L2-normalised and divided by their weight
+// (w on privacy, 1 - w on utility); the min-norm point d of the pair then has
+// d.g_p : d.g_u = w : 1 - w when interior — a common descent direction when
+// one exists, descending each objective in proportion to its weight, so one
+// anonymizer per w traces the front.
+ParetoStep mgda_preference(const torch::Tensor& g_p, const torch::Tensor& g_u, double w);
 ParetoStep weighted_sum(const torch::Tensor& g_p, const torch::Tensor& g_u, double alpha);
 
 }  // namespace scrim::optim

@@ -4,6 +4,22 @@
 
 namespace scrim::optim {
 
+std::vector<int64_t> ZerothOrderEstimator::coarse_shape(const torch::Tensor& like) const {
+  auto c = like.size(0), h = like.size(1), w = like.size(2);
+  return {c, options_.grid > 0 ? std::min<int64_t>(options_.grid, h) : h, options_.grid > 0 ? std::min<int64_t>(options_.grid, w) : w};
+}
+
+torch::Tensor ZerothOrderEstimator::expand(const torch::Tensor& coarse, const torch::Tensor& like) const {
+  auto z = coarse.dim() == 3 ? coarse.unsqueeze(0) : coarse;
+  torch::Tensor out = z;
+  if (z.size(2) != like.size(1) || z.size(3) != like.size(2)) {
+    namespace F = torch::nn::functional;
+    // Nearest up-sampling keeps the coarse coordinates independent and of unit variance.
+    out = F::interpolate(z, F::InterpolateFuncOptions().size(std::vector<int64_t>{like.size(1), like.size(2)}).mode(torch::kNearest));
+  }
+  return coarse.dim() == 3 ? out[0] : out;
+}
+
 torch::Tensor ZerothOrderEstimator::sample_direction(const torch::Tensor& like, torch::Generator& gen) const {
   auto c = like.size(0), h = like.size(1), w = like.size(2);
   int64_t gh = options_.grid > 0 ? std::min<int64_t>(options_.grid, h) : h;

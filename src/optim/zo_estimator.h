@@ -30,6 +30,11 @@ class ZerothOrderEstimator {
  public:
   explicit ZerothOrderEstimator(ZoOptions options) : options_(options) {}
 
+  // The shape of the coarse basis for an image shaped `like` [C, H, W]: [C, g, g].
+  std::vector<int64_t> coarse_shape(const torch::Tensor& like) const;
+  // Coarse coordinates [C, g, g] (or [P, C, g, g]) -> image-space directions shaped like `like`.
+  torch::Tensor expand(const torch::Tensor& coarse, const torch::Tensor& like) const;
+
   // A direction in the basis, up-sampled to `like`'s shape [C, H, W]; unit variance per coarse coordinate.
   torch::Tensor sample_direction(const torch::Tensor& like, torch::Generator& gen) const;
 

@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include "nets/reference_vqa_net.h"
+#include "oracle/reference_whitebox.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/sha256.h"
@@ -245,6 +246,27 @@ OracleReply ReferenceMllm::query(const OracleRequest& request) {
   reply.usage.completion_tokens = 1;
   reply.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return reply;
+}
+
+torch::Tensor reference_answer_loss(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
+                                    const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups) {
+  auto& impl = model.impl();
+  std::vector<int64_t> targets;
+  for (const auto& a : answers) {
+    auto it = std::find(impl.answers.begin(), impl.answers.end(), a);
+    if (it == impl.answers.end()) throw Error("reference MLLM: '" + a + "' is not one of its answers");
+    targets.push_back(it - impl.answers.begin());
+  }
+  std::lock_guard lock(impl.mutex);
+  auto size = impl.net->options().input_size;
+  auto x = images;
+  if (x.size(2) != size || x.size(3) != size) {
+    namespace F = torch::nn::functional;
+    x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size}).mode(torch::kBilinear).align_corners(false));
+  }
+  auto logits = impl.net->forward(x, impl.tokens_for(prompts), groups);
+  return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong),
+                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
 }
 
 std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs::path>& manifests, const std::string& split,

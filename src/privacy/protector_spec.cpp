@@ -69,6 +69,10 @@ const std::vector<ProtectorInfo>& protector_catalog() {
        "bdq:sigma=2,levels=6",
        "BDQ encoder (Kumawat & Nagahara, CVPR 2022): blur, temporal difference (video), quantisation",
        {{"sigma", "2", "blur standard deviation at 112 px"}, {"levels", "6", "quantisation levels"}, {"difference", "1", "video: 1 keeps the frame difference"}}},
+      {"anonymizer",
+       "anonymizer:runs/train/anonymizer.pt",
+       "The learned anonymizer trained by `scrim train` (a model file or a training checkpoint)",
+       {{"(path)", "", "the model file"}}},
   };
   return kCatalog;
 }
@@ -88,7 +92,8 @@ std::unique_ptr<Protector> make_protector(const std::string& text) {
   if (s.name == "pixelate") return protectors::make_pixelate(s);
   if (s.name == "downsample") return protectors::make_downsample(s);
   if (s.name == "regions") return protectors::make_regions(s);
-  return protectors::make_bdq(s);
+  if (s.name == "bdq") return protectors::make_bdq(s);
+  return protectors::make_anonymizer(s);
 }
 
 }  // namespace scrim

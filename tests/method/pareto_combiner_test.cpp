@@ -41,3 +41,20 @@ TEST(MgdaTwo, MatchesABruteForceMinimumAndDescendsOnBoth) {
 }
 
 }  // namespace scrim::optim
+
+namespace scrim::optim {
+
+TEST(MgdaPreference, DescendsEachObjectiveInProportionToItsWeight) {
+  torch::manual_seed(5);
+  for (double w : {0.2, 0.5, 0.8}) {
+    auto gp = torch::randn({40}, torch::kFloat64) * 7, gu = torch::randn({40}, torch::kFloat64) * 0.01;
+    auto step = mgda_preference(gp, gu, w);
+    double rate_p = (step.direction * gp / gp.norm()).sum().item<double>();
+    double rate_u = (step.direction * gu / gu.norm()).sum().item<double>();
+    ASSERT_GT(rate_p, 0);
+    ASSERT_GT(rate_u, 0);
+    EXPECT_NEAR(rate_p / rate_u, w / (1 - w), 1e-6) << "w = " << w;  // the scales of gp and gu do not matter
+  }
+}
+
+}  // namespace scrim::optim

@@ -36,6 +36,7 @@ void add_protect_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_eval_real_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_train_command(CLI::App& app);
 std::string eval_summary_table(const nlohmann::json& results);
 
 }  // namespace scrim::cli

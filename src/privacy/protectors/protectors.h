@@ -13,6 +13,7 @@ std::unique_ptr<Protector> make_pixelate(const ProtectorSpec& spec);
 std::unique_ptr<Protector> make_downsample(const ProtectorSpec& spec);
 std::unique_ptr<Protector> make_regions(const ProtectorSpec& spec);
 std::unique_ptr<Protector> make_bdq(const ProtectorSpec& spec);
+std::unique_ptr<Protector> make_anonymizer(const ProtectorSpec& spec);
 
 // Scales a size given at the 112-px reference resolution to an image.
 double scaled(double at_112, const cv::Mat& image);

@@ -1,0 +1,87 @@
+// The anonymizer's trainer (`scrim train`): alternating min-max between the
+// anonymizer f_A and an ensemble of privacy attackers f_B, with the utility
+// gradient estimated through the black-box MLLM (zeroth order, critical
+// history) — or, for the upper bound, read from the in-process reference
+// MLLM — and the two objectives combined by MGDA-UB, a preference vector or a
+// weighted sum. After Hui et al., "When Visual Privacy Protection Meets
+// Multimodal Large Language Models" (IJCV 2026); see DESIGN.md for our
+// reconstruction of the parts the paper leaves open.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scrim/oracle/oracle_factory.h"
+
+namespace scrim {
+
+struct TrainOptions {
+  std::filesystem::path manifest;       // training data (its "train" split)
+  std::filesystem::path out;            // run folder: checkpoint.pt, anonymizer.pt, train-log.jsonl, config.json
+  std::string mllm;                     // oracle spec (the black box)
+  OracleStackOptions oracle;            // cache, budget, retries, ...
+
+  std::string gradient = "blackbox";    // blackbox | whitebox (reference MLLM only: the upper bound)
+  std::string estimator = "zo";         // zo (Adam) | spsa-gc (Rademacher + Nesterov momentum, BlackVIP style)
+  std::string pareto = "mgda";          // mgda | preference | weighted
+  double preference = 0.5;              // weight on privacy for preference and weighted
+  std::string history = "full";         // none | prior | subspace | full
+  int probes = 8;                       // q: antithetic pairs per sample (the batch's budget is batch * q)
+  int scout_probes = 2;                 // pairs per sample before the allocator spends the rest
+  double mu = 0.03;                     // probe radius, in [0, 1] image units (8-bit PNG: keep it above ~0.01)
+  int grid = 8;                         // coarse basis: grid x grid per channel
+  std::string distribution = "gaussian";  // gaussian | rademacher
+  bool hard_label = false;              // ignore log-probs: loss = 1 - utility
+  int top_logprobs = 20;
+
+  int steps = 150;                      // adversarial steps
+  int batch = 8;
+  double learning_rate = 2e-3;          // anonymizer (Adam); cosine schedule with a 5% warm-up
+  double sgd_learning_rate = 0.05;      // spsa-gc's Nesterov SGD
+  int init_steps = 150;                 // identity initialisation by L1 reconstruction (no queries)
+  int adversary_warmup = 100;           // adversary steps on the initialised anonymizer's output (no queries)
+  std::string adversary_arch = "small";
+  int adversary_members = 2;
+  int adversary_restart = 100;          // steps between restarts of one member; 0: never
+  double adversary_learning_rate = 1e-3;
+
+  int width = 8, depth = 3, size = 112; // anonymizer
+  int frames = 4;                       // frames per video sample
+  int max_train = 0;                    // 0: the whole split
+  int checkpoint_every = 25;
+  int snapshot_every = 0;               // also keep anonymizer-stepN.pt every N steps; 0: never
+  bool resume = false;                  // continue from out/checkpoint.pt
+  int concurrency = 4;                  // oracle queries in flight
+  uint64_t seed = 1;
+  std::string device = "cpu";           // cpu | cuda
+};
+
+struct TrainResult {
+  int steps_done = 0;
+  int64_t queries = 0;                  // oracle queries this run made (cache hits included)
+  int64_t cache_hits = 0;
+  std::string stopped = "done";         // done | budget
+  std::filesystem::path anonymizer;     // the final model
+  double seconds = 0;
+  nlohmann::json last;                  // the last log record
+};
+
+// Called after every step with its log record (also appended to train-log.jsonl).
+using TrainCallback = std::function<void(const nlohmann::json& record)>;
+
+// Validates the options (throws scrim::UsageError) and trains.
+TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step = {});
+
+// `scrim train --sweep K`: K preferences w = 1/(K+1) ... K/(K+1), one run each
+// under out/pref-I, sharing one initialisation; writes out/front.json.
+nlohmann::json train_preference_sweep(const TrainOptions& options, int k, const TrainCallback& on_step = {});
+
+// The options as JSON (for config.json and the checkpoint).
+nlohmann::json to_json(const TrainOptions& options);
+
+}  // namespace scrim

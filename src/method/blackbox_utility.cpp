@@ -1,0 +1,39 @@
+#include "method/blackbox_utility.h"
+
+#include "scrim/media/tensor_image.h"
+
+namespace scrim::method {
+
+std::vector<UtilityLosses> BlackBoxUtility::evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work) {
+  std::vector<OracleRequest> requests;
+  for (const auto& [row, probes] : work) {
+    auto p = probes.detach().clamp(0, 1);
+    auto frames = p.size(1) / 3;
+    for (int64_t i = 0; i < p.size(0); ++i) {
+      OracleRequest r;
+      r.prompt = data_.prompts[static_cast<size_t>(row)];
+      r.options.top_logprobs = hard_label_ ? 0 : top_logprobs_;
+      r.options.encoding = ImageEncoding::kPng;  // lossless: JPEG would erase the probes
+      for (int64_t f = 0; f < frames; ++f) r.images.push_back(tensor_to_image(p[i].slice(0, 3 * f, 3 * f + 3)));
+      requests.push_back(std::move(r));
+    }
+  }
+  auto replies = query_batch(oracle_, requests, concurrency_);
+  queries_ += static_cast<int64_t>(replies.size());
+  std::vector<UtilityLosses> out;
+  size_t k = 0;
+  for (const auto& [row, probes] : work) {
+    const auto& scorer = *data_.scorers[static_cast<size_t>(row)];
+    const Sample& sample = *data_.samples[static_cast<size_t>(row)];
+    std::vector<double> loss, utility;
+    for (int64_t i = 0; i < probes.size(0); ++i, ++k) {
+      TaskScore s = scorer.score(sample, *data_.manifest, replies[k]);
+      utility.push_back(s.utility);
+      loss.push_back(hard_label_ ? 1.0 - s.utility : s.loss);
+    }
+    out.push_back({torch::tensor(loss, torch::kFloat64).to(torch::kFloat32), torch::tensor(utility, torch::kFloat64).to(torch::kFloat32)});
+  }
+  return out;
+}
+
+}  // namespace scrim::method

@@ -1,0 +1,43 @@
+// The utility loss L_u(x') as the black box sees it: protected frames are sent
+// to the oracle (losslessly, as PNG) with the sample's task prompt, and the
+// task scorer turns the reply into a loss (-log p(right answer) when the
+// service gives log-probs, else 1 - utility). Private header: LibTorch inside.
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "method/training_set.h"
+#include "scrim/oracle/oracle.h"
+
+namespace scrim::method {
+
+struct UtilityLosses {
+  torch::Tensor loss;     // [P]
+  torch::Tensor utility;  // [P] hard utility (right or wrong; VQA: soft accuracy)
+};
+
+class BlackBoxUtility {
+ public:
+  BlackBoxUtility(Oracle& oracle, const TrainingSet& data, int concurrency, int top_logprobs, bool hard_label)
+      : oracle_(oracle), data_(data), concurrency_(concurrency), top_logprobs_(top_logprobs), hard_label_(hard_label) {}
+
+  // Losses of P versions of sample `row`: probes [P, T*3, H, W] (values clamped to [0, 1]).
+  UtilityLosses evaluate(int64_t row, const torch::Tensor& probes) { return evaluate_many({{row, probes}})[0]; }
+  // Several samples' probes in one batch of queries (the concurrency applies across them).
+  std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work);
+
+  int64_t queries() const { return queries_; }
+
+ private:
+  Oracle& oracle_;
+  const TrainingSet& data_;
+  int concurrency_;
+  int top_logprobs_;
+  bool hard_label_;
+  std::atomic<int64_t> queries_{0};
+};
+
+}  // namespace scrim::method

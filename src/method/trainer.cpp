@@ -1,0 +1,432 @@
+#include "scrim/method/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "method/anonymizer_model.h"
+#include "method/blackbox_utility.h"
+#include "method/privacy_adversary.h"
+#include "method/training_set.h"
+#include "method/utility_gradient.h"
+#include "optim/critical_history.h"
+#include "optim/pareto_combiner.h"
+#include "scrim/core/error.h"
+#include "scrim/core/fs_util.h"
+#include "scrim/core/rng.h"
+#include "scrim/oracle/oracle_error.h"
+#include "scrim/oracle/reference_mllm.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace scrim {
+
+json to_json(const TrainOptions& o) {
+  return {{"manifest", o.manifest.string()}, {"mllm", o.mllm}, {"gradient", o.gradient}, {"estimator", o.estimator},
+          {"pareto", o.pareto}, {"preference", o.preference}, {"history", o.history}, {"probes", o.probes},
+          {"scout_probes", o.scout_probes}, {"mu", o.mu}, {"grid", o.grid}, {"distribution", o.distribution},
+          {"hard_label", o.hard_label}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
+          {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
+          {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
+          {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate}, {"width", o.width},
+          {"depth", o.depth}, {"size", o.size}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+}
+
+namespace {
+
+namespace F = torch::nn::functional;
+
+// Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
+enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5 };
+
+void validate(const TrainOptions& o) {
+  auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
+    for (const char* k : ok)
+      if (v == k) return;
+    std::string list;
+    for (const char* k : ok) list += (list.empty() ? "" : ", ") + std::string(k);
+    throw UsageError(flag + " must be one of " + list + " (got '" + v + "')");
+  };
+  if (o.manifest.empty()) throw UsageError("train: --data is required");
+  if (o.out.empty()) throw UsageError("train: --out is required");
+  if (o.mllm.empty()) throw UsageError("train: --mllm is required");
+  one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
+  one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
+  one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
+  one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
+  optim::parse_history_mode(o.history);
+  if (o.gradient == "whitebox" && o.mllm.rfind("reference:", 0) != 0)
+    throw UsageError("--gradient whitebox needs the in-process reference MLLM (--mllm reference:MODEL)");
+  if (o.preference < 0 || o.preference > 1) throw UsageError("--preference must be in [0, 1]");
+  if (o.probes < 1 || o.scout_probes < 1 || o.mu <= 0 || o.grid < 0) throw UsageError("--probes, --scout-probes and --mu must be positive");
+  if (o.steps < 0 || o.batch < 1 || o.init_steps < 0 || o.adversary_warmup < 0) throw UsageError("--steps, --batch, --init-steps must not be negative");
+  if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
+  if (o.size % (1 << o.depth) != 0) throw UsageError("--size must be divisible by 2^depth");
+  if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
+  if (o.device == "cuda" && !torch::cuda::is_available()) throw UsageError("--device cuda: this LibTorch sees no CUDA device");
+}
+
+// Options that may change between a checkpoint and its resumption.
+bool run_control_key(const std::string& k) { return k == "steps" || k == "mllm"; }
+
+// Cosine decay to a tenth of the base rate after a 5% linear warm-up.
+double scheduled_lr(double base, int64_t t, int64_t total) {
+  double warm = std::min(1.0, static_cast<double>(t) / std::max<double>(1.0, 0.05 * static_cast<double>(total)));
+  double progress = std::min(1.0, static_cast<double>(t - 1) / std::max<double>(1.0, static_cast<double>(total)));
+  return base * warm * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * progress)));
+}
+
+torch::Tensor flat_grad(const std::vector<torch::Tensor>& grads, const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> parts;
+  for (size_t i = 0; i < params.size(); ++i)
+    parts.push_back(grads[i].defined() ? grads[i].flatten() : torch::zeros({params[i].numel()}, params[i].options()));
+  return torch::cat(parts);
+}
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainOptions& o)
+      : o_(o),
+        device_(o.device == "cuda" ? torch::kCUDA : torch::kCPU),
+        history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}) {
+    data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+    torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
+    nets::AnonymizerNetOptions ao;
+    ao.width = o.width;
+    ao.depth = o.depth;
+    ao.input_size = o.size;
+    net_ = nets::AnonymizerNet(ao);
+    net_->to(device_);
+    make_optimizer();
+    method::AdversaryOptions adv;
+    adv.arch = o.adversary_arch;
+    adv.members = o.adversary_members;
+    adv.restart_every = o.adversary_restart;
+    adv.learning_rate = o.adversary_learning_rate;
+    adv.device = device_;
+    adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
+                                                            static_cast<int64_t>(data_.identity_index.size()));
+    if (o.gradient == "whitebox") {
+      reference_ = ReferenceMllm::load(o.mllm.substr(std::string("reference:").size()));
+      gradient_ = std::make_unique<method::WhiteBoxGradient>(*reference_, data_);
+    } else {
+      stack_ = make_oracle(o.mllm, o.oracle);
+      utility_ = std::make_unique<method::BlackBoxUtility>(*stack_.oracle, data_, o.concurrency, o.top_logprobs, o.hard_label);
+      method::BlackBoxOptions bo;
+      bo.zo.probes = o.probes;
+      bo.zo.mu = o.mu;
+      bo.zo.grid = o.grid;
+      bo.zo.distribution = o.distribution == "rademacher" || o.estimator == "spsa-gc" ? optim::ProbeDistribution::kRademacher
+                                                                                       : optim::ProbeDistribution::kGaussian;
+      bo.scout_probes = o.estimator == "spsa-gc" ? o.probes : o.scout_probes;
+      gradient_ = std::make_unique<method::BlackBoxGradient>(*utility_, bo, history_, data_);
+    }
+  }
+
+  TrainResult run(const TrainCallback& on_step) {
+    auto start = std::chrono::steady_clock::now();
+    fs::create_directories(o_.out);
+    const fs::path checkpoint = o_.out / "checkpoint.pt", log_path = o_.out / "train-log.jsonl";
+    if (o_.resume && fs::exists(checkpoint)) {
+      load_checkpoint(checkpoint);
+      trim_log(log_path);
+    } else {
+      if (!o_.resume && fs::exists(checkpoint))
+        throw UsageError(o_.out.string() + " already holds a run; pass --resume to continue it or choose another --out");
+      std::error_code ec;
+      fs::remove(log_path, ec);
+    }
+    write_file_atomic(o_.out / "config.json", to_json(o_).dump(2) + "\n");
+    if (!initialised_) {
+      json record = initialise();
+      save_checkpoint(checkpoint);
+      write_file_atomic(log_path, record.dump() + "\n");
+    }
+
+    TrainResult result;
+    std::ofstream log(log_path, std::ios::app);
+    int64_t hits_at_start = stack_.cache ? stack_.cache->hits() : 0;
+    int64_t issued_at_start = queries_;
+    for (int64_t t = step_ + 1; t <= o_.steps; ++t) {
+      json record;
+      try {
+        record = adversarial_step(t);
+      } catch (const OracleError& e) {
+        save_checkpoint(checkpoint);  // every finished step is kept
+        if (e.kind() != OracleError::Kind::kBudget) throw;
+        result.stopped = "budget";
+        break;
+      }
+      record["cache_hits"] = (stack_.cache ? stack_.cache->hits() : 0) - hits_at_start;
+      record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      log << record.dump() << "\n" << std::flush;
+      result.last = record;
+      if (on_step) on_step(record);
+      if (o_.snapshot_every > 0 && t % o_.snapshot_every == 0) save_model(o_.out / ("anonymizer-step" + std::to_string(t) + ".pt"));
+      if ((o_.checkpoint_every > 0 && t % o_.checkpoint_every == 0) || t == o_.steps) save_checkpoint(checkpoint);
+    }
+    result.steps_done = static_cast<int>(step_);
+    result.queries = queries_ - issued_at_start;
+    result.cache_hits = (stack_.cache ? stack_.cache->hits() : 0) - hits_at_start;
+    result.anonymizer = o_.out / "anonymizer.pt";
+    save_model(result.anonymizer);
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+
+ private:
+  void make_optimizer() {
+    if (o_.estimator == "spsa-gc")
+      optimizer_ = std::make_unique<torch::optim::SGD>(net_->parameters(),
+                                                       torch::optim::SGDOptions(o_.sgd_learning_rate).momentum(0.9).nesterov(true));
+    else
+      optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o_.learning_rate));
+  }
+
+  std::vector<int64_t> pick_rows(Stream stream, int64_t t) const {
+    std::mt19937_64 rng(derive_seed(o_.seed, stream, static_cast<uint64_t>(t)));
+    std::uniform_int_distribution<int64_t> pick(0, static_cast<int64_t>(data_.size()) - 1);
+    std::vector<int64_t> rows(static_cast<size_t>(o_.batch));
+    for (auto& r : rows) r = pick(rng);
+    return rows;
+  }
+
+  // Identity initialisation by L1 reconstruction, then the adversaries learn the initial output. No queries.
+  json initialise() {
+    torch::optim::Adam init(net_->parameters(), torch::optim::AdamOptions(3e-3));
+    net_->train();
+    double l1 = 0, adversary_loss = 0;
+    for (int i = 1; i <= o_.init_steps; ++i) {
+      auto x = data_.stack(pick_rows(kInitBatch, i)).to(device_);
+      init.zero_grad();
+      auto loss = F::l1_loss(net_->forward(x), x);
+      loss.backward();
+      init.step();
+      l1 = loss.item<double>();
+    }
+    for (int i = 1; i <= o_.adversary_warmup; ++i) {
+      auto rows = pick_rows(kWarmupBatch, i);
+      auto x = data_.stack(rows).to(device_);
+      torch::Tensor xp;
+      {
+        torch::NoGradGuard no_grad;
+        net_->eval();
+        xp = net_->forward(x);
+        net_->train();
+      }
+      adversary_loss = adversary_->update(xp, labels_attr(rows), labels_id(rows));
+    }
+    initialised_ = true;
+    step_ = 0;
+    return {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
+  }
+
+  torch::Tensor labels_attr(const std::vector<int64_t>& rows) const {
+    return data_.attribute_labels.index_select(0, torch::tensor(rows, torch::kLong));
+  }
+  torch::Tensor labels_id(const std::vector<int64_t>& rows) const {
+    return data_.identity_labels.index_select(0, torch::tensor(rows, torch::kLong));
+  }
+
+  json adversarial_step(int64_t t) {
+    torch::manual_seed(derive_seed(o_.seed, kGlobal, static_cast<uint64_t>(t)));
+    auto rows = pick_rows(kBatch, t);
+    std::vector<std::vector<int64_t>> groups;
+    auto x = data_.stack(rows, &groups).to(device_);
+    // The forward pass moves batch-norm statistics; a step cut short by the oracle must leave no trace.
+    std::vector<torch::Tensor> buffers_before;
+    for (const auto& b : net_->buffers()) buffers_before.push_back(b.clone());
+    net_->train();
+    auto xp = net_->forward(x);
+    auto params = net_->parameters();
+
+    auto privacy_loss = adversary_->privacy_loss(xp);
+    auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
+    method::UtilityStep u;
+    try {
+      u = gradient_->step(xp, rows, groups, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)));
+    } catch (...) {
+      torch::NoGradGuard no_grad;
+      auto buffers = net_->buffers();
+      for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(buffers_before[i]);
+      throw;
+    }
+    auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, true), params);
+
+    optim::ParetoStep combined;
+    if (o_.pareto == "mgda") combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2);
+    else if (o_.pareto == "preference") combined = optim::mgda_preference(g_p, g_u, o_.preference);
+    else combined = optim::weighted_sum(g_p, g_u, o_.preference);
+
+    int64_t offset = 0;
+    for (auto& p : params) {
+      auto n = p.numel();
+      p.mutable_grad() = combined.direction.slice(0, offset, offset + n).view(p.sizes()).clone();
+      offset += n;
+    }
+    double lr = scheduled_lr(o_.estimator == "spsa-gc" ? o_.sgd_learning_rate : o_.learning_rate, t, o_.steps);
+    for (auto& group : optimizer_->param_groups()) {
+      if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
+      if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
+    }
+    optimizer_->step();
+
+    double adversary_loss = adversary_->update(xp, labels_attr(rows), labels_id(rows));
+    bool restarted = adversary_->maybe_restart(t);
+    queries_ += u.queries;
+    step_ = t;
+    return {{"step", t}, {"lr", lr}, {"privacy_loss", privacy_loss.item<double>()}, {"utility_loss", u.loss},
+            {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
+            {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
+            {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
+            {"step_queries", u.queries}, {"queries", queries_}};
+  }
+
+  void save_model(const fs::path& path) const {
+    torch::serialize::OutputArchive a;
+    method::write_anonymizer(a, net_);
+    TempFileGuard tmp(temp_path_for(path));
+    a.save_to(tmp.path().string());
+    tmp.commit(path);
+  }
+
+  void save_checkpoint(const fs::path& path) {
+    torch::serialize::OutputArchive a;
+    method::write_anonymizer(a, net_);
+    torch::serialize::OutputArchive opt, adv, hist;
+    optimizer_->save(opt);
+    a.write("optimizer", opt);
+    adversary_->save(adv);
+    a.write("adversary", adv);
+    json names = json::array();
+    for (const auto& [name, tensor] : history_.state()) {
+      hist.write("h" + std::to_string(names.size()), tensor);
+      names.push_back(name);
+    }
+    a.write("history", hist);
+    json state = {{"format", "scrim-train-checkpoint-1"}, {"step", step_}, {"initialised", initialised_}, {"queries", queries_},
+                  {"history", names}, {"config", to_json(o_)}};
+    a.write("trainer_state", c10::IValue(state.dump()));
+    TempFileGuard tmp(temp_path_for(path));
+    a.save_to(tmp.path().string());
+    tmp.commit(path);
+  }
+
+  void load_checkpoint(const fs::path& path) {
+    torch::serialize::InputArchive a;
+    json state;
+    try {
+      a.load_from(path.string());
+      c10::IValue v;
+      if (!a.try_read("trainer_state", v)) throw Error(path.string() + ": not a scrim training checkpoint");
+      state = json::parse(v.toStringRef());
+    } catch (const c10::Error&) {
+      throw Error(path.string() + ": not a readable checkpoint");
+    }
+    // The run must continue under the configuration it started with.
+    json saved = state.at("config"), now = to_json(o_);
+    bool fresh = state.value("step", 0) == 0;  // an initialisation may be shared by runs that differ in their objective
+    for (auto it = now.begin(); it != now.end(); ++it) {
+      if (run_control_key(it.key()) || (fresh && (it.key() == "pareto" || it.key() == "preference"))) continue;
+      if (saved.contains(it.key()) && saved[it.key()] != it.value())
+        throw UsageError(path.string() + ": the run was started with " + it.key() + " = " + saved[it.key()].dump() + ", not " + it.value().dump());
+    }
+    auto loaded = method::read_anonymizer(a, path.string());
+    {
+      torch::NoGradGuard no_grad;
+      auto src = loaded->named_parameters(), dst = net_->named_parameters();
+      for (auto& p : dst) p.value().copy_(src[p.key()]);
+      auto sb = loaded->named_buffers(), db = net_->named_buffers();
+      for (auto& b : db) b.value().copy_(sb[b.key()]);
+    }
+    torch::serialize::InputArchive opt, adv, hist;
+    a.read("optimizer", opt);
+    optimizer_->load(opt);
+    a.read("adversary", adv);
+    adversary_->load(adv);
+    a.read("history", hist);
+    std::map<std::string, torch::Tensor> h;
+    const auto& names = state.at("history");
+    for (size_t i = 0; i < names.size(); ++i) {
+      torch::Tensor t;
+      hist.read("h" + std::to_string(i), t);
+      h[names[i].get<std::string>()] = t;
+    }
+    history_.load_state(h);
+    step_ = state.at("step");
+    initialised_ = state.at("initialised");
+    queries_ = state.at("queries");
+  }
+
+  // A resumed run's log keeps only the steps the checkpoint contains.
+  void trim_log(const fs::path& path) const {
+    std::ifstream in(path);
+    if (!in) return;
+    std::string line, kept;
+    while (std::getline(in, line)) {
+      try {
+        if (json::parse(line).value("step", int64_t{0}) <= step_) kept += line + "\n";
+      } catch (const json::exception&) {
+        break;  // a line cut short by the kill
+      }
+    }
+    write_file_atomic(path, kept);
+  }
+
+  TrainOptions o_;
+  torch::Device device_;
+  method::TrainingSet data_;
+  nets::AnonymizerNet net_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<method::PrivacyAdversary> adversary_;
+  optim::CriticalHistory history_;
+  OracleStack stack_;
+  std::shared_ptr<ReferenceMllm> reference_;
+  std::unique_ptr<method::BlackBoxUtility> utility_;
+  std::unique_ptr<method::UtilityGradient> gradient_;
+  int64_t step_ = 0;
+  bool initialised_ = false;
+  int64_t queries_ = 0;
+};
+
+}  // namespace
+
+TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step) {
+  validate(options);
+  Trainer trainer(options);
+  return trainer.run(on_step);
+}
+
+json train_preference_sweep(const TrainOptions& o, int k, const TrainCallback& on_step) {
+  if (k < 2) throw UsageError("--sweep needs at least 2 preferences");
+  validate(o);
+  // One shared initialisation (identity + adversary warm-up), then one run per preference.
+  TrainOptions init = o;
+  init.out = o.out / "init";
+  init.steps = 0;
+  init.resume = true;
+  train_anonymizer(init);
+  json front = {{"preferences", json::array()}};
+  for (int i = 1; i <= k; ++i) {
+    TrainOptions p = o;
+    p.preference = static_cast<double>(i) / (k + 1);
+    if (p.pareto == "mgda") p.pareto = "preference";
+    p.out = o.out / ("pref-" + std::to_string(i));
+    fs::create_directories(p.out);
+    if (!fs::exists(p.out / "checkpoint.pt")) fs::copy_file(init.out / "checkpoint.pt", p.out / "checkpoint.pt");
+    p.resume = true;
+    auto r = train_anonymizer(p, on_step);
+    front["preferences"].push_back({{"preference", p.preference}, {"anonymizer", r.anonymizer.string()}, {"steps", r.steps_done},
+                                    {"queries", r.last.value("queries", 0)}, {"stopped", r.stopped}, {"last", r.last}});
+    if (r.stopped == "budget") break;
+  }
+  write_file_atomic(o.out / "front.json", front.dump(2) + "\n");
+  return front;
+}
+
+}  // namespace scrim

@@ -1,0 +1,79 @@
+#include "method/training_set.h"
+
+#include <set>
+
+#include "scrim/core/error.h"
+#include "scrim/media/image_io.h"
+#include "scrim/media/tensor_image.h"
+#include "scrim/media/video_io.h"
+#include "scrim/task/answer_normalization.h"
+
+namespace scrim::method {
+
+torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) const {
+  std::vector<torch::Tensor> parts;
+  int64_t offset = 0;
+  if (groups) groups->clear();
+  for (auto r : rows) {
+    const auto& f = frames[static_cast<size_t>(r)];
+    parts.push_back(f);
+    if (groups) {
+      std::vector<int64_t> g(f.size(0));
+      for (auto& i : g) i = offset++;
+      groups->push_back(std::move(g));
+    } else {
+      offset += f.size(0);
+    }
+  }
+  return torch::cat(parts);
+}
+
+TrainingSet load_training_set(const std::filesystem::path& path, const std::string& split, int size, int frames, int limit) {
+  TrainingSet t;
+  t.manifest = std::make_shared<Manifest>(read_manifest(path));
+  const Manifest& m = *t.manifest;
+  t.attributes = m.attributes;
+  if (t.attributes.empty()) {
+    std::set<std::string> seen;
+    for (const auto& s : m.samples)
+      for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
+    t.attributes.assign(seen.begin(), seen.end());
+  }
+  for (const auto& s : m.samples)
+    if (s.privacy.identity) t.identity_index.emplace(*s.privacy.identity, 0);
+  int next = 0;
+  for (auto& [_, v] : t.identity_index) v = next++;
+
+  std::vector<float> attrs;
+  std::vector<int64_t> ids;
+  for (const Sample* s : m.split(split)) {
+    if (s->task.kind == Task::Kind::kNone) continue;
+    if (limit > 0 && static_cast<int>(t.samples.size()) >= limit) break;
+    std::vector<cv::Mat> imgs;
+    if (s->media.is_video()) {
+      auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
+      auto v = read_video(m.resolve(s->media.video), sampling);
+      for (int i : uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size())))
+        imgs.push_back(v.frames[i]);
+    } else {
+      for (const auto& p : s->media.images) imgs.push_back(read_image(m.resolve(p)));
+    }
+    t.samples.push_back(s);
+    t.frames.push_back(images_to_batch(imgs, size));
+    t.scorers.push_back(scorer_for(s->task));
+    t.prompts.push_back(t.scorers.back()->prompt(*s, m));
+    t.answers.push_back(s->task.kind == Task::Kind::kAction ? normalize_vqa_answer(s->task.label) : majority_answer(s->task.vqa.answers));
+    for (const auto& a : t.attributes) {
+      auto it = s->privacy.attributes.find(a);
+      attrs.push_back(it == s->privacy.attributes.end() ? -1.0f : static_cast<float>(it->second));
+    }
+    ids.push_back(s->privacy.identity ? t.identity_index.at(*s->privacy.identity) : -1);
+  }
+  if (t.samples.empty()) throw Error(path.string() + ": no '" + split + "' samples with a task");
+  auto n = static_cast<int64_t>(t.samples.size());
+  t.attribute_labels = torch::tensor(attrs, torch::kFloat32).view({n, static_cast<int64_t>(t.attributes.size())});
+  t.identity_labels = torch::tensor(ids, torch::kLong);
+  return t;
+}
+
+}  // namespace scrim::method

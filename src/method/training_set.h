@@ -1,0 +1,40 @@
+// A manifest split loaded for the anonymizer's trainer: every sample's frames
+// at the working resolution, the prompt and answer the black box is asked, and
+// the privacy labels the adversaries learn. Private header: LibTorch inside.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "scrim/data/manifest.h"
+#include "scrim/task/scorer.h"
+
+namespace scrim::method {
+
+struct TrainingSet {
+  std::shared_ptr<Manifest> manifest;
+  std::vector<const Sample*> samples;
+  std::vector<torch::Tensor> frames;     // per sample [T, 3, S, S] float in [0, 1]
+  std::vector<std::string> prompts;      // the task prompt per sample
+  std::vector<std::string> answers;      // the normalised right answer per sample
+  std::vector<std::unique_ptr<TaskScorer>> scorers;
+  std::vector<std::string> attributes;   // attribute columns
+  torch::Tensor attribute_labels;        // [N, A] float: 1, 0, or -1 (unknown)
+  std::map<std::string, int> identity_index;
+  torch::Tensor identity_labels;         // [N] long, -1 unknown
+
+  size_t size() const { return samples.size(); }
+  // Frames of the given samples stacked: [sum T, 3, S, S], and each sample's rows.
+  torch::Tensor stack(const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups = nullptr) const;
+};
+
+// Loads `split` of the manifest (samples with a task only); at most `limit` (0: all).
+// The attribute columns and identities come from the whole manifest, so splits agree.
+TrainingSet load_training_set(const std::filesystem::path& manifest, const std::string& split, int size, int frames, int limit);
+
+}  // namespace scrim::method

@@ -1,0 +1,35 @@
+#include <torch/torch.h>
+
+#include "method/anonymizer_model.h"
+#include "privacy/protectors/protectors.h"
+#include "scrim/core/error.h"
+#include "scrim/media/tensor_image.h"
+
+namespace scrim::protectors {
+namespace {
+
+// The trained anonymizer f_A (scrim train): any image size in, the same size
+// out; the network runs at its working resolution.
+class AnonymizerProtector : public Protector {
+ public:
+  explicit AnonymizerProtector(const ProtectorSpec& s) : path_(s.positional) {
+    if (path_.empty()) throw UsageError("anonymizer: give the model file, as in anonymizer:runs/a/anonymizer.pt");
+    net_ = method::read_anonymizer(path_);
+  }
+  cv::Mat protect(const cv::Mat& bgr) override {
+    torch::NoGradGuard no_grad;
+    auto y = method::apply_anonymizer(net_, image_to_tensor(bgr).unsqueeze(0));
+    return tensor_to_image(y[0]);
+  }
+  std::string spec() const override { return "anonymizer:" + path_; }
+
+ private:
+  std::string path_;
+  nets::AnonymizerNet net_{nullptr};
+};
+
+}  // namespace
+
+std::unique_ptr<Protector> make_anonymizer(const ProtectorSpec& spec) { return std::make_unique<AnonymizerProtector>(spec); }
+
+}  // namespace scrim::protectors

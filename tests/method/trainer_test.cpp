@@ -1,0 +1,157 @@
+// The anonymizer's trainer end to end on the tiny reference MLLM: a resumed
+// run continues exactly, the query budget stops it cleanly, the white-box
+// bound makes no queries, a run is never silently overwritten, and the
+// trained model works as the `anonymizer:` protector.
+#include "scrim/method/trainer.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+
+#include "oracle/reference_fixture.h"
+#include "scrim/core/error.h"
+#include "scrim/privacy/protector.h"
+#include "test_util.h"
+
+namespace scrim {
+namespace {
+
+using testing::ScratchDir;
+using testing::TinyReference;
+
+TrainOptions tiny_options(const std::filesystem::path& out) {
+  auto& ref = TinyReference::get();
+  TrainOptions o;
+  o.manifest = ref.dir / "synth/actions.jsonl";
+  o.mllm = "reference:" + ref.model_file.string();
+  o.out = out;
+  o.oracle.cache = out / "oracle-cache.sqlite";
+  o.steps = 4;
+  o.batch = 2;
+  o.probes = 3;
+  o.scout_probes = 1;
+  o.init_steps = 3;
+  o.adversary_warmup = 2;
+  o.adversary_restart = 2;
+  o.width = 4;
+  o.depth = 2;
+  o.max_train = 16;
+  o.checkpoint_every = 1;
+  return o;
+}
+
+std::vector<nlohmann::json> read_log(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+TEST(Trainer, AResumedRunContinuesExactly) {
+  ScratchDir dir;
+  auto straight = tiny_options(dir / "straight");
+  auto r = train_anonymizer(straight);
+  EXPECT_EQ(r.steps_done, 4);
+  EXPECT_EQ(r.stopped, "done");
+  EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));  // per step: a center and q pairs per sample
+
+  auto cut = tiny_options(dir / "cut");
+  cut.oracle.budget.max_queries = 30;  // stops in step 3, as a kill would
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
+  cut.oracle.budget.max_queries = 0;
+  cut.resume = true;
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 4);
+
+  auto a = read_log(dir / "straight/train-log.jsonl"), b = read_log(dir / "cut/train-log.jsonl");
+  ASSERT_EQ(a.size(), 5u);  // the initialisation record and 4 steps
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 1; i < a.size(); ++i)
+    for (const char* k : {"privacy_loss", "utility_loss", "norm_u", "norm_p", "adversary_loss", "queries"})
+      EXPECT_EQ(a[i][k], b[i][k]) << "step " << i << " field " << k;
+  EXPECT_EQ(testing::read_text(dir / "straight/anonymizer.pt").size(), testing::read_text(dir / "cut/anonymizer.pt").size());
+  auto img = TinyReference::get().image(0);
+  auto pa = make_protector("anonymizer:" + (dir / "straight/anonymizer.pt").string())->protect(img);
+  auto pb = make_protector("anonymizer:" + (dir / "cut/anonymizer.pt").string())->protect(img);
+  EXPECT_EQ(cv::norm(pa, pb, cv::NORM_INF), 0.0);
+}
+
+TEST(Trainer, StopsCleanlyWhenTheQueryBudgetIsSpent) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "run");
+  o.oracle.budget.max_queries = 20;  // one step costs 14
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.stopped, "budget");
+  EXPECT_EQ(r.steps_done, 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/checkpoint.pt"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/anonymizer.pt"));
+  EXPECT_EQ(read_log(dir / "run/train-log.jsonl").size(), 2u);
+}
+
+TEST(Trainer, WhiteBoxBoundReadsGradientsWithoutQueries) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 2;
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.queries, 0);
+  EXPECT_EQ(r.steps_done, 2);
+  EXPECT_GT(r.last["norm_u"].get<double>(), 0.0);
+  o.mllm = "openai:http://127.0.0.1:9/v1#m";
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+}
+
+TEST(Trainer, NeverOverwritesARunOrResumesUnderAnotherConfiguration) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "run");
+  o.steps = 1;
+  train_anonymizer(o);
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+  o.resume = true;
+  o.probes = 5;
+  try {
+    train_anonymizer(o);
+    FAIL() << "resumed under another configuration";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("probes"), std::string::npos) << e.what();
+  }
+  o.probes = 3;
+  o.history = "sometimes";
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+}
+
+TEST(Trainer, SweepTrainsOneAnonymizerPerPreference) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "sweep");
+  o.steps = 1;
+  auto front = train_preference_sweep(o, 2);
+  ASSERT_EQ(front["preferences"].size(), 2u);
+  EXPECT_NEAR(front["preferences"][0]["preference"].get<double>(), 1.0 / 3, 1e-12);
+  EXPECT_NEAR(front["preferences"][1]["preference"].get<double>(), 2.0 / 3, 1e-12);
+  for (const auto& p : front["preferences"]) EXPECT_TRUE(std::filesystem::exists(p["anonymizer"].get<std::string>()));
+  EXPECT_TRUE(std::filesystem::exists(dir / "sweep/front.json"));
+}
+
+TEST(AnonymizerProtector, ProtectsAnySizeAndRejectsBadFiles) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 1;
+  auto r = train_anonymizer(o);
+  auto p = make_protector("anonymizer:" + r.anonymizer.string());
+  cv::Mat odd(150, 201, CV_8UC3, cv::Scalar(40, 120, 200));
+  auto out = p->protect(odd);
+  EXPECT_EQ(out.size(), odd.size());
+  EXPECT_EQ(out.type(), CV_8UC3);
+  // The checkpoint works as a model file too.
+  EXPECT_NO_THROW(make_protector("anonymizer:" + (dir / "run/checkpoint.pt").string()));
+  EXPECT_THROW(make_protector("anonymizer:" + (dir / "missing.pt").string()), Error);
+  testing::write_text(dir / "junk.pt", "not a model");
+  EXPECT_THROW(make_protector("anonymizer:" + (dir / "junk.pt").string()), Error);
+  EXPECT_THROW(make_protector("anonymizer"), UsageError);
+}
+
+}  // namespace
+}  // namespace scrim

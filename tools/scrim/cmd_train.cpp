@@ -1,0 +1,86 @@
+// `scrim train`: trains the black-box anonymizer (or, with --gradient
+// whitebox, its white-box upper bound); `--sweep K` trains K preferences.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "oracle_options.h"
+#include "scrim/core/progress.h"
+#include "scrim/method/trainer.h"
+
+namespace scrim::cli {
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train the anonymizer against a black-box MLLM (privacy/utility min-max)");
+  auto o = std::make_shared<TrainOptions>();
+  auto sweep = std::make_shared<int>(0);
+  auto oracle = add_oracle_options(cmd);
+  cmd->add_option("--data", o->manifest, "Manifest (its train split)")->required();
+  cmd->add_option("--out", o->out, "Run folder (checkpoint.pt, anonymizer.pt, train-log.jsonl)")->required();
+  cmd->add_flag("--resume", o->resume, "Continue the run in --out from its checkpoint");
+  cmd->add_option("--sweep", *sweep, "Train K preference vectors (one anonymizer each) and write the front");
+  cmd->add_option("--gradient", o->gradient, "blackbox, or whitebox (reference MLLM only: the upper bound)")->capture_default_str();
+  cmd->add_option("--estimator", o->estimator, "zo, or spsa-gc (BlackVIP-style baseline)")->capture_default_str();
+  cmd->add_option("--pareto", o->pareto, "mgda, preference or weighted")->capture_default_str();
+  cmd->add_option("--preference", o->preference, "Weight on privacy (preference, weighted)")->capture_default_str();
+  cmd->add_option("--history", o->history, "Critical history: none, prior, subspace or full")->capture_default_str();
+  cmd->add_option("--probes", o->probes, "Probe pairs per sample (q)")->capture_default_str();
+  cmd->add_option("--scout-probes", o->scout_probes, "Probe pairs per sample before the allocator")->capture_default_str();
+  cmd->add_option("--mu", o->mu, "Probe radius in [0, 1] image units")->capture_default_str();
+  cmd->add_option("--grid", o->grid, "Coarse probe basis: grid x grid per channel (0: pixels)")->capture_default_str();
+  cmd->add_option("--distribution", o->distribution, "gaussian or rademacher")->capture_default_str();
+  cmd->add_flag("--hard-label", o->hard_label, "Use only the answer text (loss = 1 - utility), not log-probs");
+  cmd->add_option("--steps", o->steps, "Adversarial steps")->capture_default_str();
+  cmd->add_option("--batch", o->batch, "Samples per step")->capture_default_str();
+  cmd->add_option("--lr", o->learning_rate, "Anonymizer learning rate (Adam, cosine schedule)")->capture_default_str();
+  cmd->add_option("--init-steps", o->init_steps, "Identity-initialisation steps")->capture_default_str();
+  cmd->add_option("--adversary-warmup", o->adversary_warmup, "Adversary steps before the game")->capture_default_str();
+  cmd->add_option("--adversary-arch", o->adversary_arch, "small or resnet18")->capture_default_str();
+  cmd->add_option("--adversaries", o->adversary_members, "Adversary ensemble size")->capture_default_str();
+  cmd->add_option("--adversary-restart", o->adversary_restart, "Steps between adversary restarts (0: never)")->capture_default_str();
+  cmd->add_option("--width", o->width, "Anonymizer width")->capture_default_str();
+  cmd->add_option("--depth", o->depth, "Anonymizer depth")->capture_default_str();
+  cmd->add_option("--size", o->size, "Working resolution")->capture_default_str();
+  cmd->add_option("--max-train", o->max_train, "Use at most this many training samples (0: all)")->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->checkpoint_every, "Steps between checkpoints")->capture_default_str();
+  cmd->add_option("--snapshot-every", o->snapshot_every, "Also keep anonymizer-stepN.pt every N steps (0: never)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
+  cmd->callback([o, oracle, sweep] {
+    o->mllm = oracle->spec;
+    o->oracle = oracle->stack;
+    o->concurrency = oracle->stack.concurrency;
+    if (o->oracle.cache.empty()) o->oracle.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies
+    int runs = *sweep > 0 ? *sweep : 1;
+    ProgressBar bar("train", static_cast<int64_t>(o->steps) * runs, globals().quiet);
+    auto on_step = [&bar](const nlohmann::json& r) {
+      bar.advance();
+      if (globals().verbose) info(r.dump());
+    };
+    char line[512];
+    if (*sweep > 0) {
+      auto front = train_preference_sweep(*o, *sweep, on_step);
+      bar.finish();
+      std::string text;
+      for (const auto& p : front["preferences"]) {
+        std::snprintf(line, sizeof line, "preference %.2f: %s (%d steps, %lld queries)\n", p["preference"].get<double>(),
+                      p["anonymizer"].get<std::string>().c_str(), p["steps"].get<int>(), static_cast<long long>(p["queries"].get<int64_t>()));
+        text += line;
+      }
+      print_result(front, text + "front: " + (o->out / "front.json").string() + "\n");
+      return;
+    }
+    auto r = train_anonymizer(*o, on_step);
+    bar.finish();
+    nlohmann::json result = {{"anonymizer", r.anonymizer.string()}, {"steps", r.steps_done}, {"queries", r.queries},
+                             {"cache_hits", r.cache_hits}, {"stopped", r.stopped}, {"seconds", r.seconds}, {"last", r.last}};
+    std::snprintf(line, sizeof line, "%s after %d steps, %lld queries (%lld from the cache), %.0f s\nanonymizer: %s\n",
+                  r.stopped == "budget" ? "query budget spent" : "trained", r.steps_done, static_cast<long long>(r.queries),
+                  static_cast<long long>(r.cache_hits), r.seconds, r.anonymizer.c_str());
+    print_result(result, line);
+  });
+}
+
+}  // namespace scrim::cli
