@@ -28,6 +28,11 @@ void ProgressBar::advance(int64_t n) {
   draw(done);
 }
 
+void ProgressBar::set_note(std::string note) {
+  std::lock_guard lock(draw_mutex_);
+  note_ = std::move(note);
+}
+
 void ProgressBar::draw(int64_t done) {
   constexpr int kWidth = 30;
   double frac = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
@@ -38,8 +43,8 @@ void ProgressBar::draw(int64_t done) {
   double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0.0;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s ETA %.0fs ", label_.c_str(), bar.c_str(),
-               static_cast<long long>(done), static_cast<long long>(total_), rate, eta);
+  std::fprintf(stderr, "\r%s [%s] %lld/%lld %.1f/s ETA %.0fs %s ", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total_), rate, eta, note_.c_str());
   std::fflush(stderr);
 }
 

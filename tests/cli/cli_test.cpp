@@ -126,13 +126,45 @@ namespace scrim {
 TEST(Cli, DemoRunsEndToEndAtTestSize) {
   testing::ScratchDir d;
   auto r = run("--json demo --out " + (d / "demo").string() +
-               " --train 40 --test 10 --reference-epochs 1 --attacker-epochs 1 --protector raw pixelate:block=8");
+               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1 --anonymizer-steps 2 --anonymizer-init 4"
+               " --protector raw pixelate:block=8");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["protectors"].size(), 2u);
+  ASSERT_EQ(j["protectors"].size(), 3u);  // the two baselines and the trained anonymizer
+  EXPECT_EQ(j["protectors"][2]["protector"].get<std::string>().rfind("anonymizer:", 0), 0u);
   EXPECT_TRUE(std::filesystem::exists(j["report"].get<std::string>()));
   EXPECT_TRUE(std::filesystem::exists(d / "demo/eval/results.json"));
   EXPECT_TRUE(j["reference_accuracy"].contains("action_label"));
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(Cli, TrainThenProtectWithTheAnonymizer) {
+  testing::ScratchDir d;
+  std::string data = (d / "s").string(), model = (d / "m.pt").string(), run_dir = (d / "run").string();
+  ASSERT_EQ(run("-q data synth --out " + data + " --train 24 --test 6 --seed 4").code, 0);
+  ASSERT_EQ(run("-q reference train --data " + data + "/actions.jsonl --out " + model + " --epochs 1 --width 8 --batch 8").code, 0);
+  std::string train = "--json train --data " + data + "/actions.jsonl --mllm reference:" + model + " --out " + run_dir +
+                      " --steps 2 --batch 2 --probes 2 --init-steps 2 --adversary-warmup 1 --width 4 --depth 2";
+  auto r = run(train);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["steps"], 2);
+  EXPECT_EQ(j["queries"], 2 * (2 + 2 * 2 * 2));
+  // The same command again would overwrite the run: refused, one line, exit 2.
+  auto again = run(train);
+  EXPECT_EQ(again.code, 2);
+  EXPECT_EQ(lines(again.err), 1) << again.err;
+  EXPECT_NE(again.err.find("--resume"), std::string::npos);
+  auto p = run("--json protect --protector anonymizer:" + run_dir + "/anonymizer.pt " + data + "/images/test --out " + (d / "out").string());
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_TRUE(std::filesystem::exists(d / "out/test-000000.png"));
+  auto bad = run("protect --protector anonymizer:" + (d / "nope.pt").string() + " " + data + "/images/test --out " + (d / "o2").string());
+  EXPECT_NE(bad.code, 0);
+  EXPECT_EQ(lines(bad.err), 1) << bad.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "o2/test-000000.png"));
 }
 
 }  // namespace scrim

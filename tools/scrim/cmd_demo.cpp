@@ -1,6 +1,8 @@
 // `scrim demo`: scrim's main job on its embedded default data, offline:
-// synthetic benchmark -> reference MLLM -> evaluation of the baseline
-// protectors -> HTML report. Prints where the report is.
+// synthetic benchmark -> reference MLLM (the black box) -> black-box
+// anonymizer training -> evaluation of the anonymizer and the baseline
+// protectors, with utility read through a second reference model that
+// training never queried -> HTML report. Prints where the report is.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "scrim/data/manifest_stats.h"
 #include "scrim/data/synth.h"
 #include "scrim/eval/evaluation.h"
+#include "scrim/method/trainer.h"
 #include "scrim/oracle/reference_mllm.h"
 
 namespace fs = std::filesystem;
@@ -29,6 +32,10 @@ struct DemoOptions {
   uint64_t seed = 1;
   int reference_epochs = 15;
   int attacker_epochs = 5;
+  int evaluator_epochs = 10;  // the held-out reference MLLM
+  int anonymizer_steps = 100;
+  int anonymizer_train = 1000;
+  int anonymizer_init = 150;  // identity-initialisation steps (the adversaries warm up for 2/3 as many)
   std::vector<std::string> protectors = {"raw", "blur:sigma=2", "pixelate:block=4", "downsample:factor=4", "bdq", "regions:faces,mode=blur"};
 };
 
@@ -44,7 +51,11 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--reference-epochs", o->reference_epochs, "Epochs of reference-MLLM training")->capture_default_str();
   cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs")->capture_default_str();
   cmd->add_option("--attacker-train", o->attacker_train, "Training samples the attackers see (0: all)")->capture_default_str();
-  cmd->add_option("--protector", o->protectors, "Protectors to evaluate")->capture_default_str();
+  cmd->add_option("--protector", o->protectors, "Baseline protectors to evaluate")->capture_default_str();
+  cmd->add_option("--anonymizer-steps", o->anonymizer_steps, "Adversarial steps of the black-box anonymizer")->capture_default_str();
+  cmd->add_option("--anonymizer-init", o->anonymizer_init, "Identity-initialisation steps of the anonymizer")->capture_default_str();
+  cmd->add_option("--anonymizer-train", o->anonymizer_train, "Training samples the anonymizer sees")->capture_default_str();
+  cmd->add_option("--evaluator-epochs", o->evaluator_epochs, "Epochs of the held-out reference MLLM used for evaluation")->capture_default_str();
   cmd->callback([o] {
     auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -57,7 +68,7 @@ void add_demo_command(CLI::App& app) {
     s.test = o->test;
     s.seed = o->seed;
     s.overwrite = true;
-    info("demo 1/3: rendering the synthetic benchmark into " + s.out.string());
+    info("demo 1/5: rendering the synthetic benchmark into " + s.out.string());
     ProgressBar bar("synth", s.train + s.test, globals().quiet);
     SynthSummary summary = generate_synth(s, [&bar] { bar.advance(); });
     bar.finish();
@@ -69,7 +80,7 @@ void add_demo_command(CLI::App& app) {
     r.out = o->out / "reference.pt";
     r.epochs = o->reference_epochs;
     r.seed = o->seed;
-    info("demo 2/3: training the reference MLLM (the offline black box)");
+    info("demo 2/5: training the reference MLLM (the offline black box)");
     ProgressBar train_bar("reference", 1, globals().quiet);
     auto report = train_reference_mllm(r, [&](int step, int total, double) {
       if (step == 1) train_bar.set_total(total);
@@ -82,19 +93,59 @@ void add_demo_command(CLI::App& app) {
                   100.0 * accuracy.value("action_label", 0.0));
     info(line);
 
-    // 3. Evaluation of the protectors through the black box.
+    // 3. The black-box anonymizer, trained through the reference MLLM's answers only.
+    TrainOptions t;
+    t.manifest = summary.actions_manifest;
+    t.out = o->out / "anonymizer";
+    t.mllm = "reference:" + r.out.string();
+    t.oracle.cache = o->out / "oracle-cache.sqlite";
+    t.steps = o->anonymizer_steps;
+    t.max_train = o->anonymizer_train;
+    t.init_steps = o->anonymizer_init;
+    t.adversary_warmup = 2 * o->anonymizer_init / 3;
+    t.pareto = "preference";
+    t.preference = 0.3;
+    t.learning_rate = 5e-4;
+    t.seed = o->seed;
+    std::filesystem::remove_all(t.out);
+    info("demo 3/5: training the anonymizer against the black box (zeroth-order utility gradient, critical history)");
+    ProgressBar anon_bar("anonymizer", t.steps, globals().quiet);
+    auto trained = train_anonymizer(t, [&](const nlohmann::json&) { anon_bar.advance(); });
+    anon_bar.finish();
+    std::snprintf(line, sizeof line, "demo: anonymizer trained in %.0f s with %lld black-box queries", trained.seconds,
+                  static_cast<long long>(trained.queries));
+    info(line);
+
+    // 4. A second reference model that training never queried, for an unbiased utility.
+    ReferenceTrainOptions r2 = r;
+    r2.out = o->out / "evaluator.pt";
+    r2.seed = o->seed + 1;
+    r2.width = 24;
+    r2.epochs = o->evaluator_epochs;
+    info("demo 4/5: training a held-out reference MLLM for evaluation (another seed and width)");
+    ProgressBar eval_bar("evaluator", 1, globals().quiet);
+    train_reference_mllm(r2, [&](int step, int total, double) {
+      if (step == 1) eval_bar.set_total(total);
+      eval_bar.advance();
+    });
+    eval_bar.finish();
+
+    // 5. Evaluation of the anonymizer and the baselines.
     EvalOptions e;
     e.manifest = summary.actions_manifest;
     e.protectors = o->protectors;
-    e.mllm = "reference:" + r.out.string();
+    e.protectors.push_back("anonymizer:" + trained.anonymizer.string());
+    e.mllm = "reference:" + r2.out.string();
     e.oracle.cache = o->out / "oracle-cache.sqlite";
     e.out = o->out / "eval";
     e.attacker_epochs = o->attacker_epochs;
     e.max_train = o->attacker_train;
     e.seed = o->seed;
-    info("demo 3/3: evaluating " + std::to_string(e.protectors.size()) + " protectors (utility through the MLLM, retrained attackers)");
+    info("demo 5/5: evaluating " + std::to_string(e.protectors.size()) + " protectors (utility through the MLLM, retrained attackers)");
     auto results = run_evaluation(e, [](const std::string& stage) { info("eval: " + stage); });
     results["reference_accuracy"] = accuracy;
+    results["evaluator"] = r2.out.string();
+    results["anonymizer_training"] = {{"steps", trained.steps_done}, {"queries", trained.queries}, {"seconds", trained.seconds}};
     write_file_atomic(e.out / "results.json", results.dump(2) + "\n");
     write_file_atomic(e.out / "report.html", render_html_report(results));
 

@@ -56,6 +56,8 @@ void add_train_command(CLI::App& app) {
     int runs = *sweep > 0 ? *sweep : 1;
     ProgressBar bar("train", static_cast<int64_t>(o->steps) * runs, globals().quiet);
     auto on_step = [&bar](const nlohmann::json& r) {
+      double seconds = r.value("seconds", 0.0);
+      if (seconds > 0) bar.set_note(std::to_string(static_cast<int>(r.value("queries", 0) / seconds)) + " queries/s");
       bar.advance();
       if (globals().verbose) info(r.dump());
     };

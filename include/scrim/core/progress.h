@@ -21,6 +21,8 @@ class ProgressBar {
   void advance(int64_t n = 1);
   // Changes the total once it is known (before the first advance).
   void set_total(int64_t total) { total_ = total; }
+  // A short text shown after the ETA (e.g. "412 queries/s"); taken at the next draw.
+  void set_note(std::string note);
   // Erases the bar; called by the destructor too.
   void finish();
   bool enabled() const { return enabled_; }
@@ -32,6 +34,7 @@ class ProgressBar {
   void draw(int64_t done);
 
   std::string label_;
+  std::string note_;
   int64_t total_;
   bool enabled_;
   bool finished_ = false;
