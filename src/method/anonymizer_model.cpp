@@ -1,46 +1,74 @@
 #include "method/anonymizer_model.h"
 
-#include <nlohmann/json.hpp>
-
+#include "method/bdq_parameters.h"
+#include "nets/anonymizer_net.h"
+#include "nets/bdq_encoder.h"
 #include "scrim/core/error.h"
 
 namespace scrim::method {
 
-void write_anonymizer(torch::serialize::OutputArchive& archive, const nets::AnonymizerNet& net) {
-  torch::serialize::OutputArchive weights;
-  net->save(weights);
-  archive.write("anonymizer", weights);
-  const auto& o = net->options();
-  nlohmann::json cfg = {{"format", "scrim-anonymizer-1"}, {"width", o.width}, {"depth", o.depth}, {"input_size", o.input_size}};
-  archive.write("anonymizer_config", c10::IValue(cfg.dump()));
-}
+namespace {
 
-nets::AnonymizerNet read_anonymizer(torch::serialize::InputArchive& archive, const std::string& name) {
-  c10::IValue v;
-  if (!archive.try_read("anonymizer_config", v)) throw Error(name + ": not a scrim anonymizer (no configuration)");
-  nets::AnonymizerNetOptions o;
-  try {
-    auto cfg = nlohmann::json::parse(v.toStringRef());
-    if (cfg.value("format", "") != "scrim-anonymizer-1") throw Error(name + ": unknown anonymizer format");
+AnonymizerModel build(const nlohmann::json& cfg) {
+  AnonymizerModel m;
+  m.config = cfg;
+  std::string kind = cfg.value("kind", "unet");
+  if (kind == "unet") {
+    nets::AnonymizerNetOptions o;
     o.width = cfg.at("width");
     o.depth = cfg.at("depth");
     o.input_size = cfg.at("input_size");
+    m.module = torch::nn::AnyModule(nets::AnonymizerNet(o));
+  } else if (kind == "bdq") {
+    nets::BdqEncoderOptions o;
+    o.levels = cfg.at("levels");
+    o.input_size = cfg.at("input_size");
+    m.module = torch::nn::AnyModule(nets::BdqEncoder(o));
+  } else {
+    throw UsageError("unknown anonymizer kind '" + kind + "' (use unet or bdq)");
+  }
+  return m;
+}
+
+}  // namespace
+
+AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels) {
+  nlohmann::json cfg = {{"format", "scrim-anonymizer-1"}, {"kind", kind}, {"input_size", input_size}};
+  if (kind == "unet") cfg["width"] = width, cfg["depth"] = depth;
+  if (kind == "bdq") cfg["levels"] = levels;
+  return build(cfg);
+}
+
+void write_anonymizer(torch::serialize::OutputArchive& archive, const AnonymizerModel& model) {
+  torch::serialize::OutputArchive weights;
+  model.net().save(weights);
+  archive.write("anonymizer", weights);
+  archive.write("anonymizer_config", c10::IValue(model.config.dump()));
+}
+
+AnonymizerModel read_anonymizer(torch::serialize::InputArchive& archive, const std::string& name) {
+  c10::IValue v;
+  if (!archive.try_read("anonymizer_config", v)) throw Error(name + ": not a scrim anonymizer (no configuration)");
+  AnonymizerModel m;
+  try {
+    auto cfg = nlohmann::json::parse(v.toStringRef());
+    if (cfg.value("format", "") != "scrim-anonymizer-1") throw Error(name + ": unknown anonymizer format");
+    m = build(cfg);
   } catch (const nlohmann::json::exception& e) {
     throw Error(name + ": unreadable anonymizer configuration (" + e.what() + ")");
   }
-  nets::AnonymizerNet net(o);
   try {
     torch::serialize::InputArchive weights;
     archive.read("anonymizer", weights);
-    net->load(weights);
+    m.net().load(weights);
   } catch (const c10::Error&) {
     throw Error(name + ": anonymizer weights do not match its configuration");
   }
-  net->eval();
-  return net;
+  m.net().eval();
+  return m;
 }
 
-nets::AnonymizerNet read_anonymizer(const std::filesystem::path& file) {
+AnonymizerModel read_anonymizer(const std::filesystem::path& file) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(file, ec)) throw Error(file.string() + ": no such anonymizer file");
   torch::serialize::InputArchive archive;
@@ -52,14 +80,21 @@ nets::AnonymizerNet read_anonymizer(const std::filesystem::path& file) {
   return read_anonymizer(archive, file.string());
 }
 
-torch::Tensor apply_anonymizer(nets::AnonymizerNet& net, const torch::Tensor& images) {
+torch::Tensor apply_anonymizer(const AnonymizerModel& model, const torch::Tensor& images) {
   namespace F = torch::nn::functional;
-  auto size = net->options().input_size;
+  auto size = model.input_size();
   auto h = images.size(2), w = images.size(3);
-  if (h == size && w == size) return net->forward(images);
+  if (h == size && w == size) return model.forward(images);
   auto x = F::interpolate(images, F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size}).mode(torch::kArea));
-  auto y = net->forward(x);
+  auto y = model.forward(x);
   return F::interpolate(y, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false)).clamp(0, 1);
+}
+
+BdqParameters read_bdq_parameters(const std::filesystem::path& file) {
+  auto m = read_anonymizer(file);
+  if (m.config.value("kind", "unet") != "bdq") throw Error(file.string() + ": not a BDQ encoder (train one with --anonymizer bdq)");
+  auto& enc = dynamic_cast<nets::BdqEncoderImpl&>(m.net());
+  return {enc.sigma(), enc.boundaries()};
 }
 
 }  // namespace scrim::method

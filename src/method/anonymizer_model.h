@@ -1,25 +1,40 @@
-// Reading, writing and applying a trained anonymizer f_A. A model file is a
-// LibTorch archive holding the network under "anonymizer" and its
-// configuration under "anonymizer_config"; the trainer's checkpoints hold the
-// same two entries, so either can be used as `anonymizer:PATH`.
+// The learnable protector f_A and its model file. Two kinds:
+//   unet  the U-Net anonymizer (nets/anonymizer_net.h), the default;
+//   bdq   a BDQ encoder with learned blur and quantisation bins (nets/bdq_encoder.h).
+// A model file is a LibTorch archive holding the network under "anonymizer"
+// and its configuration under "anonymizer_config"; the trainer's checkpoints
+// hold the same two entries, so either can be used as `anonymizer:PATH`.
 // Private header: LibTorch inside.
 #pragma once
 
 #include <filesystem>
+#include <memory>
+#include <string>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
-
-#include "nets/anonymizer_net.h"
 
 namespace scrim::method {
 
-void write_anonymizer(torch::serialize::OutputArchive& archive, const nets::AnonymizerNet& net);
-// Throws scrim::Error naming the file when it is missing or not an anonymizer.
-nets::AnonymizerNet read_anonymizer(const std::filesystem::path& file);
-nets::AnonymizerNet read_anonymizer(torch::serialize::InputArchive& archive, const std::string& name_for_errors);
+struct AnonymizerModel {
+  nlohmann::json config;        // {"format", "kind", "input_size", ...}: enough to rebuild the network
+  mutable torch::nn::AnyModule module;  // (mutable: AnyModule::forward is not const) forward(x [N, 3, S, S] in [0, 1]) -> x' of the same shape
+
+  torch::nn::Module& net() const { return *module.ptr(); }
+  torch::Tensor forward(const torch::Tensor& x) const { return module.forward(x); }
+  int64_t input_size() const { return config.at("input_size").get<int64_t>(); }
+};
+
+// A fresh model: kind "unet" (width, depth) or "bdq" (levels, sigma); throws scrim::UsageError.
+AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels);
+
+void write_anonymizer(torch::serialize::OutputArchive& archive, const AnonymizerModel& model);
+// Throws scrim::Error naming the file when it is missing or not an anonymizer. The model is in eval mode, on the CPU.
+AnonymizerModel read_anonymizer(const std::filesystem::path& file);
+AnonymizerModel read_anonymizer(torch::serialize::InputArchive& archive, const std::string& name_for_errors);
 
 // Protects images of any size: resized to the working resolution, passed
 // through f_A, resized back. images: [N, 3, H, W] in [0, 1].
-torch::Tensor apply_anonymizer(nets::AnonymizerNet& net, const torch::Tensor& images);
+torch::Tensor apply_anonymizer(const AnonymizerModel& model, const torch::Tensor& images);
 
 }  // namespace scrim::method

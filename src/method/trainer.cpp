@@ -34,7 +34,7 @@ json to_json(const TrainOptions& o) {
           {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate}, {"width", o.width},
-          {"depth", o.depth}, {"size", o.size}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+          {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
 namespace {
@@ -56,6 +56,8 @@ void validate(const TrainOptions& o) {
   if (o.out.empty()) throw UsageError("train: --out is required");
   if (o.mllm.empty()) throw UsageError("train: --mllm is required");
   one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
+  one_of(o.anonymizer, {"unet", "bdq"}, "--anonymizer");
+  if (o.levels < 2) throw UsageError("--levels must be at least 2");
   one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
   one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
@@ -96,12 +98,8 @@ class Trainer {
         history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}) {
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
-    nets::AnonymizerNetOptions ao;
-    ao.width = o.width;
-    ao.depth = o.depth;
-    ao.input_size = o.size;
-    net_ = nets::AnonymizerNet(ao);
-    net_->to(device_);
+    model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels);
+    model_.net().to(device_);
     make_optimizer();
     method::AdversaryOptions adv;
     adv.arch = o.adversary_arch;
@@ -182,10 +180,10 @@ class Trainer {
  private:
   void make_optimizer() {
     if (o_.estimator == "spsa-gc")
-      optimizer_ = std::make_unique<torch::optim::SGD>(net_->parameters(),
+      optimizer_ = std::make_unique<torch::optim::SGD>(model_.net().parameters(),
                                                        torch::optim::SGDOptions(o_.sgd_learning_rate).momentum(0.9).nesterov(true));
     else
-      optimizer_ = std::make_unique<torch::optim::Adam>(net_->parameters(), torch::optim::AdamOptions(o_.learning_rate));
+      optimizer_ = std::make_unique<torch::optim::Adam>(model_.net().parameters(), torch::optim::AdamOptions(o_.learning_rate));
   }
 
   std::vector<int64_t> pick_rows(Stream stream, int64_t t) const {
@@ -198,13 +196,15 @@ class Trainer {
 
   // Identity initialisation by L1 reconstruction, then the adversaries learn the initial output. No queries.
   json initialise() {
-    torch::optim::Adam init(net_->parameters(), torch::optim::AdamOptions(3e-3));
-    net_->train();
+    torch::optim::Adam init(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
+    model_.net().train();
     double l1 = 0, adversary_loss = 0;
-    for (int i = 1; i <= o_.init_steps; ++i) {
+    // A BDQ encoder starts from its own initial blur and uniform bins, not from the identity.
+    const int init_steps = o_.anonymizer == "bdq" ? 0 : o_.init_steps;
+    for (int i = 1; i <= init_steps; ++i) {
       auto x = data_.stack(pick_rows(kInitBatch, i)).to(device_);
       init.zero_grad();
-      auto loss = F::l1_loss(net_->forward(x), x);
+      auto loss = F::l1_loss(model_.forward(x), x);
       loss.backward();
       init.step();
       l1 = loss.item<double>();
@@ -215,9 +215,9 @@ class Trainer {
       torch::Tensor xp;
       {
         torch::NoGradGuard no_grad;
-        net_->eval();
-        xp = net_->forward(x);
-        net_->train();
+        model_.net().eval();
+        xp = model_.forward(x);
+        model_.net().train();
       }
       adversary_loss = adversary_->update(xp, labels_attr(rows), labels_id(rows));
     }
@@ -240,10 +240,10 @@ class Trainer {
     auto x = data_.stack(rows, &groups).to(device_);
     // The forward pass moves batch-norm statistics; a step cut short by the oracle must leave no trace.
     std::vector<torch::Tensor> buffers_before;
-    for (const auto& b : net_->buffers()) buffers_before.push_back(b.clone());
-    net_->train();
-    auto xp = net_->forward(x);
-    auto params = net_->parameters();
+    for (const auto& b : model_.net().buffers()) buffers_before.push_back(b.clone());
+    model_.net().train();
+    auto xp = model_.forward(x);
+    auto params = model_.net().parameters();
 
     auto privacy_loss = adversary_->privacy_loss(xp);
     auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
@@ -252,7 +252,7 @@ class Trainer {
       u = gradient_->step(xp, rows, groups, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)));
     } catch (...) {
       torch::NoGradGuard no_grad;
-      auto buffers = net_->buffers();
+      auto buffers = model_.net().buffers();
       for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(buffers_before[i]);
       throw;
     }
@@ -289,7 +289,7 @@ class Trainer {
 
   void save_model(const fs::path& path) const {
     torch::serialize::OutputArchive a;
-    method::write_anonymizer(a, net_);
+    method::write_anonymizer(a, model_);
     TempFileGuard tmp(temp_path_for(path));
     a.save_to(tmp.path().string());
     tmp.commit(path);
@@ -297,7 +297,7 @@ class Trainer {
 
   void save_checkpoint(const fs::path& path) {
     torch::serialize::OutputArchive a;
-    method::write_anonymizer(a, net_);
+    method::write_anonymizer(a, model_);
     torch::serialize::OutputArchive opt, adv, hist;
     optimizer_->save(opt);
     a.write("optimizer", opt);
@@ -339,9 +339,9 @@ class Trainer {
     auto loaded = method::read_anonymizer(a, path.string());
     {
       torch::NoGradGuard no_grad;
-      auto src = loaded->named_parameters(), dst = net_->named_parameters();
+      auto src = loaded.net().named_parameters(), dst = model_.net().named_parameters();
       for (auto& p : dst) p.value().copy_(src[p.key()]);
-      auto sb = loaded->named_buffers(), db = net_->named_buffers();
+      auto sb = loaded.net().named_buffers(), db = model_.net().named_buffers();
       for (auto& b : db) b.value().copy_(sb[b.key()]);
     }
     torch::serialize::InputArchive opt, adv, hist;
@@ -381,7 +381,7 @@ class Trainer {
   TrainOptions o_;
   torch::Device device_;
   method::TrainingSet data_;
-  nets::AnonymizerNet net_{nullptr};
+  method::AnonymizerModel model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<method::PrivacyAdversary> adversary_;
   optim::CriticalHistory history_;

@@ -116,7 +116,7 @@ TEST(Cli, ProtectMirrorsFoldersRecordsEachFileAndReportsBadOnes) {
   EXPECT_FALSE(std::filesystem::exists(d / "q"));
   auto list = run("--json protect --list");
   EXPECT_EQ(list.code, 0);
-  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 6u);
+  EXPECT_EQ(nlohmann::json::parse(list.out).size(), 7u);
 }
 
 }  // namespace scrim

@@ -153,5 +153,35 @@ TEST(AnonymizerProtector, ProtectsAnySizeAndRejectsBadFiles) {
   EXPECT_THROW(make_protector("anonymizer"), UsageError);
 }
 
+TEST(Trainer, LearnsBdqBlurAndBinsForTheBdqProtector) {
+  ScratchDir dir;
+  auto o = tiny_options(dir / "bdq");
+  o.anonymizer = "bdq";
+  o.levels = 5;
+  o.steps = 2;
+  o.learning_rate = 0.05;
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.steps_done, 2);
+  auto p = make_protector("bdq:model=" + r.anonymizer.string());
+  EXPECT_EQ(p->spec(), "bdq:model=" + r.anonymizer.string() + ",difference=1");
+  auto img = TinyReference::get().image(1);
+  auto out = p->protect(img);
+  ASSERT_EQ(out.size(), img.size());
+  // Every value is one of the 5 levels.
+  for (int y = 0; y < out.rows; ++y)
+    for (int x = 0; x < out.cols; ++x)
+      for (int c = 0; c < 3; ++c) {
+        int v = out.at<cv::Vec3b>(y, x)[c];
+        EXPECT_TRUE(v == 0 || v == 64 || v == 128 || v == 191 || v == 255) << v;
+        if (HasFailure()) return;
+      }
+  EXPECT_NO_THROW(make_protector("anonymizer:" + r.anonymizer.string())->protect(img));
+  EXPECT_THROW(make_protector("bdq:sigma=2,model=" + r.anonymizer.string()), UsageError);
+  auto unet = tiny_options(dir / "unet");
+  unet.steps = 1;
+  unet.gradient = "whitebox";
+  EXPECT_THROW(make_protector("bdq:model=" + train_anonymizer(unet).anonymizer.string()), Error);
+}
+
 }  // namespace
 }  // namespace scrim

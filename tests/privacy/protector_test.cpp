@@ -37,7 +37,7 @@ TEST(ProtectorSpec, ParsesAndValidates) {
   EXPECT_EQ(make_protector("pixelate:block=4")->spec(), "pixelate:block=4");
   std::set<std::string> names;
   for (const auto& p : protector_catalog()) names.insert(p.name);
-  EXPECT_EQ(names, (std::set<std::string>{"raw", "blur", "pixelate", "downsample", "regions", "bdq"}));
+  EXPECT_EQ(names, (std::set<std::string>{"raw", "blur", "pixelate", "downsample", "regions", "bdq", "anonymizer"}));
 }
 
 TEST(Protectors, WholeImageBaselines) {

@@ -50,7 +50,9 @@ struct TrainOptions {
   int adversary_restart = 100;          // steps between restarts of one member; 0: never
   double adversary_learning_rate = 1e-3;
 
-  int width = 8, depth = 3, size = 112; // anonymizer
+  std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
+  int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
+  int levels = 6;                       // BDQ quantisation levels
   int frames = 4;                       // frames per video sample
   int max_train = 0;                    // 0: the whole split
   int checkpoint_every = 25;

@@ -8,24 +8,24 @@
 namespace scrim::protectors {
 namespace {
 
-// The trained anonymizer f_A (scrim train): any image size in, the same size
-// out; the network runs at its working resolution.
+// The trained anonymizer f_A (scrim train; a U-Net or a learned BDQ encoder):
+// any image size in, the same size out; the network runs at its working resolution.
 class AnonymizerProtector : public Protector {
  public:
   explicit AnonymizerProtector(const ProtectorSpec& s) : path_(s.positional) {
     if (path_.empty()) throw UsageError("anonymizer: give the model file, as in anonymizer:runs/a/anonymizer.pt");
-    net_ = method::read_anonymizer(path_);
+    model_ = method::read_anonymizer(path_);
   }
   cv::Mat protect(const cv::Mat& bgr) override {
     torch::NoGradGuard no_grad;
-    auto y = method::apply_anonymizer(net_, image_to_tensor(bgr).unsqueeze(0));
+    auto y = method::apply_anonymizer(model_, image_to_tensor(bgr).unsqueeze(0));
     return tensor_to_image(y[0]);
   }
   std::string spec() const override { return "anonymizer:" + path_; }
 
  private:
   std::string path_;
-  nets::AnonymizerNet net_{nullptr};
+  method::AnonymizerModel model_;
 };
 
 }  // namespace
