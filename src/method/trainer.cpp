@@ -211,7 +211,8 @@ class Trainer {
     }
     for (int i = 1; i <= o_.adversary_warmup; ++i) {
       auto rows = pick_rows(kWarmupBatch, i);
-      auto x = data_.stack(rows).to(device_);
+      std::vector<std::vector<int64_t>> groups;
+      auto x = data_.stack(rows, &groups).index_select(0, middle_frames(groups)).to(device_);
       torch::Tensor xp;
       {
         torch::NoGradGuard no_grad;
@@ -224,6 +225,13 @@ class Trainer {
     initialised_ = true;
     step_ = 0;
     return {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
+  }
+
+  // The attackers see one frame per sample, the middle one (as in the evaluation protocol).
+  torch::Tensor middle_frames(const std::vector<std::vector<int64_t>>& groups) const {
+    std::vector<int64_t> mid;
+    for (const auto& g : groups) mid.push_back(g[g.size() / 2]);
+    return torch::tensor(mid, torch::kLong).to(device_);
   }
 
   torch::Tensor labels_attr(const std::vector<int64_t>& rows) const {
@@ -245,7 +253,8 @@ class Trainer {
     auto xp = model_.forward(x);
     auto params = model_.net().parameters();
 
-    auto privacy_loss = adversary_->privacy_loss(xp);
+    auto mid = middle_frames(groups);
+    auto privacy_loss = adversary_->privacy_loss(xp.index_select(0, mid));
     auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
     method::UtilityStep u;
     try {
@@ -276,7 +285,7 @@ class Trainer {
     }
     optimizer_->step();
 
-    double adversary_loss = adversary_->update(xp, labels_attr(rows), labels_id(rows));
+    double adversary_loss = adversary_->update(xp.index_select(0, mid), labels_attr(rows), labels_id(rows));
     bool restarted = adversary_->maybe_restart(t);
     queries_ += u.queries;
     step_ = t;

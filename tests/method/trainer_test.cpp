@@ -12,6 +12,7 @@
 
 #include "oracle/reference_fixture.h"
 #include "scrim/core/error.h"
+#include "scrim/data/synth.h"
 #include "scrim/privacy/protector.h"
 #include "test_util.h"
 
@@ -151,6 +152,23 @@ TEST(AnonymizerProtector, ProtectsAnySizeAndRejectsBadFiles) {
   testing::write_text(dir / "junk.pt", "not a model");
   EXPECT_THROW(make_protector("anonymizer:" + (dir / "junk.pt").string()), Error);
   EXPECT_THROW(make_protector("anonymizer"), UsageError);
+}
+
+TEST(Trainer, TrainsOnVideoClips) {
+  ScratchDir dir;
+  SynthOptions s;
+  s.out = dir / "clips";
+  s.train = 6;
+  s.test = 0;
+  s.clips = 8;
+  s.seed = 3;
+  generate_synth(s);
+  auto o = tiny_options(dir / "run");
+  o.manifest = dir / "clips/actions.jsonl";
+  o.steps = 1;
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.steps_done, 1);
+  EXPECT_EQ(r.queries, 2 + 2 * 2 * 3);  // a clip is one query with its frames
 }
 
 TEST(Trainer, LearnsBdqBlurAndBinsForTheBdqProtector) {
