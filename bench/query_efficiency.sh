@@ -7,11 +7,14 @@
 # reference MLLM that training never queried (utility) and a freshly trained
 # attacker (privacy = 1 - cMAP). Prints one row per variant and snapshot.
 #
-#   bench/query_efficiency.sh DEMO_DIR EVALUATOR_MODEL OUT [STEPS=60]
+#   bench/query_efficiency.sh DEMO_DIR EVALUATOR_MODEL OUT [STEPS=60] [SNAPSHOTS="15 30 45 60"]
+#
+# SNAPSHOTS picks which snapshots are evaluated (each costs an attacker training).
 set -euo pipefail
 demo=$1 evaluator=$2 out=$3 steps=${4:-60}
 scrim=${SCRIM:-build/scrim}
 snap=$((steps / 4))
+snapshots=${5:-$(seq "$snap" "$snap" "$steps")}
 mkdir -p "$out"
 protectors=()
 for variant in none prior subspace full spsa-gc; do
@@ -22,14 +25,14 @@ for variant in none prior subspace full spsa-gc; do
       --sweep 2 --steps "$steps" --snapshot-every "$snap" --max-train 1000 --lr 5e-4 "${args[@]}"
   fi
   for pref in 1 2; do
-    for s in $(seq "$snap" "$snap" "$steps"); do protectors+=("anonymizer:$out/$variant/pref-$pref/anonymizer-step$s.pt"); done
+    for s in $snapshots; do protectors+=("anonymizer:$out/$variant/pref-$pref/anonymizer-step$s.pt"); done
   done
 done
-"$scrim" -q eval --data "$demo/synth/actions.jsonl" --mllm "reference:$evaluator" --out "$out/eval" \
+"$scrim" -q eval --seed 1 --data "$demo/synth/actions.jsonl" --mllm "reference:$evaluator" --out "$out/eval" \
   --attackers small --max-train 600 --max-test 300 --attacker-epochs 4 --independent-samples 0 --protector "${protectors[@]}"
-python3 - "$out" "$snap" "$steps" <<'PY'
+python3 - "$out" "$snapshots" <<'PY'
 import json, re, sys
-out, snap, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+out, snapshots = sys.argv[1], [int(x) for x in sys.argv[2].split()]
 res = json.load(open(f"{out}/eval/results.json"))
 points = {}
 for p in res["protectors"]:
@@ -45,8 +48,10 @@ def hypervolume(pts):  # 2-D, maximise both, reference point (0, 0)
     return hv
 print(f"{'variant':10} {'step':>5} {'queries':>8} {'hypervolume':>12}  points (utility, privacy)")
 for variant in ["none", "prior", "subspace", "full", "spsa-gc"]:
-    for s in range(snap, steps + 1, snap):
+    for s in snapshots:
         pts = points.get((variant, s), [])
+        if not pts:
+            continue
         log = [json.loads(l) for l in open(f"{out}/{variant}/pref-1/train-log.jsonl")]
         q = 2 * next(r["queries"] for r in log if r["step"] == s)  # both preferences spend the same per step
         print(f"{variant:10} {s:5d} {q:8d} {hypervolume(pts):12.4f}  " + " ".join(f"({u:.3f}, {p:.3f})" for u, p in pts))
