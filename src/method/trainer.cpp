@@ -4,7 +4,6 @@
 #include <cmath>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include <torch/torch.h>
 

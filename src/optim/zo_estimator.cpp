@@ -21,19 +21,10 @@ torch::Tensor ZerothOrderEstimator::expand(const torch::Tensor& coarse, const to
 }
 
 torch::Tensor ZerothOrderEstimator::sample_direction(const torch::Tensor& like, torch::Generator& gen) const {
-  auto c = like.size(0), h = like.size(1), w = like.size(2);
-  int64_t gh = options_.grid > 0 ? std::min<int64_t>(options_.grid, h) : h;
-  int64_t gw = options_.grid > 0 ? std::min<int64_t>(options_.grid, w) : w;
-  torch::Tensor z;
-  if (options_.distribution == ProbeDistribution::kGaussian) {
-    z = at::normal(0.0, 1.0, {1, c, gh, gw}, gen);
-  } else {
-    z = at::bernoulli(torch::full({1, c, gh, gw}, 0.5), gen).mul_(2).sub_(1);
-  }
-  if (gh == h && gw == w) return z[0];
-  namespace F = torch::nn::functional;
-  // Nearest up-sampling keeps the coarse coordinates independent and of unit variance.
-  return F::interpolate(z, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest))[0];
+  auto shape = coarse_shape(like);
+  torch::Tensor z = options_.distribution == ProbeDistribution::kGaussian ? at::normal(0.0, 1.0, shape, gen)
+                                                                          : at::bernoulli(torch::full(shape, 0.5), gen).mul_(2).sub_(1);
+  return expand(z, like);
 }
 
 torch::Tensor ZerothOrderEstimator::estimate(const torch::Tensor& x, const BatchLoss& loss, torch::Generator& gen,

@@ -57,9 +57,13 @@ void add_train_command(CLI::App& app) {
     if (o->oracle.cache.empty()) o->oracle.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies
     int runs = *sweep > 0 ? *sweep : 1;
     ProgressBar bar("train", static_cast<int64_t>(o->steps) * runs, globals().quiet);
-    auto on_step = [&bar](const nlohmann::json& r) {
+    // "queries" counts from the run's start, "seconds" from this process's: rate over this process only.
+    int64_t queries_before = -1;
+    auto on_step = [&bar, &queries_before](const nlohmann::json& r) {
+      int64_t queries = r.value("queries", int64_t{0});
+      if (queries_before < 0) queries_before = queries - r.value("step_queries", int64_t{0});
       double seconds = r.value("seconds", 0.0);
-      if (seconds > 0) bar.set_note(std::to_string(static_cast<int>(r.value("queries", 0) / seconds)) + " queries/s");
+      if (seconds > 0) bar.set_note(std::to_string(static_cast<int64_t>((queries - queries_before) / seconds)) + " queries/s");
       bar.advance();
       if (globals().verbose) info(r.dump());
     };
