@@ -29,10 +29,22 @@ ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : opti
   int64_t hidden = w * 4;
   embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(o.vocab_size, o.embed).padding_idx(0)));
   question_ = register_module("question", torch::nn::GRU(torch::nn::GRUOptions(o.embed, hidden).batch_first(true)));
-  film_ = register_module("film", torch::nn::Linear(hidden, 2 * hidden));
-  attend_features_ = register_module("attend_features", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels_, hidden, 1)));
-  attend_logits_ = register_module("attend_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(hidden, o.glimpses, 1)));
-  hidden_ = register_module("hidden", torch::nn::Linear(hidden * o.glimpses + hidden + hidden, 256));
+  // Channels of the question-modulated map: the blocks run once per (question,
+  // frame) pair, so they are narrower than the trunk.
+  int64_t mapped = o.film_blocks > 0 ? w * 2 : hidden;
+  if (o.film_blocks == 0) film_ = register_module("film", torch::nn::Linear(hidden, 2 * hidden));
+  attend_features_ = register_module("attend_features", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels_, mapped, 1)));
+  for (int64_t k = 0; k < o.film_blocks; ++k) {
+    FilmBlock b;
+    std::string name = "block" + std::to_string(k) + "_";
+    b.reduce = register_module(name + "reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(mapped, mapped, 1)));
+    b.spatial = register_module(name + "spatial", torch::nn::Conv2d(torch::nn::Conv2dOptions(mapped, mapped, 3).padding(1).bias(false)));
+    b.norm = register_module(name + "norm", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(mapped).affine(false)));
+    b.film = register_module(name + "film", torch::nn::Linear(hidden, 2 * mapped));
+    blocks_.push_back(b);
+  }
+  attend_logits_ = register_module("attend_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(mapped, o.glimpses, 1)));
+  hidden_ = register_module("hidden", torch::nn::Linear(mapped * o.glimpses + mapped + hidden, 256));
   output_ = register_module("output", torch::nn::Linear(256, o.answers));
 }
 
@@ -63,13 +75,27 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
     }
   auto pq = torch::tensor(pair_question, torch::kLong).to(features.device());
   auto pi = torch::tensor(pair_image, torch::kLong).to(features.device());
+  // (1 + gamma, beta) for every pair from a question's FiLM layer.
+  auto modulate = [&](torch::nn::Linear& layer, const torch::Tensor& x) {
+    auto film = layer->forward(q).index_select(0, pq);  // [P, 2C]
+    auto c = x.size(1);
+    auto gamma = film.slice(1, 0, c).unsqueeze(2).unsqueeze(3);
+    auto beta = film.slice(1, c).unsqueeze(2).unsqueeze(3);
+    return torch::relu(x * (1 + gamma) + beta);
+  };
   // The projection of the features does not depend on the question: once per image.
-  auto projected = attend_features_->forward(features);  // [N, hidden, h, w]
-  auto film = film_->forward(q).index_select(0, pq);      // [P, 2 hidden]
-  auto gamma = film.slice(1, 0, q.size(1)).unsqueeze(2).unsqueeze(3);
-  auto beta = film.slice(1, q.size(1)).unsqueeze(2).unsqueeze(3);
-  auto h = torch::relu(projected.index_select(0, pi) * (1 + gamma) + beta);  // [P, hidden, h, w]
-  auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);        // [P, G, hw]
+  auto projected = attend_features_->forward(features);  // [N, C, h, w]
+  torch::Tensor h;                                        // [P, C, h, w]
+  if (blocks_.empty()) {
+    h = modulate(film_, projected.index_select(0, pi));
+  } else {
+    h = torch::relu(projected).index_select(0, pi);
+    for (auto& b : blocks_) {
+      auto r = torch::relu(b.reduce->forward(h));
+      h = r + modulate(b.film, b.norm->forward(b.spatial->forward(r)));
+    }
+  }
+  auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);  // [P, G, hw]
   auto hf = h.flatten(2);                                                    // [P, hidden, hw]
   auto att = torch::cat({torch::bmm(a, hf.transpose(1, 2)).flatten(1), std::get<0>(hf.max(2))}, 1);
   // Frames of one question are averaged.

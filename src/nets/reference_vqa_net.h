@@ -1,9 +1,11 @@
 // The reference MLLM's network: a small VQA model. A CNN encodes each image
 // once (with coordinate channels); a GRU encodes the question; the question
-// modulates a projection of the image features (FiLM: Perez et al., AAAI
-// 2018), which feeds question-guided spatial attention (Yang et al., CVPR 2016;
-// Kazemi & Elqursh, 2017) and a global max-pool (for "is there a ...?");
-// an MLP picks the answer. Frames of one request are averaged, so video clips
+// modulates the image features (FiLM: Perez et al., AAAI 2018) — either one
+// projection (film_blocks = 0, the first models) or a stack of FiLM residual
+// blocks with 3x3 convolutions, so the question steers spatial processing
+// ("the colour of the thing that is a cup") — which feeds question-guided
+// spatial attention (Yang et al., CVPR 2016; Kazemi & Elqursh, 2017) and a
+// global max-pool (for "is there a ...?"); an MLP picks the answer. Frames of one request are averaged, so video clips
 // work. Private header: LibTorch inside.
 #pragma once
 
@@ -18,6 +20,7 @@ struct ReferenceVqaNetOptions {
   int64_t embed = 64;        // word embedding size
   int64_t glimpses = 2;      // attention maps
   int64_t input_size = 112;  // images are resized to input_size x input_size
+  int64_t film_blocks = 0;   // FiLM residual blocks; 0: a single FiLM-modulated projection
 };
 
 class ReferenceVqaNetImpl : public torch::nn::Module {
@@ -44,6 +47,14 @@ class ReferenceVqaNetImpl : public torch::nn::Module {
   torch::nn::Linear film_{nullptr};
   torch::nn::Conv2d attend_features_{nullptr}, attend_logits_{nullptr};
   torch::nn::Linear hidden_{nullptr}, output_{nullptr};
+  // FiLM residual blocks (film_blocks > 0): 1x1 conv -> ReLU -> 3x3 conv -> BN
+  // (no affine) -> FiLM -> ReLU, plus the 1x1 output as the residual.
+  struct FilmBlock {
+    torch::nn::Conv2d reduce{nullptr}, spatial{nullptr};
+    torch::nn::BatchNorm2d norm{nullptr};
+    torch::nn::Linear film{nullptr};
+  };
+  std::vector<FilmBlock> blocks_;
   int64_t channels_ = 0;
 };
 TORCH_MODULE(ReferenceVqaNet);

@@ -167,7 +167,8 @@ struct ReferenceMllm::Impl {
   json config() const {
     const auto& o = net->options();
     return {{"format", "scrim-reference-mllm-1"}, {"vocab", vocab}, {"answers", answers},
-            {"width", o.width}, {"embed", o.embed}, {"glimpses", o.glimpses}, {"input_size", o.input_size}};
+            {"width", o.width}, {"embed", o.embed}, {"glimpses", o.glimpses}, {"input_size", o.input_size},
+            {"film_blocks", o.film_blocks}};
   }
 
   void save(const fs::path& path) {
@@ -208,6 +209,7 @@ std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
   o.embed = cfg["embed"];
   o.glimpses = cfg["glimpses"];
   o.input_size = cfg["input_size"];
+  o.film_blocks = cfg.value("film_blocks", 0);  // models written before the blocks have none
   impl->net = nets::ReferenceVqaNet(o);
   try {
     impl->net->load(archive);
@@ -318,6 +320,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   if (o.manifests.empty()) throw UsageError("reference train: give at least one --data manifest");
   if (o.out.empty()) throw UsageError("reference train: --out is required");
   if (o.epochs < 1 || o.batch_images < 1) throw UsageError("reference train: --epochs and --batch must be positive");
+  if (o.film_blocks < 0 || o.film_blocks > 8) throw UsageError("reference train: --film-blocks must be in 0..8");
   auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
   std::mt19937_64 rng(o.seed);
@@ -343,6 +346,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   no.answers = static_cast<int64_t>(impl->answers.size());
   no.width = o.width;
   no.input_size = size;
+  no.film_blocks = o.film_blocks;
   impl->net = nets::ReferenceVqaNet(no);
   auto& net = impl->net;
 
@@ -382,7 +386,12 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
       }
       if (targets.empty()) continue;
       auto logits = net->forward(torch::cat(imgs), impl->tokens_for(prompts), groups_of_q);
-      auto loss = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong));
+      auto ce = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong),
+                                                     torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+      // Focal loss (Lin et al., ICCV 2017): questions the model already answers
+      // well weigh (1 - p)^gamma, so the easy types (action, count) stop
+      // drowning the slow ones (small objects, faces, words).
+      auto loss = o.focal_gamma > 0 ? (torch::pow(1 - torch::exp(-ce.detach()), o.focal_gamma) * ce).mean() : ce.mean();
       opt.zero_grad();
       loss.backward();
       opt.step();

@@ -69,3 +69,27 @@ TEST(ReferenceMllm, ModelIdChangesWithTheWeights) {
 }
 
 }  // namespace scrim
+
+namespace scrim {
+
+TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
+  // The first models' single FiLM projection (film_blocks = 0) still trains and
+  // loads beside the residual blocks; the focal loss trains too.
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  ReferenceTrainOptions o;
+  o.manifests = {t.dir / "synth/vqa.jsonl"};
+  o.epochs = 1;
+  o.width = 8;
+  o.film_blocks = 0;
+  o.focal_gamma = 2.0;
+  o.out = d / "projection.pt";
+  train_reference_mllm(o);
+  auto model = ReferenceMllm::load(o.out);
+  OracleRequest req{{t.image(0)}, "How many people are there? Answer with a single word or number.", {}};
+  EXPECT_FALSE(model->query(req).text.empty());
+  o.film_blocks = 9;
+  EXPECT_THROW(train_reference_mllm(o), UsageError);
+}
+
+}  // namespace scrim

@@ -80,6 +80,13 @@ void add_demo_command(CLI::App& app) {
     r.out = o->out / "reference.pt";
     r.epochs = o->reference_epochs;
     r.seed = o->seed;
+    // The fast variant (one FiLM projection, large steps): the demo's task is
+    // action recognition, which this variant learns as well as the default
+    // one (95.0% against 94.3% on the demo's data) in less time; the default
+    // is better on small objects, faces and words (README: reference MLLM).
+    r.film_blocks = 0;
+    r.batch_images = 32;
+    r.learning_rate = 2e-3;
     info("demo 2/5: training the reference MLLM (the offline black box)");
     ProgressBar train_bar("reference", 1, globals().quiet);
     auto report = train_reference_mllm(r, [&](int step, int total, double) {

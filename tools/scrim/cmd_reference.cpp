@@ -44,6 +44,8 @@ void add_reference_command(CLI::App& app) {
   train->add_option("--lr", o->learning_rate, "Adam learning rate")->capture_default_str();
   train->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   train->add_option("--width", o->width, "Capacity (channels of the first block); another width is another architecture")->capture_default_str();
+  train->add_option("--film-blocks", o->film_blocks, "Question-modulated residual blocks (0: one FiLM projection, the first models' head)")->capture_default_str();
+  train->add_option("--focal", o->focal_gamma, "Focal-loss exponent gamma (0: plain cross-entropy)")->capture_default_str();
   train->add_option("--max-images", o->max_images, "Use at most this many training images (0: all)")->capture_default_str();
   train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
   train->callback([o] {
