@@ -11,9 +11,9 @@
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/data/manifest.h"
+#include "scrim/data/sample_media.h"
 #include "scrim/eval/metrics.h"
 #include "scrim/media/image_io.h"
-#include "scrim/media/video_io.h"
 #include "scrim/privacy/detectors.h"
 #include "scrim/privacy/protector.h"
 #include "scrim/task/answer_normalization.h"
@@ -35,16 +35,7 @@ std::vector<Loaded> load(const Manifest& m, const std::string& split, int limit,
   std::vector<Loaded> out;
   for (const Sample* s : m.split(split)) {
     if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
-    Loaded l{s, {}};
-    if (s->media.is_video()) {
-      auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
-      auto v = read_video(m.resolve(s->media.video), sampling);
-      for (int i : uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size())))
-        l.frames.push_back(v.frames[i].clone());
-    } else {
-      for (const auto& p : s->media.images) l.frames.push_back(read_image(m.resolve(p)));
-    }
-    out.push_back(std::move(l));
+    out.push_back({s, load_sample_frames(m, *s, frames)});
   }
   return out;
 }

@@ -3,9 +3,8 @@
 #include <set>
 
 #include "scrim/core/error.h"
-#include "scrim/media/image_io.h"
+#include "scrim/data/sample_media.h"
 #include "scrim/media/tensor_image.h"
-#include "scrim/media/video_io.h"
 #include "scrim/task/answer_normalization.h"
 
 namespace scrim::method {
@@ -49,17 +48,8 @@ TrainingSet load_training_set(const std::filesystem::path& path, const std::stri
   for (const Sample* s : m.split(split)) {
     if (s->task.kind == Task::Kind::kNone) continue;
     if (limit > 0 && static_cast<int>(t.samples.size()) >= limit) break;
-    std::vector<cv::Mat> imgs;
-    if (s->media.is_video()) {
-      auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
-      auto v = read_video(m.resolve(s->media.video), sampling);
-      for (int i : uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size())))
-        imgs.push_back(v.frames[i]);
-    } else {
-      for (const auto& p : s->media.images) imgs.push_back(read_image(m.resolve(p)));
-    }
     t.samples.push_back(s);
-    t.frames.push_back(images_to_batch(imgs, size));
+    t.frames.push_back(images_to_batch(load_sample_frames(m, *s, frames), size));
     t.scorers.push_back(scorer_for(s->task));
     t.prompts.push_back(t.scorers.back()->prompt(*s, m));
     t.answers.push_back(s->task.kind == Task::Kind::kAction ? normalize_vqa_answer(s->task.label) : majority_answer(s->task.vqa.answers));

@@ -10,7 +10,6 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
 #include "nets/reference_vqa_net.h"
@@ -19,9 +18,8 @@
 #include "scrim/core/fs_util.h"
 #include "scrim/core/sha256.h"
 #include "scrim/data/manifest.h"
-#include "scrim/media/image_io.h"
+#include "scrim/data/sample_media.h"
 #include "scrim/media/tensor_image.h"
-#include "scrim/media/video_io.h"
 #include "scrim/oracle/oracle_error.h"
 #include "scrim/task/answer_normalization.h"
 #include "scrim/task/scorer.h"
@@ -74,16 +72,7 @@ LoadedData load_split(const std::vector<fs::path>& manifests, const std::string&
       auto it = group_of.find(key);
       if (it == group_of.end()) {
         if (max_images > 0 && static_cast<int>(d.groups.size()) >= max_images) continue;
-        std::vector<cv::Mat> imgs;
-        if (s->media.is_video()) {
-          auto sampling = s->media.frames.empty() ? FrameSampling::uniform(frames) : FrameSampling::exactly(s->media.frames);
-          auto v = read_video(m.resolve(s->media.video), sampling);
-          auto idx = uniform_frame_indices(static_cast<int>(v.frames.size()), std::min<int>(frames, v.frames.size()));
-          for (int i : idx) imgs.push_back(v.frames[i]);
-        } else {
-          for (const auto& p : s->media.images) imgs.push_back(read_image(m.resolve(p)));
-        }
-        auto batch = images_to_batch(imgs, size).mul(255.0).round().to(torch::kUInt8);
+        auto batch = images_to_batch(load_sample_frames(m, *s, frames), size).mul(255.0).round().to(torch::kUInt8);
         it = group_of.emplace(key, static_cast<int>(d.groups.size())).first;
         d.groups.push_back(batch);
       }
