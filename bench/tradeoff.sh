@@ -7,7 +7,7 @@
 #
 # DEMO_DIR is a `scrim demo` output (synth/ and reference.pt, the black box
 # the anonymizer is trained against); EVALUATOR_MODEL another reference model
-# (`scrim reference train --seed 2 --width 24 ...`).
+# (`scrim reference train --seed 2 --width 24 --film-blocks 0 --lr 0.002 --batch 32 ...` for the README's figures).
 set -euo pipefail
 demo=$1 evaluator=$2 out=$3 steps=${4:-100}
 scrim=${SCRIM:-build/scrim}
