@@ -75,7 +75,7 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
     }
   auto pq = torch::tensor(pair_question, torch::kLong).to(features.device());
   auto pi = torch::tensor(pair_image, torch::kLong).to(features.device());
-  // (1 + gamma, beta) for every pair from a question's FiLM layer.
+  // relu(x * (1 + gamma) + beta), gamma and beta from each pair's question.
   auto modulate = [&](torch::nn::Linear& layer, const torch::Tensor& x) {
     auto film = layer->forward(q).index_select(0, pq);  // [P, 2C]
     auto c = x.size(1);
@@ -96,7 +96,7 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
     }
   }
   auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);  // [P, G, hw]
-  auto hf = h.flatten(2);                                                    // [P, hidden, hw]
+  auto hf = h.flatten(2);                                             // [P, C, hw]
   auto att = torch::cat({torch::bmm(a, hf.transpose(1, 2)).flatten(1), std::get<0>(hf.max(2))}, 1);
   // Frames of one question are averaged.
   auto counts = torch::zeros({q.size(0)}, q.options()).index_add_(0, pq, torch::ones({pq.size(0)}, q.options()));

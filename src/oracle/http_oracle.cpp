@@ -1,9 +1,12 @@
 #include "scrim/oracle/http_oracle.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <regex>
+#include <vector>
 
 #include <httplib.h>
 
@@ -24,38 +27,48 @@ double parse_retry_after(const std::string& retry_after, const std::string& retr
   return -1.0;
 }
 
-namespace {
-
-// A counting gate for the concurrency limit.
-class Gate {
- public:
-  explicit Gate(int n) : free_(std::max(1, n)) {}
-  void enter() {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return free_ > 0; });
-    --free_;
-  }
-  void leave() {
-    {
-      std::lock_guard lock(m_);
-      ++free_;
-    }
-    cv_.notify_one();
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable cv_;
-  int free_;
-};
-
-}  // namespace
-
 struct HttpOracle::Impl {
   HttpOracleOptions options;
   std::string origin;  // scheme://host:port
   std::string path;    // base path, e.g. /v1
-  std::unique_ptr<Gate> gate;
+
+  // At most max_concurrency clients, each kept alive between queries (unless
+  // options.keep_alive is off), so a run of queries reuses its TCP and TLS
+  // connections instead of opening one per query. A client that failed is
+  // dropped, not reused.
+  std::mutex pool_mutex;
+  std::condition_variable pool_cv;
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  int free = 1;
+
+  std::unique_ptr<httplib::Client> borrow() {
+    std::unique_lock lock(pool_mutex);
+    pool_cv.wait(lock, [&] { return free > 0; });
+    --free;
+    if (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      return c;
+    }
+    lock.unlock();
+    auto c = std::make_unique<httplib::Client>(origin);
+    auto us = [](double s) { return std::chrono::microseconds(static_cast<int64_t>(s * 1e6)); };
+    c->set_connection_timeout(us(options.connect_timeout_s));
+    c->set_read_timeout(us(options.read_timeout_s));
+    c->set_write_timeout(us(options.read_timeout_s));
+    c->set_keep_alive(options.keep_alive);
+    c->set_tcp_nodelay(true);  // else Nagle holds the body behind the headers on a reused connection
+    return c;
+  }
+
+  void give_back(std::unique_ptr<httplib::Client> c) {
+    {
+      std::lock_guard lock(pool_mutex);
+      if (c) idle.push_back(std::move(c));
+      ++free;
+    }
+    pool_cv.notify_one();
+  }
 };
 
 HttpOracle::HttpOracle(HttpOracleOptions options) : impl_(std::make_unique<Impl>()) {
@@ -67,7 +80,7 @@ HttpOracle::HttpOracle(HttpOracleOptions options) : impl_(std::make_unique<Impl>
   impl_->path = m[2].str();
   while (!impl_->path.empty() && impl_->path.back() == '/') impl_->path.pop_back();
   if (options.model.empty()) throw UsageError("HttpOracle: no model name (use URL#model)");
-  impl_->gate = std::make_unique<Gate>(options.max_concurrency);
+  impl_->free = std::max(1, options.max_concurrency);
   impl_->options = std::move(options);
 }
 
@@ -78,22 +91,18 @@ std::string HttpOracle::model_id() const { return "openai:" + impl_->origin + im
 OracleReply HttpOracle::query(const OracleRequest& request) {
   const auto& o = impl_->options;
   std::string body = openai::make_chat_request(request, o.model).dump();
-  impl_->gate->enter();
-  struct Leave {
-    Gate& g;
-    ~Leave() { g.leave(); }
-  } leave{*impl_->gate};
-
-  httplib::Client client(impl_->origin);
-  auto secs = [](double s) { return std::chrono::microseconds(static_cast<int64_t>(s * 1e6)); };
-  client.set_connection_timeout(std::chrono::duration_cast<std::chrono::microseconds>(secs(o.connect_timeout_s)));
-  client.set_read_timeout(std::chrono::duration_cast<std::chrono::microseconds>(secs(o.read_timeout_s)));
-  client.set_write_timeout(std::chrono::duration_cast<std::chrono::microseconds>(secs(o.read_timeout_s)));
+  // Borrowed for this query; returned for reuse only after a clean exchange.
+  struct Lease {
+    Impl& impl;
+    std::unique_ptr<httplib::Client> client;
+    bool reusable = false;
+    ~Lease() { impl.give_back(reusable ? std::move(client) : nullptr); }
+  } lease{*impl_, impl_->borrow()};
   httplib::Headers headers = {{"Accept", "application/json"}};
   if (!o.api_key.empty()) headers.emplace("Authorization", "Bearer " + o.api_key);
 
   auto start = std::chrono::steady_clock::now();
-  auto res = client.Post(impl_->path + "/chat/completions", headers, body, "application/json");
+  auto res = lease.client->Post(impl_->path + "/chat/completions", headers, body, "application/json");
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::string where = impl_->origin + impl_->path;
   if (!res) {
@@ -102,6 +111,7 @@ OracleReply HttpOracle::query(const OracleRequest& request) {
     throw OracleError(timeout ? OracleError::Kind::kTimeout : OracleError::Kind::kConnection,
                       where + ": " + httplib::to_string(err));
   }
+  lease.reusable = true;  // a complete HTTP exchange: the connection is sound
   if (res->status != 200) {
     auto e = openai::parse_service_error(res->body);
     double retry = parse_retry_after(res->get_header_value("Retry-After"), res->get_header_value("retry-after-ms"));

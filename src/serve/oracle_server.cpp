@@ -110,6 +110,13 @@ OracleServer::OracleServer(std::shared_ptr<Oracle> oracle, OracleServerOptions o
   s.set_payload_max_length(impl->options.max_body_bytes);
   s.set_read_timeout(30, 0);
   s.set_write_timeout(30, 0);
+  // Clients keep their connections alive (the HTTP backend pools them), and a
+  // kept-alive connection holds a worker: enough workers for a client at
+  // concurrency 16, and many requests per connection.
+  unsigned workers = std::max(16u, 2 * std::max(1u, std::thread::hardware_concurrency()));
+  s.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  s.set_keep_alive_max_count(1000);
+  s.set_tcp_nodelay(true);
   s.Post("/v1/chat/completions", [impl](const httplib::Request& req, httplib::Response& res) { impl->handle_completion(req, res); });
   s.Get("/v1/models", [impl](const httplib::Request&, httplib::Response& res) {
     json models = {{"object", "list"},

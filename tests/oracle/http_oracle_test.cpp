@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -333,6 +335,48 @@ TEST(CachedOracle, SurvivesAKilledProcess) {
   CachedOracle reopened(live.client(), db);
   for (const auto& r : requests) EXPECT_TRUE(reopened.query(r).from_cache);
   EXPECT_EQ(live.server->completions(), served);
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(HttpOracle, KeepsConnectionsAliveAndReconnectsAfterTheServerClosesThem) {
+  // A plain server that records the client port of every request: kept-alive
+  // queries arrive on one connection; with keep_alive off, one each.
+  std::mutex m;
+  std::set<int> ports;
+  int requests = 0;
+  httplib::Server s;
+  s.set_keep_alive_timeout(1);
+  s.Post("/v1/chat/completions", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(m);
+    ports.insert(req.remote_port);
+    ++requests;
+    res.set_content(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"red"},"finish_reason":"stop"}]})",
+                    "application/json");
+  });
+  int port = s.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { s.listen_after_bind(); });
+  HttpOracleOptions h;
+  h.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  h.model = "m";
+  HttpOracle kept(h);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(kept.query(question()).text, "red");
+  EXPECT_EQ(ports.size(), 1u);
+  // The server drops the idle connection after 1 s; the next query reconnects.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  EXPECT_EQ(kept.query(question()).text, "red");
+  EXPECT_EQ(ports.size(), 2u);
+
+  ports.clear();
+  h.keep_alive = false;
+  HttpOracle fresh(h);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(fresh.query(question()).text, "red");
+  EXPECT_EQ(ports.size(), 5u);
+  EXPECT_EQ(requests, 11);
+  s.stop();
+  t.join();
 }
 
 }  // namespace scrim

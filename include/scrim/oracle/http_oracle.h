@@ -18,6 +18,7 @@ struct HttpOracleOptions {
   double connect_timeout_s = 10;   // TCP/TLS connect
   double read_timeout_s = 120;     // waiting for the reply
   int max_concurrency = 4;         // requests in flight at once
+  bool keep_alive = true;          // reuse connections between queries
 };
 
 class HttpOracle : public Oracle {
