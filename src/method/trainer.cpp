@@ -32,7 +32,8 @@ json to_json(const TrainOptions& o) {
           {"hard_label", o.hard_label}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
           {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
-          {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate}, {"width", o.width},
+          {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
+          {"adversary_steps", o.adversary_steps}, {"width", o.width},
           {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
@@ -41,7 +42,7 @@ namespace {
 namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
-enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5 };
+enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6 };
 
 void validate(const TrainOptions& o) {
   auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
@@ -66,6 +67,7 @@ void validate(const TrainOptions& o) {
   if (o.preference < 0 || o.preference > 1) throw UsageError("--preference must be in [0, 1]");
   if (o.probes < 1 || o.scout_probes < 1 || o.mu <= 0 || o.grid < 0) throw UsageError("--probes, --scout-probes and --mu must be positive");
   if (o.steps < 0 || o.batch < 1 || o.init_steps < 0 || o.adversary_warmup < 0) throw UsageError("--steps, --batch, --init-steps must not be negative");
+  if (o.adversary_steps < 1 || o.adversary_steps > 64) throw UsageError("--adversary-steps must be in 1..64");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
   if (o.size % (1 << o.depth) != 0) throw UsageError("--size must be divisible by 2^depth");
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
@@ -208,22 +210,25 @@ class Trainer {
       init.step();
       l1 = loss.item<double>();
     }
-    for (int i = 1; i <= o_.adversary_warmup; ++i) {
-      auto rows = pick_rows(kWarmupBatch, i);
-      std::vector<std::vector<int64_t>> groups;
-      auto x = data_.stack(rows, &groups).index_select(0, middle_frames(groups)).to(device_);
-      torch::Tensor xp;
-      {
-        torch::NoGradGuard no_grad;
-        model_.net().eval();
-        xp = model_.forward(x);
-        model_.net().train();
-      }
-      adversary_loss = adversary_->update(xp, labels_attr(rows), labels_id(rows));
-    }
+    for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_rows(kWarmupBatch, i));
     initialised_ = true;
     step_ = 0;
     return {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
+  }
+
+  // One attacker update on the anonymizer's current output for `rows` (no
+  // anonymizer gradient, batch-norm statistics untouched).
+  double adversary_update_on(const std::vector<int64_t>& rows) {
+    std::vector<std::vector<int64_t>> groups;
+    auto x = data_.stack(rows, &groups).index_select(0, middle_frames(groups)).to(device_);
+    torch::Tensor xp;
+    {
+      torch::NoGradGuard no_grad;
+      model_.net().eval();
+      xp = model_.forward(x);
+      model_.net().train();
+    }
+    return adversary_->update(xp, labels_attr(rows), labels_id(rows));
   }
 
   // The attackers see one frame per sample, the middle one (as in the evaluation protocol).
@@ -285,6 +290,11 @@ class Trainer {
     optimizer_->step();
 
     double adversary_loss = adversary_->update(xp.index_select(0, mid), labels_attr(rows), labels_id(rows));
+    // Extra attacker updates on other samples: an adversary that keeps up
+    // with the anonymizer, so the privacy gradient is not spent fooling a
+    // stale one (no queries).
+    for (int k = 1; k < o_.adversary_steps; ++k)
+      adversary_loss = adversary_update_on(pick_rows(kAdversaryBatch, t * 64 + k));
     bool restarted = adversary_->maybe_restart(t);
     queries_ += u.queries;
     step_ = t;

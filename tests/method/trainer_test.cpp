@@ -54,12 +54,14 @@ std::vector<nlohmann::json> read_log(const std::filesystem::path& path) {
 TEST(Trainer, AResumedRunContinuesExactly) {
   ScratchDir dir;
   auto straight = tiny_options(dir / "straight");
+  straight.adversary_steps = 2;  // the extra attacker updates replay exactly too
   auto r = train_anonymizer(straight);
   EXPECT_EQ(r.steps_done, 4);
   EXPECT_EQ(r.stopped, "done");
   EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));  // per step: a center and q pairs per sample
 
   auto cut = tiny_options(dir / "cut");
+  cut.adversary_steps = 2;
   cut.oracle.budget.max_queries = 30;  // stops in step 3, as a kill would
   EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
   cut.oracle.budget.max_queries = 0;
@@ -102,6 +104,26 @@ TEST(Trainer, WhiteBoxBoundReadsGradientsWithoutQueries) {
   EXPECT_GT(r.last["norm_u"].get<double>(), 0.0);
   o.mllm = "openai:http://127.0.0.1:9/v1#m";
   EXPECT_THROW(train_anonymizer(o), UsageError);
+}
+
+TEST(Trainer, ExtraAdversaryStepsTrainTheAttackersHarder) {
+  ScratchDir dir;
+  auto one = tiny_options(dir / "one");
+  one.gradient = "whitebox";  // no queries: the privacy side is what differs
+  one.steps = 2;
+  auto three = one;
+  three.out = dir / "three";
+  three.adversary_steps = 3;
+  train_anonymizer(one);
+  train_anonymizer(three);
+  auto a = read_log(dir / "one/train-log.jsonl"), b = read_log(dir / "three/train-log.jsonl");
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(a[1]["privacy_loss"], b[1]["privacy_loss"]);  // the same attackers before the first update
+  EXPECT_NE(a[2]["privacy_loss"], b[2]["privacy_loss"]);  // then three updates instead of one
+  three.adversary_steps = 0;
+  three.out = dir / "zero";
+  EXPECT_THROW(train_anonymizer(three), UsageError);
 }
 
 TEST(Trainer, NeverOverwritesARunOrResumesUnderAnotherConfiguration) {

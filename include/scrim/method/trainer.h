@@ -49,6 +49,7 @@ struct TrainOptions {
   int adversary_members = 2;
   int adversary_restart = 100;          // steps between restarts of one member; 0: never
   double adversary_learning_rate = 1e-3;
+  int adversary_steps = 1;              // attacker updates per anonymizer step (the extra ones on other samples)
 
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
   int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
