@@ -109,4 +109,11 @@ torch::Tensor ReferenceVqaNetImpl::forward(const torch::Tensor& images, const to
   return answer(encode_images(images), tokens, images_of_question);
 }
 
+torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& targets, double gamma) {
+  namespace F = torch::nn::functional;
+  auto ce = F::cross_entropy(logits, targets, F::CrossEntropyFuncOptions().reduction(torch::kNone));
+  if (gamma <= 0) return ce.mean();
+  return (torch::pow(1 - torch::exp(-ce.detach()), gamma) * ce).mean();
+}
+
 }  // namespace scrim::nets

@@ -59,4 +59,10 @@ class ReferenceVqaNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ReferenceVqaNet);
 
+// Mean cross-entropy of `logits` [Q, A] against `targets` [Q]; with gamma > 0
+// the focal loss (Lin et al., ICCV 2017): each question weighs (1 - p)^gamma,
+// p its probability of the right answer, so questions the model already
+// answers well (action, count) stop drowning the slow ones.
+torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& targets, double gamma);
+
 }  // namespace scrim::nets

@@ -375,12 +375,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
       }
       if (targets.empty()) continue;
       auto logits = net->forward(torch::cat(imgs), impl->tokens_for(prompts), groups_of_q);
-      auto ce = torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong),
-                                                     torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-      // Focal loss (Lin et al., ICCV 2017): questions the model already answers
-      // well weigh (1 - p)^gamma, so the easy types (action, count) stop
-      // drowning the slow ones (small objects, faces, words).
-      auto loss = o.focal_gamma > 0 ? (torch::pow(1 - torch::exp(-ce.detach()), o.focal_gamma) * ce).mean() : ce.mean();
+      auto loss = nets::answer_loss(logits, torch::tensor(targets, torch::kLong), o.focal_gamma);
       opt.zero_grad();
       loss.backward();
       opt.step();

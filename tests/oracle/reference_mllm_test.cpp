@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "nets/reference_vqa_net.h"
 #include "oracle/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/oracle/oracle_error.h"
@@ -90,6 +91,20 @@ TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   EXPECT_FALSE(model->query(req).text.empty());
   o.film_blocks = 9;
   EXPECT_THROW(train_reference_mllm(o), UsageError);
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(ReferenceMllm, FocalLossWeighsEachQuestionByItsError) {
+  // Two questions: one answered with p = 0.9, one with p = 0.2 (two classes).
+  auto logits = torch::tensor({std::log(0.9), std::log(0.1), std::log(0.8), std::log(0.2)}).view({2, 2});
+  auto targets = torch::tensor({0, 1}, torch::kLong);
+  double ce0 = -std::log(0.9), ce1 = -std::log(0.2);
+  EXPECT_NEAR(nets::answer_loss(logits, targets, 0).item<double>(), (ce0 + ce1) / 2, 1e-6);
+  double focal = (0.1 * 0.1 * ce0 + 0.8 * 0.8 * ce1) / 2;
+  EXPECT_NEAR(nets::answer_loss(logits, targets, 2).item<double>(), focal, 1e-6);
 }
 
 }  // namespace scrim

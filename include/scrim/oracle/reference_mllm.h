@@ -24,8 +24,8 @@ struct ReferenceTrainOptions {
   double learning_rate = 3e-4; // higher rates learn the large things only (measured: README)
   uint64_t seed = 1;
   int width = 32;              // capacity: channels of the first block (architecture variant)
-  int film_blocks = 2;
-  double focal_gamma = 0.0;    // focal-loss exponent; 0: plain cross-entropy         // question-modulated residual blocks; 0: the single FiLM projection
+  int film_blocks = 2;         // question-modulated residual blocks; 0: the single FiLM projection
+  double focal_gamma = 0.0;    // focal-loss exponent; 0: plain cross-entropy
   bool augment = true;         // blur, noise, colour jitter, down-sampling
   int max_images = 0;          // 0: every training image
   int frames = 4;              // frames sampled from each video sample
