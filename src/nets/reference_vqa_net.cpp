@@ -29,6 +29,7 @@ ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : opti
   int64_t hidden = w * 4;
   embedding_ = register_module("embedding", torch::nn::Embedding(torch::nn::EmbeddingOptions(o.vocab_size, o.embed).padding_idx(0)));
   question_ = register_module("question", torch::nn::GRU(torch::nn::GRUOptions(o.embed, hidden).batch_first(true)));
+  if (o.word_path) words_ = register_module("words", torch::nn::Linear(o.embed, hidden));
   // Channels of the question-modulated map: the blocks run once per (question,
   // frame) pair, so they are narrower than the trunk.
   int64_t mapped = o.film_blocks > 0 ? w * 2 : hidden;
@@ -63,9 +64,22 @@ torch::Tensor ReferenceVqaNetImpl::encode_images(const torch::Tensor& images) {
 
 torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const torch::Tensor& tokens,
                                           const std::vector<std::vector<int64_t>>& images_of_question) {
-  // Tokens are left-padded, so the GRU's last state follows the last word.
-  auto out = std::get<1>(question_->forward(embedding_->forward(tokens)));  // [1, Q, hidden]
-  auto q = out[0];
+  auto embedded = embedding_->forward(tokens);                            // [Q, L, embed]
+  torch::Tensor q;  // [Q, hidden]
+  if (options_.packed_question) {
+    auto lengths = (tokens != 0).sum(1).clamp_min(1).to(torch::kCPU);
+    auto packed = torch::nn::utils::rnn::pack_padded_sequence(embedded, lengths, /*batch_first=*/true,
+                                                              /*enforce_sorted=*/false);
+    q = std::get<1>(question_->forward_with_packed_input(packed))[0];
+  } else {
+    q = std::get<1>(question_->forward(embedded))[0];
+  }
+  if (options_.word_path) {
+    // The GRU must carry "cup" past the instruction that follows it; the mean
+    // of the word embeddings hands every word to the FiLM layers directly.
+    auto words = (tokens != 0).to(embedded.scalar_type()).sum(1, true).clamp_min(1);
+    q = q + words_->forward(embedded.sum(1) / words);
+  }
   // One row per (question, frame) pair, so every question is attended in one batch.
   std::vector<int64_t> pair_question, pair_image;
   for (size_t i = 0; i < images_of_question.size(); ++i)

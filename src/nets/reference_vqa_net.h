@@ -21,6 +21,12 @@ struct ReferenceVqaNetOptions {
   int64_t glimpses = 2;      // attention maps
   int64_t input_size = 112;  // images are resized to input_size x input_size
   int64_t film_blocks = 0;   // FiLM residual blocks; 0: a single FiLM-modulated projection
+  bool word_path = false;    // add the mean word embedding to the GRU state (a direct path for the key word)
+  // Tokens are right-padded and the GRU reads each question's own words only.
+  // Without it (the first models) they are left-padded and the GRU also reads
+  // the padding, so a question's state depends on the longest prompt batched
+  // beside it.
+  bool packed_question = false;
 };
 
 class ReferenceVqaNetImpl : public torch::nn::Module {
@@ -44,6 +50,7 @@ class ReferenceVqaNetImpl : public torch::nn::Module {
   torch::nn::Sequential trunk_{nullptr};
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::GRU question_{nullptr};
+  torch::nn::Linear words_{nullptr};  // word_path: mean word embedding -> question space
   torch::nn::Linear film_{nullptr};
   torch::nn::Conv2d attend_features_{nullptr}, attend_logits_{nullptr};
   torch::nn::Linear hidden_{nullptr}, output_{nullptr};

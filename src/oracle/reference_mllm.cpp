@@ -147,9 +147,12 @@ struct ReferenceMllm::Impl {
       rows.push_back(std::move(row));
     }
     auto t = torch::zeros({static_cast<int64_t>(prompts.size()), static_cast<int64_t>(len)}, torch::kLong);
-    // Left padding: the question encoder reads the words last.
+    // Right padding for a packed question encoder; left padding for the first
+    // models, whose GRU reads the padding first and the words last.
+    bool right = net->options().packed_question;
     for (size_t i = 0; i < rows.size(); ++i)
-      for (size_t j = 0; j < rows[i].size(); ++j) t[i][static_cast<int64_t>(len - rows[i].size() + j)] = rows[i][j];
+      for (size_t j = 0; j < rows[i].size(); ++j)
+        t[i][static_cast<int64_t>(right ? j : len - rows[i].size() + j)] = rows[i][j];
     return t;
   }
 
@@ -157,7 +160,7 @@ struct ReferenceMllm::Impl {
     const auto& o = net->options();
     return {{"format", "scrim-reference-mllm-1"}, {"vocab", vocab}, {"answers", answers},
             {"width", o.width}, {"embed", o.embed}, {"glimpses", o.glimpses}, {"input_size", o.input_size},
-            {"film_blocks", o.film_blocks}};
+            {"film_blocks", o.film_blocks}, {"word_path", o.word_path}, {"packed_question", o.packed_question}};
   }
 
   void save(const fs::path& path) {
@@ -199,6 +202,8 @@ std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
   o.glimpses = cfg["glimpses"];
   o.input_size = cfg["input_size"];
   o.film_blocks = cfg.value("film_blocks", 0);  // models written before the blocks have none
+  o.word_path = cfg.value("word_path", false);
+  o.packed_question = cfg.value("packed_question", false);
   impl->net = nets::ReferenceVqaNet(o);
   try {
     impl->net->load(archive);
@@ -336,6 +341,8 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   no.width = o.width;
   no.input_size = size;
   no.film_blocks = o.film_blocks;
+  no.word_path = o.word_path;
+  no.packed_question = true;
   impl->net = nets::ReferenceVqaNet(no);
   auto& net = impl->net;
 

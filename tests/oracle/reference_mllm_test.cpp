@@ -6,6 +6,8 @@
 
 #include "nets/reference_vqa_net.h"
 #include "oracle/reference_fixture.h"
+#include "oracle/reference_whitebox.h"
+#include "scrim/media/tensor_image.h"
 #include "scrim/core/error.h"
 #include "scrim/oracle/oracle_error.h"
 #include "test_util.h"
@@ -41,6 +43,21 @@ TEST(ReferenceMllm, TrainsSavesLoadsAndAnswersWithLogprobs) {
   EXPECT_THROW(t.model->query(OracleRequest{{}, "no image", {}}), OracleError);
 }
 
+TEST(ReferenceMllm, AnAnswerDoesNotDependOnThePromptsBatchedBesideIt) {
+  // Training and evaluation batch short questions with the long action prompt;
+  // a served query comes alone. The question encoder must read the same words
+  // the same way in both (the first models' left padding did not).
+  auto& t = testing::TinyReference::get();
+  auto image = images_to_batch({t.image(0)}, 0);
+  std::string short_q = "How many people are there? Answer with a single word or number.";
+  std::string long_q = "Which of these actions is the person doing?";
+  for (int i = 0; i < 6; ++i) long_q += " standing, walking, running, sitting, waving, jumping, clapping or pointing";
+  torch::NoGradGuard no_grad;
+  auto alone = reference_answer_loss(*t.model, image, {short_q}, {"1"}, {{0}});
+  auto beside = reference_answer_loss(*t.model, image, {short_q, long_q}, {"1", "1"}, {{0}, {0}});
+  EXPECT_NEAR(alone[0].item<double>(), beside[0].item<double>(), 2e-6);  // left padding: 9e-6 here
+}
+
 TEST(ReferenceMllm, RefusesBadModelFiles) {
   testing::ScratchDir d;
   EXPECT_THROW(ReferenceMllm::load(d / "missing.pt"), Error);
@@ -74,8 +91,9 @@ TEST(ReferenceMllm, ModelIdChangesWithTheWeights) {
 namespace scrim {
 
 TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
-  // The first models' single FiLM projection (film_blocks = 0) still trains and
-  // loads beside the residual blocks; the focal loss trains too.
+  // The first models' single FiLM projection (film_blocks = 0) and GRU-only
+  // question encoder still train and load beside today's default; the focal
+  // loss trains too.
   auto& t = testing::TinyReference::get();
   testing::ScratchDir d;
   ReferenceTrainOptions o;
@@ -83,6 +101,7 @@ TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   o.epochs = 1;
   o.width = 8;
   o.film_blocks = 0;
+  o.word_path = false;
   o.focal_gamma = 2.0;
   o.out = d / "projection.pt";
   train_reference_mllm(o);

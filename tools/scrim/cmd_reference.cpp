@@ -46,6 +46,7 @@ void add_reference_command(CLI::App& app) {
   train->add_option("--width", o->width, "Capacity (channels of the first block); another width is another architecture")->capture_default_str();
   train->add_option("--film-blocks", o->film_blocks, "Question-modulated residual blocks (0: one FiLM projection, the first models' head)")->capture_default_str();
   train->add_option("--focal", o->focal_gamma, "Focal-loss exponent gamma (0: plain cross-entropy)")->capture_default_str();
+  train->add_flag("!--no-word-path", o->word_path, "Question encoder without the mean-word-embedding path (the GRU state only, as the first models)");
   train->add_option("--max-images", o->max_images, "Use at most this many training images (0: all)")->capture_default_str();
   train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
   train->callback([o] {

@@ -25,6 +25,7 @@ struct ReferenceTrainOptions {
   uint64_t seed = 1;
   int width = 32;              // capacity: channels of the first block (architecture variant)
   int film_blocks = 2;         // question-modulated residual blocks; 0: the single FiLM projection
+  bool word_path = true;       // mean word embedding beside the GRU state
   double focal_gamma = 0.0;    // focal-loss exponent; 0: plain cross-entropy
   bool augment = true;         // blur, noise, colour jitter, down-sampling
   int max_images = 0;          // 0: every training image
