@@ -1,6 +1,5 @@
 #include "scrim/data/synth.h"
 
-#include <map>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -67,43 +66,6 @@ TEST(Synth, ManifestsAgreeWithTheScenes) {
   }
   EXPECT_GE(labels.size(), 7u);  // 8 classes; 80 draws miss one with probability < 0.001
   EXPECT_EQ(qtypes, (std::set<std::string>{"action", "object_color", "count", "presence", "clothing_color"}));
-}
-
-TEST(Synth, DenseTrainQuestionsAskEveryObjectAndKeepTheBenchmark) {
-  testing::ScratchDir d;
-  SynthOptions o;
-  o.train = 30;
-  o.test = 10;
-  o.out = d / "plain";
-  generate_synth(o);
-  o.out = d / "dense";
-  o.dense_train_questions = true;
-  generate_synth(o);
-  Manifest plain = read_manifest(d / "plain/vqa.jsonl"), dense = read_manifest(d / "dense/vqa.jsonl");
-  std::map<std::string, std::vector<const Sample*>> by_image;
-  for (const auto& s : dense.samples) by_image[s.media.images[0]].push_back(&s);
-  std::map<std::string, std::vector<const Sample*>> plain_by_image;
-  for (const auto& s : plain.samples) plain_by_image[s.media.images[0]].push_back(&s);
-  ASSERT_EQ(by_image.size(), 40u);
-  for (const auto& [image, qs] : by_image) {
-    const auto& before = plain_by_image.at(image);
-    // The benchmark's own questions come first, unchanged; the test split has no others.
-    ASSERT_GE(qs.size(), before.size());
-    for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(qs[i]->task.vqa.question, before[i]->task.vqa.question) << image;
-    if (qs[0]->split == "test") {
-      EXPECT_EQ(qs.size(), before.size()) << image;
-      continue;
-    }
-    std::set<std::string> presence, colour;
-    int yes = 0;
-    for (const auto* q : qs) {
-      const auto& v = q->task.vqa;
-      if (v.question_type == "presence") presence.insert(v.question), yes += v.answers[0] == "yes";
-      if (v.question_type == "object_color") EXPECT_TRUE(colour.insert(v.question).second) << image << ": " << v.question;
-    }
-    EXPECT_EQ(presence.size(), 5u) << image;          // every kind, once
-    EXPECT_EQ(static_cast<size_t>(yes), colour.size()) << image;  // the kinds present are the objects asked about
-  }
 }
 
 TEST(Synth, PoseChangesThePictureAndFaceEncodesIdentity) {

@@ -18,8 +18,6 @@ void add_data_synth_command(CLI::App& data) {
   cmd->add_option("--seed", opts->seed, "Random seed")->capture_default_str();
   cmd->add_option("--size", opts->size, "Image side in pixels")->capture_default_str()->check(CLI::Range(32, 2048));
   cmd->add_option("--clips", opts->clips, "Frames per action clip (0: still images; at least 8)")->capture_default_str();
-  cmd->add_flag("--dense-train-questions", opts->dense_train_questions,
-                "Training images also ask the presence of every object kind and the colour of every object");
   cmd->add_flag("--overwrite", opts->overwrite, "Replace a non-empty output folder");
   cmd->callback([opts] {
     ProgressBar bar("synth", opts->train + opts->test, globals().quiet);

@@ -27,11 +27,6 @@ struct SynthOptions {
   int clips = 0;              // 0: still images; T >= 8: each action sample is a T-frame video
   int threads = 0;            // 0: all cores
   bool overwrite = false;     // replace an existing non-empty output folder
-  // Training images also ask the presence of every object kind and the colour
-  // of every object: one such question per image lets a learner memorise the
-  // image instead of binding the question's word to the object. The test split
-  // keeps the benchmark's questions.
-  bool dense_train_questions = false;
 };
 
 struct SynthSummary {

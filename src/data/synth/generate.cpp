@@ -57,15 +57,11 @@ struct Drawn {
   PrivacyLabels privacy;
 };
 
-Drawn draw(uint64_t seed, const std::string& split, int index, bool dense = false) {
+Drawn draw(uint64_t seed, const std::string& split, int index) {
   Rng rng(derive_seed(seed, split == "train" ? kTrainStream : kTestStream, static_cast<uint64_t>(index)));
   Drawn d;
   d.scene = synth::sample_scene(rng);
   d.questions = synth::task_questions(d.scene, rng);
-  if (dense) {  // after the rng's last use, so the benchmark's own questions are unchanged
-    auto extra = synth::extra_object_questions(d.scene, d.questions);
-    d.questions.insert(d.questions.end(), extra.begin(), extra.end());
-  }
   d.privacy = synth::privacy_labels(d.scene);
   return d;
 }
@@ -135,7 +131,7 @@ SynthSummary generate_synth(const SynthOptions& o, const std::function<void()>& 
       if (k >= jobs.size()) return;
       try {
         const Job& job = jobs[k];
-        drawn[k] = draw(o.seed, job.split, job.index, o.dense_train_questions && job.split == "train");
+        drawn[k] = draw(o.seed, job.split, job.index);
         std::string id = sample_id(job.split, job.index);
         synth::render_scene(drawn[k].scene, o.size, 0.0, img);
         write_image(stage / "images" / job.split / (id + ".png"), img);
@@ -209,7 +205,6 @@ SynthSummary generate_synth(const SynthOptions& o, const std::function<void()>& 
                          {"test", o.test},
                          {"size", o.size},
                          {"clips", o.clips},
-                         {"dense_train_questions", o.dense_train_questions},
                          {"actions", synth_actions()},
                          {"identities", synth_identities()},
                          {"attributes", synth_attributes()}};

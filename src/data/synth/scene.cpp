@@ -184,22 +184,6 @@ std::vector<VqaItem> task_questions(const Scene& s, Rng& rng) {
   return qs;
 }
 
-std::vector<VqaItem> extra_object_questions(const Scene& s, const std::vector<VqaItem>& asked) {
-  std::vector<VqaItem> all;
-  for (int k = 0; k < kNumObjectKinds; ++k) {
-    auto kind = static_cast<ObjectKind>(k);
-    bool present = std::any_of(s.objects.begin(), s.objects.end(), [&](const Object& x) { return x.kind == kind; });
-    all.push_back(ten(std::string("Is there a ") + object_name(kind) + "?", present ? "yes" : "no", "presence"));
-  }
-  for (const auto& o : s.objects)
-    all.push_back(ten(std::string("What color is the ") + object_name(o.kind) + "?", palette()[o.color].name, "object_color"));
-  std::vector<VqaItem> extra;
-  for (auto& q : all)
-    if (std::none_of(asked.begin(), asked.end(), [&](const VqaItem& a) { return a.question == q.question; }))
-      extra.push_back(std::move(q));
-  return extra;
-}
-
 PrivacyLabels privacy_labels(const Scene& s) {
   // Presence semantics, as in VISPR: an attribute is 1 when it can be read off
   // the main person. Conventions of this benchmark:

@@ -91,9 +91,6 @@ Scene sample_scene(Rng& rng);
 // Labels: action task, VQA questions, privacy labels and privacy questions.
 std::string action_name(Action a);
 std::vector<VqaItem> task_questions(const Scene& scene, Rng& rng);
-// The questions task_questions() leaves out: the presence of every object kind
-// and the colour of every object (without its questions' repeats).
-std::vector<VqaItem> extra_object_questions(const Scene& scene, const std::vector<VqaItem>& asked);
 PrivacyLabels privacy_labels(const Scene& scene);
 
 // Draws the scene at `size` pixels, at animation time t in [0, 1).
