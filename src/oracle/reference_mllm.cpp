@@ -67,8 +67,11 @@ LoadedData load_split(const std::vector<fs::path>& manifests, const std::string&
   for (const auto& path : manifests) {
     Manifest m = read_manifest(path);
     for (const Sample* s : m.split(split)) {
-      std::string key = s->media.is_video() ? m.resolve(s->media.video).string() : m.resolve(s->media.images[0]).string();
-      for (size_t i = 1; i < s->media.images.size(); ++i) key += "|" + m.resolve(s->media.images[i]).string();
+      // Absolute, normalised paths: the same picture named through two
+      // manifests (one relative, one absolute) is one group, loaded once.
+      auto path_of = [&](const std::string& stored) { return fs::absolute(m.resolve(stored)).lexically_normal().string(); };
+      std::string key = path_of(s->media.is_video() ? s->media.video : s->media.images[0]);
+      for (size_t i = 1; i < s->media.images.size(); ++i) key += "|" + path_of(s->media.images[i]);
       auto it = group_of.find(key);
       if (it == group_of.end()) {
         if (max_images > 0 && static_cast<int>(d.groups.size()) >= max_images) continue;
@@ -394,6 +397,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   impl->save(o.out);
 
   ReferenceTrainReport report;
+  report.train_images = static_cast<int>(train.groups.size());
   report.train_questions = static_cast<int>(train.questions.size());
   report.answers = static_cast<int>(impl->answers.size());
   auto model = ReferenceMllm::load(o.out);

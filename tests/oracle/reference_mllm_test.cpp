@@ -58,6 +58,25 @@ TEST(ReferenceMllm, AnAnswerDoesNotDependOnThePromptsBatchedBesideIt) {
   EXPECT_NEAR(alone[0].item<double>(), beside[0].item<double>(), 2e-6);  // left padding: 9e-6 here
 }
 
+TEST(ReferenceMllm, OnePictureNamedByTwoManifestsIsOneTrainingImage) {
+  // actions.jsonl, reached through "synth/../synth", names its images relative
+  // to itself; a copy of vqa.jsonl elsewhere names the same files by their
+  // plain absolute paths.
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  Manifest vqa = read_manifest(t.dir / "synth/vqa.jsonl");
+  for (auto& s : vqa.samples) s.media.images = {vqa.resolve(s.media.images[0]).string()};
+  write_manifest(d / "vqa-absolute.jsonl", vqa);
+  ReferenceTrainOptions o;
+  o.manifests = {t.dir / "synth/../synth/actions.jsonl", d / "vqa-absolute.jsonl"};
+  o.epochs = 1;
+  o.width = 8;
+  o.out = d / "m.pt";
+  auto report = train_reference_mllm(o);
+  EXPECT_EQ(report.train_images, 48);
+  EXPECT_EQ(report.train_questions, t.report.train_questions);
+}
+
 TEST(ReferenceMllm, RefusesBadModelFiles) {
   testing::ScratchDir d;
   EXPECT_THROW(ReferenceMllm::load(d / "missing.pt"), Error);

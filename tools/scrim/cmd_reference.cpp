@@ -68,12 +68,14 @@ void add_reference_command(CLI::App& app) {
       }
     });
     bar.finish();
-    nlohmann::json j = {{"model", o->out.string()}, {"train_questions", report.train_questions},
+    nlohmann::json j = {{"model", o->out.string()}, {"train_images", report.train_images},
+                        {"train_questions", report.train_questions},
                         {"answers", report.answers}, {"seconds", report.seconds},
                         {"test_accuracy", accuracy_json(report.test_accuracy)}};
     char head[256];
-    std::snprintf(head, sizeof head, "wrote %s (%d training questions, %d answers, %.0f s)\naccuracy on the clean test split:\n",
-                  o->out.c_str(), report.train_questions, report.answers, report.seconds);
+    std::snprintf(head, sizeof head,
+                  "wrote %s (%d training images, %d questions, %d answers, %.0f s)\naccuracy on the clean test split:\n",
+                  o->out.c_str(), report.train_images, report.train_questions, report.answers, report.seconds);
     print_result(j, head + accuracy_table(report.test_accuracy));
   });
 

@@ -39,6 +39,7 @@ struct ReferenceTypeAccuracy {
 };
 
 struct ReferenceTrainReport {
+  int train_images = 0;  // distinct images (or clips) the questions are about
   int train_questions = 0;
   int answers = 0;
   double seconds = 0.0;
