@@ -1,5 +1,6 @@
 // The reference MLLM's network: a small VQA model. A CNN encodes each image
-// once (with coordinate channels); a GRU encodes the question; the question
+// once (with coordinate channels); a GRU encodes the question (packed: its own
+// words only), plus the mean of its word embeddings (word_path); the question
 // modulates the image features (FiLM: Perez et al., AAAI 2018) — either one
 // projection (film_blocks = 0, the first models) or a stack of FiLM residual
 // blocks with 3x3 convolutions, so the question steers spatial processing

@@ -82,8 +82,9 @@ void add_demo_command(CLI::App& app) {
     r.seed = o->seed;
     // The fast variant (one FiLM projection, large steps): the demo's task is
     // action recognition, which this variant learns as well as the default
-    // one (95.0% against 94.3% on the demo's data) in less time; the default
-    // is better on small objects, faces and words (README: reference MLLM).
+    // one (95.0% against 94.3% on the demo's data, before the packed question
+    // encoder) in less time; the default is better on small objects, faces
+    // and words (README: reference MLLM).
     r.film_blocks = 0;
     r.batch_images = 32;
     r.learning_rate = 2e-3;
