@@ -1,5 +1,6 @@
 #include "scrim/data/manifest.h"
 
+#include <cmath>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -67,12 +68,24 @@ VqaItem parse_vqa(const json& j, const LineContext& ctx, const std::string& fiel
   item.answers = ctx.strings(ctx.need(j, "answers", field + ".answers"), field + ".answers", false);
   if (auto it = j.find("question_type"); it != j.end() && !it->is_null())
     item.question_type = ctx.string(*it, field + ".question_type", true);
+  if (auto it = j.find("evidence"); it != j.end() && !it->is_null()) {
+    const std::string f = field + ".evidence";
+    if (!it->is_array() || it->size() != 4) ctx.fail(f, "expected [x, y, w, h]");
+    for (const auto& v : *it)
+      if (!v.is_number() || !std::isfinite(v.get<double>())) ctx.fail(f, "expected four numbers");
+    Region r{(*it)[0].get<double>(), (*it)[1].get<double>(), (*it)[2].get<double>(), (*it)[3].get<double>()};
+    const double eps = 1e-6;
+    if (r.x < 0 || r.y < 0 || r.w <= 0 || r.h <= 0 || r.x + r.w > 1 + eps || r.y + r.h > 1 + eps)
+      ctx.fail(f, "must be a non-empty rectangle inside the picture, as fractions of its width and height");
+    item.evidence = r;
+  }
   return item;
 }
 
 json vqa_to_json(const VqaItem& v) {
   json j = {{"question", v.question}, {"answers", v.answers}};
   if (!v.question_type.empty()) j["question_type"] = v.question_type;
+  if (v.evidence) j["evidence"] = {v.evidence->x, v.evidence->y, v.evidence->w, v.evidence->h};
   return j;
 }
 

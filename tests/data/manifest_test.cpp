@@ -25,7 +25,7 @@ TEST(Manifest, RoundTripsEveryField) {
   testing::ScratchDir dir;
   std::string text = std::string(kHeader) + "\n" +
       R"({"id": "a", "split": "train", "media": {"images": ["i/a.png"]}, "task": {"type": "action", "label": "run", "label_set": "acts"},)"
-      R"( "privacy": {"attributes": {"a4_gender": 1}, "identity": "ada", "text": ["OPEN"], "questions": [{"question": "Who?", "answers": ["ada"], "question_type": "identity"}]}})" "\n"
+      R"( "privacy": {"attributes": {"a4_gender": 1}, "identity": "ada", "text": ["OPEN"], "questions": [{"question": "Who?", "answers": ["ada"], "question_type": "identity", "evidence": [0.25, 0.5, 0.125, 0.25]}]}})" "\n"
       "\n"
       R"({"id": "b", "split": "test", "media": {"video": "v/b.mp4", "frames": [0, 4]}, "task": {"type": "vqa", "question": "What?", "answers": ["x", "y"], "question_type": "color"}})" "\n"
       R"({"id": "c", "split": "test", "media": {"images": ["c.png"]}})" "\n";
@@ -36,6 +36,10 @@ TEST(Manifest, RoundTripsEveryField) {
   EXPECT_EQ(m.labels_of(m.samples[0].task), (std::vector<std::string>{"run", "sit"}));
   EXPECT_EQ(m.samples[0].privacy.identity.value(), "ada");
   EXPECT_EQ(m.samples[0].privacy.questions[0].question_type, "identity");
+  ASSERT_TRUE(m.samples[0].privacy.questions[0].evidence.has_value());
+  EXPECT_EQ(m.samples[0].privacy.questions[0].evidence->y, 0.5);
+  EXPECT_EQ(m.samples[0].privacy.questions[0].evidence->h, 0.25);
+  EXPECT_FALSE(m.samples[1].task.vqa.evidence.has_value());
   EXPECT_EQ(m.samples[1].media.frames, (std::vector<int>{0, 4}));
   EXPECT_EQ(m.samples[1].task.vqa.answers.size(), 2u);
   EXPECT_EQ(m.samples[2].task.kind, Task::Kind::kNone);
@@ -76,6 +80,12 @@ TEST(Manifest, ErrorsNameLineAndField) {
       {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "task": {"type": "vqa", "question": "q", "answers": []}})",
        "field 'task.answers': must not be empty"},
       {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "task": {"type": "caption"}})", "field 'task.type'"},
+      {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "task": {"type": "vqa", "question": "q", "answers": ["x"], "evidence": [0.1, 0.2]}})",
+       "field 'task.evidence': expected [x, y, w, h]"},
+      {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "task": {"type": "vqa", "question": "q", "answers": ["x"], "evidence": [0.8, 0.2, 0.5, 0.1]}})",
+       "field 'task.evidence': must be a non-empty rectangle inside the picture"},
+      {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "task": {"type": "vqa", "question": "q", "answers": ["x"], "evidence": [0.1, "a", 0.5, 0.1]}})",
+       "field 'task.evidence': expected four numbers"},
       {R"({"id": "b", "split": "train", "media": {"images": ["a.png"]}, "privacy": {"attributes": {"a4_gender": 2}}})",
        "field 'privacy.attributes.a4_gender': expected 0 or 1"},
       {"[1, 2]", "expected a JSON object"},

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <opencv2/imgproc.hpp>
 
+#include "data/synth/layout.h"
 #include "data/synth/scene.h"
 #include "scrim/core/error.h"
 #include "scrim/data/manifest.h"
@@ -83,6 +84,85 @@ TEST(Synth, PoseChangesThePictureAndFaceEncodesIdentity) {
   s.people[0].identity = (s.people[0].identity + 1) % 20;
   synth::render_scene(s, 112, 0, c);
   EXPECT_GT(cv::norm(a, c, cv::NORM_L1), 200);
+}
+
+// The pixels that change when a part is drawn lie inside the part's evidence
+// box (scene units; at 224 px, 2 px of anti-aliasing and thick strokes allowed
+// on each side, and the far edge is drawn inclusively), and some do change.
+void expect_change_inside(const cv::Mat& with, const cv::Mat& without, const cv::Rect2d& box, const char* what) {
+  cv::Mat diff, mask;
+  cv::absdiff(with, without, diff);
+  cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+  mask = diff > 8;
+  ASSERT_GT(cv::countNonZero(mask), 0) << what << " draws nothing";
+  cv::Rect changed = cv::boundingRect(mask);
+  double k = with.cols / 112.0;
+  EXPECT_GE(changed.x, box.x * k - 2) << what;
+  EXPECT_GE(changed.y, box.y * k - 2) << what;
+  EXPECT_LE(changed.x + changed.width, (box.x + box.width) * k + 3) << what;
+  EXPECT_LE(changed.y + changed.height, (box.y + box.height) * k + 3) << what;
+}
+
+TEST(Synth, EvidenceRegionsCoverWhatTheyName) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    Rng rng(seed);
+    synth::Scene s = synth::sample_scene(rng);
+    s.people.resize(1);  // nothing in front of the main person
+    s.objects.resize(1);
+    synth::Person& p = s.people[0];
+    p.hat = false;
+    p.identity = 2 * static_cast<int>(seed % 10) + 1;  // short hair: the head is all there is of the face
+    double t = 0.1 * static_cast<double>(seed % 8);
+    synth::PersonLayout layout = synth::person_layout(p, t);
+    cv::Mat with, without;
+    s.has_sign = true;
+    s.sign = {"HOTEL", 4.0 + 5.0 * static_cast<double>(seed), 10, 1};
+    synth::render_scene(s, 224, t, with);
+    s.has_sign = false;
+    synth::render_scene(s, 224, t, without);
+    expect_change_inside(with, without, synth::sign_box(s.sign), "the sign");
+
+    p.face = synth::FaceView::kComplete;
+    p.name_tag = true;
+    synth::render_scene(s, 224, t, with);
+    p.name_tag = false;
+    synth::render_scene(s, 224, t, without);
+    expect_change_inside(with, without, synth::tag_box(layout), "the name tag");
+
+    synth::render_scene(s, 224, t, with);
+    p.face = synth::FaceView::kAway;  // the back of the head: no face
+    synth::render_scene(s, 224, t, without);
+    p.face = synth::FaceView::kComplete;
+    expect_change_inside(with, without, synth::face_box(layout), "the face");
+
+    synth::Scene empty = s;
+    empty.objects.clear();
+    synth::render_scene(s, 224, t, with);
+    synth::render_scene(empty, 224, t, without);
+    expect_change_inside(with, without, synth::object_box(s.objects[0]), synth::object_name(s.objects[0].kind));
+  }
+}
+
+TEST(Synth, QuestionsCarryTheirEvidence) {
+  testing::ScratchDir d;
+  SynthOptions o;
+  o.train = 40;
+  o.test = 0;
+  o.out = d / "s";
+  auto summary = generate_synth(o);
+  auto inside = [](const Region& r) { return r.x >= 0 && r.y >= 0 && r.w > 0 && r.h > 0 && r.x + r.w <= 1 && r.y + r.h <= 1; };
+  for (const auto& s : read_manifest(summary.actions_manifest).samples)
+    for (const auto& q : s.privacy.questions) {
+      ASSERT_TRUE(q.evidence.has_value()) << s.id << " " << q.question_type;
+      EXPECT_TRUE(inside(*q.evidence)) << s.id;
+    }
+  for (const auto& s : read_manifest(summary.vqa_manifest).samples) {
+    const VqaItem& q = s.task.vqa;
+    // Counting has no single place to look, and neither has "no, there is no kite".
+    bool expected = q.question_type != "count" && !(q.question_type == "presence" && q.answers[0] == "no");
+    EXPECT_EQ(q.evidence.has_value(), expected) << s.id << " " << q.question_type;
+    if (q.evidence) EXPECT_TRUE(inside(*q.evidence)) << s.id;
+  }
 }
 
 TEST(Synth, ClipsAreVideosWithTheRequestedFrames) {

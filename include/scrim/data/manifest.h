@@ -29,10 +29,18 @@ struct MediaRef {
   bool is_video() const { return !video.empty(); }
 };
 
+// A rectangle as fractions of the picture's width and height.
+struct Region {
+  double x = 0, y = 0, w = 0, h = 0;
+};
+
 struct VqaItem {
   std::string question;
   std::vector<std::string> answers;  // the human answers (VQA: usually 10)
   std::string question_type;         // free-form tag, e.g. "color", "count"
+  // Where the answer can be read, when known (grounding, as GQA annotates
+  // it): the reference MLLM learns to look there. JSON: "evidence": [x, y, w, h].
+  std::optional<Region> evidence;
 };
 
 struct Task {

@@ -57,12 +57,19 @@ struct Drawn {
   PrivacyLabels privacy;
 };
 
-Drawn draw(uint64_t seed, const std::string& split, int index) {
+// The animation times of a sample's frames: time 0 for a still picture.
+std::vector<double> frame_times(int clips) {
+  std::vector<double> times{0.0};
+  for (int f = 1; f < clips; ++f) times.push_back(static_cast<double>(f) / clips);
+  return times;
+}
+
+Drawn draw(uint64_t seed, const std::string& split, int index, int clips) {
   Rng rng(derive_seed(seed, split == "train" ? kTrainStream : kTestStream, static_cast<uint64_t>(index)));
   Drawn d;
   d.scene = synth::sample_scene(rng);
   d.questions = synth::task_questions(d.scene, rng);
-  d.privacy = synth::privacy_labels(d.scene);
+  d.privacy = synth::privacy_labels(d.scene, frame_times(clips));
   return d;
 }
 
@@ -75,7 +82,7 @@ std::string sample_id(const std::string& split, int index) {
 }  // namespace
 
 cv::Mat render_synth_sample(uint64_t seed, const std::string& split, int index, int size) {
-  Drawn d = draw(seed, split, index);
+  Drawn d = draw(seed, split, index, 0);
   cv::Mat img;
   synth::render_scene(d.scene, size, 0.0, img);
   return img;
@@ -131,13 +138,14 @@ SynthSummary generate_synth(const SynthOptions& o, const std::function<void()>& 
       if (k >= jobs.size()) return;
       try {
         const Job& job = jobs[k];
-        drawn[k] = draw(o.seed, job.split, job.index);
+        drawn[k] = draw(o.seed, job.split, job.index, o.clips);
         std::string id = sample_id(job.split, job.index);
         synth::render_scene(drawn[k].scene, o.size, 0.0, img);
         write_image(stage / "images" / job.split / (id + ".png"), img);
         if (o.clips) {
           frames.resize(static_cast<size_t>(o.clips));
-          for (int f = 0; f < o.clips; ++f) synth::render_scene(drawn[k].scene, o.size, static_cast<double>(f) / o.clips, frames[f]);
+          auto times = frame_times(o.clips);
+          for (int f = 0; f < o.clips; ++f) synth::render_scene(drawn[k].scene, o.size, times[f], frames[f]);
           write_video(stage / "clips" / job.split / (id + ".mp4"), frames, kClipFps);
         }
         if (progress) progress();

@@ -7,13 +7,13 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "data/synth/layout.h"
 #include "data/synth/scene.h"
 
 namespace scrim::synth {
 namespace {
 
 constexpr int kShift = 4;  // sub-pixel bits for OpenCV drawing
-constexpr double kPi = 3.14159265358979323846;
 
 struct Canvas {
   cv::Mat& img;
@@ -64,77 +64,6 @@ cv::Scalar shade(const cv::Scalar& c, double f) { return {c[0] * f, c[1] * f, c[
 
 const cv::Scalar kPants[] = {{60, 40, 30}, {110, 80, 40}, {40, 40, 40}, {80, 110, 120}};
 
-// Absolute limb angles in degrees from straight down, positive toward the
-// person's facing side. Upper arm, forearm (right then left), thigh, shin (right then left).
-struct Pose {
-  double arm_r[2], arm_l[2], leg_r[2], leg_l[2];
-  double lift = 0;  // hips raised (jumping)
-  double lean = 0;  // torso lean toward the facing side
-  bool seated = false;
-};
-
-Pose pose_for(const Person& p, double t) {
-  double ph = p.phase + 2 * kPi * t;
-  double s = std::sin(ph);
-  const auto& j = p.jitter;
-  Pose q{};
-  auto set = [](double* a, double upper, double lower) { a[0] = upper; a[1] = lower; };
-  // Resting limbs; actions override what they move.
-  set(q.arm_r, 15 + j[0], 10 + j[1]);
-  set(q.arm_l, -15 + j[2], -10 + j[3]);
-  set(q.leg_r, 7 + j[4] * 0.5, 4);
-  set(q.leg_l, -7 + j[5] * 0.5, -4);
-  switch (p.action) {
-    case Action::kStanding:
-      break;
-    case Action::kWalking:
-      set(q.leg_r, 24 * s, 24 * s - 10);
-      set(q.leg_l, -24 * s, -24 * s - 10);
-      set(q.arm_r, -18 * s + j[0] * 0.5, -18 * s + 12);
-      set(q.arm_l, 18 * s + j[2] * 0.5, 18 * s + 12);
-      break;
-    case Action::kRunning:
-      set(q.leg_r, 50 * s, 50 * s - 45);
-      set(q.leg_l, -50 * s, -50 * s - 45);
-      set(q.arm_r, -40 * s + j[0] * 0.5, -40 * s + 85);
-      set(q.arm_l, 40 * s + j[2] * 0.5, 40 * s + 85);
-      q.lean = 14;
-      break;
-    case Action::kSitting:
-      set(q.leg_r, 88 + j[4] * 0.3, 4);
-      set(q.leg_l, 84 + j[5] * 0.3, 0);
-      set(q.arm_r, 25 + j[0] * 0.5, 80);
-      set(q.arm_l, 20 + j[2] * 0.5, 75);
-      q.seated = true;
-      break;
-    case Action::kWaving:
-      set(q.arm_r, 130 + j[0], 175 + 28 * std::sin(2 * ph));
-      break;
-    case Action::kJumping:
-      set(q.arm_r, 145 + j[0], 160 + j[1]);
-      set(q.arm_l, -145 + j[2], -160 + j[3]);
-      set(q.leg_r, 28, -8);
-      set(q.leg_l, -28, 8);
-      q.lift = 6 + 5 * std::abs(s);
-      break;
-    case Action::kClapping: {
-      double c = 45 + 18 * std::sin(3 * ph);
-      set(q.arm_r, 35 + j[0] * 0.5, -c);
-      set(q.arm_l, -35 - j[0] * 0.5, c);
-      break;
-    }
-    case Action::kPointing:
-      set(q.arm_r, 90 + j[0] * 0.4, 90 + j[1] * 0.4);
-      break;
-  }
-  return q;
-}
-
-cv::Point2d step(cv::Point2d from, double angle_deg, double length, double facing) {
-  double a = angle_deg * kPi / 180.0;
-  return {from.x + facing * std::sin(a) * length, from.y + std::cos(a) * length};
-}
-
 void draw_head(const Canvas& cv_, const Person& p, cv::Point2d c, double r) {
   const Identity& id = identities()[p.identity];
   cv::Scalar skin = skin_tones()[id.skin_tone];
@@ -178,51 +107,42 @@ void draw_head(const Canvas& cv_, const Person& p, cv::Point2d c, double r) {
 }
 
 void draw_person(const Canvas& cv_, const Person& p, double t) {
-  Pose q = pose_for(p, t);
-  double s = p.scale, f = p.facing_left ? -1.0 : 1.0;
+  PersonLayout l = person_layout(p, t);
+  double s = p.scale, f = l.facing;
   const Identity& id = identities()[p.identity];
   cv::Scalar skin = skin_tones()[id.skin_tone];
   cv::Scalar shirt = palette()[p.shirt].bgr;
   cv::Scalar pants = kPants[p.pants];
-  double thigh = 12 * s, shin = 12 * s, upper = 10 * s, fore = 9 * s, torso = 19 * s, r = 6.5 * s;
   double limb = 2.3 * s;
-  cv::Point2d hip(p.x, p.ground - (thigh + shin) + 1 * s - q.lift * s);
-  if (q.seated) {
-    hip.y = p.ground - shin - 1 * s;
-    cv_.rect(hip.x - 7 * s * f - 3 * s, hip.y + 1.5 * s, 12 * s, 3 * s, cv::Scalar(60, 90, 120));  // stool seat
-    cv_.line(hip.x - 7 * s * f + 3 * s, hip.y + 4 * s, hip.x - 7 * s * f + 3 * s, p.ground, cv::Scalar(50, 70, 100), 1.2 * s);
+  if (l.seated) {
+    cv_.rect(l.hip.x - 7 * s * f - 3 * s, l.hip.y + 1.5 * s, 12 * s, 3 * s, cv::Scalar(60, 90, 120));  // stool seat
+    cv_.line(l.hip.x - 7 * s * f + 3 * s, l.hip.y + 4 * s, l.hip.x - 7 * s * f + 3 * s, p.ground, cv::Scalar(50, 70, 100), 1.2 * s);
   }
-  if (q.lift > 0) cv_.ellipse(p.x, p.ground + 1, 8 * s, 1.5 * s, 0, 360, cv::Scalar(50, 50, 50), cv::FILLED);
-  double lean = q.lean * f * kPi / 180.0;
-  cv::Point2d neck(hip.x + std::sin(lean) * torso, hip.y - std::cos(lean) * torso);
-  cv::Point2d sh_r(neck.x + 4.5 * s, neck.y + 1.5 * s), sh_l(neck.x - 4.5 * s, neck.y + 1.5 * s);
-  cv::Point2d hp_r(hip.x + 3 * s, hip.y), hp_l(hip.x - 3 * s, hip.y);
-  if (p.facing_left) std::swap(sh_r, sh_l), std::swap(hp_r, hp_l);
+  if (l.lift > 0) cv_.ellipse(p.x, p.ground + 1, 8 * s, 1.5 * s, 0, 360, cv::Scalar(50, 50, 50), cv::FILLED);
 
-  auto leg = [&](cv::Point2d h, const double* a) {
-    cv::Point2d knee = step(h, a[0], thigh, f), foot = step(knee, a[1], shin, f);
+  auto leg = [&](cv::Point2d h, cv::Point2d knee, cv::Point2d foot) {
     cv_.line(h.x, h.y, knee.x, knee.y, pants, limb * 1.2);
     cv_.line(knee.x, knee.y, foot.x, foot.y, pants, limb * 1.1);
     cv_.line(foot.x, foot.y, foot.x + 2.2 * s * f, foot.y, cv::Scalar(30, 30, 30), limb);
   };
-  auto arm = [&](cv::Point2d sh, const double* a) {
-    cv::Point2d elbow = step(sh, a[0], upper, f), hand = step(elbow, a[1], fore, f);
+  auto arm = [&](cv::Point2d sh, cv::Point2d elbow, cv::Point2d hand) {
     cv_.line(sh.x, sh.y, elbow.x, elbow.y, shirt, limb);
     cv_.line(elbow.x, elbow.y, hand.x, hand.y, shade(shirt, 0.85), limb * 0.9);
     cv_.disc(hand.x, hand.y, 1.2 * s, skin);
   };
-  leg(hp_l, q.leg_l);
-  arm(sh_l, q.arm_l);
+  const auto &sh_r = l.shoulder_r, &sh_l = l.shoulder_l, &hp_r = l.hip_r, &hp_l = l.hip_l;
+  leg(hp_l, l.knee_l, l.foot_l);
+  arm(sh_l, l.elbow_l, l.hand_l);
   cv_.poly({{sh_l.x - 1 * s, sh_l.y - 1 * s}, {sh_r.x + 1 * s, sh_r.y - 1 * s}, {hp_r.x + 1 * s, hp_r.y}, {hp_l.x - 1 * s, hp_l.y}}, shirt);
-  leg(hp_r, q.leg_r);
+  leg(hp_r, l.knee_r, l.foot_r);
   if (p.name_tag) {
-    double tx = neck.x + (hip.x - neck.x) * 0.35, ty = neck.y + (hip.y - neck.y) * 0.42;
-    cv_.rect(tx - 5.5 * s, ty - 2.4 * s, 11 * s, 4.8 * s, cv::Scalar(250, 250, 250));
-    cv_.text(to_upper(id.name), tx, ty, 3.2 * s, cv::Scalar(20, 20, 20), 10 * s);
+    cv::Rect2d tag = tag_box(l);
+    cv_.rect(tag.x, tag.y, tag.width, tag.height, cv::Scalar(250, 250, 250));
+    cv_.text(to_upper(id.name), l.tag.x, l.tag.y, 3.2 * s, cv::Scalar(20, 20, 20), 10 * s);
   }
-  cv_.line(neck.x, neck.y, neck.x, neck.y - 2 * s, skin, 2.5 * s);
-  draw_head(cv_, p, {neck.x, neck.y - 2 * s - r + 0.5 * s}, r);
-  arm(sh_r, q.arm_r);
+  cv_.line(l.neck.x, l.neck.y, l.neck.x, l.neck.y - 2 * s, skin, 2.5 * s);
+  draw_head(cv_, p, l.head, l.head_radius);
+  arm(sh_r, l.elbow_r, l.hand_r);
 }
 
 void draw_object(const Canvas& c, const Object& o) {
@@ -251,7 +171,8 @@ void draw_object(const Canvas& c, const Object& o) {
       c.rect(o.x + 14, o.y - 14, 4, 3.5, cv::Scalar(230, 210, 190));
       c.disc(o.x + 6, o.y - 3, 2.8, dark);
       c.disc(o.x + 21, o.y - 3, 2.8, dark);
-      c.rect(o.x + 7.5, o.y - 8.6, 12, 4.4, cv::Scalar(240, 240, 240));  // licence plate
+      cv::Rect2d plate = plate_box(o);
+      c.rect(plate.x, plate.y, plate.width, plate.height, cv::Scalar(240, 240, 240));
       c.text(o.plate, o.x + 13.5, o.y - 6.4, 2.8, dark, 11.2);
       break;
     }
@@ -276,9 +197,9 @@ void render_scene(const Scene& s, int size, double t, cv::Mat& out) {
       for (double wx = b.x + 3; wx < b.x + b.width - 4; wx += 7) c.rect(wx, wy, 3, 3.5, shade(s.building_colors[i], 0.6));
   }
   if (s.has_sign) {
-    double w = 7 + 6.0 * s.sign.word.size(), h = 11;
-    c.rect(s.sign.x, s.sign.y, w, h, shade(palette()[s.sign.color].bgr, 0.75));
-    c.text(s.sign.word, s.sign.x + w / 2, s.sign.y + h / 2, 6.5, cv::Scalar(250, 250, 250), w - 3);
+    cv::Rect2d b = sign_box(s.sign);
+    c.rect(b.x, b.y, b.width, b.height, shade(palette()[s.sign.color].bgr, 0.75));
+    c.text(s.sign.word, b.x + b.width / 2, b.y + b.height / 2, 6.5, cv::Scalar(250, 250, 250), b.width - 3);
   }
   for (const auto& o : s.objects)
     if (o.kind == ObjectKind::kCar || o.kind == ObjectKind::kKite) draw_object(c, o);

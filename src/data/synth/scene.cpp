@@ -1,6 +1,9 @@
 #include "data/synth/scene.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "data/synth/layout.h"
 
 namespace scrim::synth {
 
@@ -163,28 +166,54 @@ Scene sample_scene(Rng& rng) {
 }
 
 namespace {
-VqaItem ten(const std::string& question, const std::string& answer, const std::string& type) {
-  return VqaItem{question, std::vector<std::string>(10, answer), type};
+
+// The box in scene units as a manifest region: fractions of the picture, clipped to it.
+std::optional<Region> region_of(const cv::Rect2d& box) {
+  auto frac = [](double v) { return std::round(std::clamp(v / 112.0, 0.0, 1.0) * 1e4) / 1e4; };
+  double x0 = frac(box.x), y0 = frac(box.y), x1 = frac(box.x + box.width), y1 = frac(box.y + box.height);
+  if (x1 <= x0 || y1 <= y0) return std::nullopt;
+  auto round4 = [](double v) { return std::round(v * 1e4) / 1e4; };
+  return Region{x0, y0, round4(x1 - x0), round4(y1 - y0)};
 }
+
+// The union of a person's part over the frames' times (a clip's figure moves).
+template <typename Part>
+cv::Rect2d over_times(const Person& p, const std::vector<double>& times, Part part) {
+  cv::Rect2d box = part(person_layout(p, times.front()));
+  for (size_t i = 1; i < times.size(); ++i) box |= part(person_layout(p, times[i]));
+  return box;
+}
+
+VqaItem ten(const std::string& question, const std::string& answer, const std::string& type,
+            std::optional<Region> evidence = std::nullopt) {
+  return VqaItem{question, std::vector<std::string>(10, answer), type, evidence};
+}
+
 }  // namespace
 
 std::vector<VqaItem> task_questions(const Scene& s, Rng& rng) {
   std::vector<VqaItem> qs;
   const Person& main = s.people[0];
-  qs.push_back(ten("What is the person in the middle doing?", action_name(main.action), "action"));
+  const PersonLayout layout = person_layout(main, 0.0);  // VQA questions are about the still picture
+  qs.push_back(ten("What is the person in the middle doing?", action_name(main.action), "action", region_of(person_box(layout))));
   const Object& o = s.objects[rng.integer(0, static_cast<int>(s.objects.size()) - 1)];
-  qs.push_back(ten(std::string("What color is the ") + object_name(o.kind) + "?", palette()[o.color].name, "object_color"));
+  qs.push_back(ten(std::string("What color is the ") + object_name(o.kind) + "?", palette()[o.color].name, "object_color",
+                   region_of(object_box(o))));
   qs.push_back(ten("How many people are there?", std::to_string(s.people.size()), "count"));
   // Presence: ask about a present or an absent object with equal chance.
   ObjectKind asked = static_cast<ObjectKind>(rng.integer(0, kNumObjectKinds - 1));
   if (rng.chance(0.5)) asked = s.objects[rng.integer(0, static_cast<int>(s.objects.size()) - 1)].kind;
-  bool present = std::any_of(s.objects.begin(), s.objects.end(), [&](const Object& x) { return x.kind == asked; });
-  qs.push_back(ten(std::string("Is there a ") + object_name(asked) + "?", present ? "yes" : "no", "presence"));
-  qs.push_back(ten("What color is the shirt of the person in the middle?", palette()[main.shirt].name, "clothing_color"));
+  auto found = std::find_if(s.objects.begin(), s.objects.end(), [&](const Object& x) { return x.kind == asked; });
+  bool present = found != s.objects.end();
+  // "No" has nowhere to look; "yes" is read off the object.
+  qs.push_back(ten(std::string("Is there a ") + object_name(asked) + "?", present ? "yes" : "no", "presence",
+                   present ? region_of(object_box(*found)) : std::nullopt));
+  qs.push_back(ten("What color is the shirt of the person in the middle?", palette()[main.shirt].name, "clothing_color",
+                   region_of(torso_box(layout))));
   return qs;
 }
 
-PrivacyLabels privacy_labels(const Scene& s) {
+PrivacyLabels privacy_labels(const Scene& s, const std::vector<double>& times) {
   // Presence semantics, as in VISPR: an attribute is 1 when it can be read off
   // the main person. Conventions of this benchmark:
   //   a9_face_complete / a10_face_partial: the face is fully visible / half
@@ -209,11 +238,15 @@ PrivacyLabels privacy_labels(const Scene& s) {
     if (!o.plate.empty()) p.texts.push_back(o.plate);
   p.attributes["text_legible"] = p.texts.empty() ? 0 : 1;
 
-  p.questions.push_back(ten("Who is the person in the middle?", id.name, "identity"));
-  if (main.name_tag) p.questions.push_back(ten("What name is on the tag of the person in the middle?", id.name, "name_tag"));
-  if (s.has_sign) p.questions.push_back(ten("What does the sign say?", s.sign.word, "sign_text"));
+  p.questions.push_back(ten("Who is the person in the middle?", id.name, "identity",
+                            region_of(over_times(main, times, [](const PersonLayout& l) { return face_box(l); }))));
+  if (main.name_tag)
+    p.questions.push_back(ten("What name is on the tag of the person in the middle?", id.name, "name_tag",
+                              region_of(over_times(main, times, [](const PersonLayout& l) { return tag_box(l); }))));
+  if (s.has_sign) p.questions.push_back(ten("What does the sign say?", s.sign.word, "sign_text", region_of(sign_box(s.sign))));
   for (const auto& o : s.objects)
-    if (!o.plate.empty()) p.questions.push_back(ten("What is the licence plate number?", o.plate, "plate_text"));
+    if (!o.plate.empty())
+      p.questions.push_back(ten("What is the licence plate number?", o.plate, "plate_text", region_of(plate_box(o))));
   return p;
 }
 

@@ -88,10 +88,13 @@ struct Scene {
 // Samples a scene; all randomness comes from `rng`.
 Scene sample_scene(Rng& rng);
 
-// Labels: action task, VQA questions, privacy labels and privacy questions.
+// Labels: action task, VQA questions, privacy labels and privacy questions,
+// each question with its evidence region. The VQA questions are about the still
+// picture (time 0); the privacy questions' regions cover the figure at every
+// one of `times` (a clip's frames).
 std::string action_name(Action a);
 std::vector<VqaItem> task_questions(const Scene& scene, Rng& rng);
-PrivacyLabels privacy_labels(const Scene& scene);
+PrivacyLabels privacy_labels(const Scene& scene, const std::vector<double>& times);
 
 // Draws the scene at `size` pixels, at animation time t in [0, 1).
 void render_scene(const Scene& scene, int size, double t, cv::Mat& out);
