@@ -45,27 +45,35 @@ ReferenceVqaNetImpl::ReferenceVqaNetImpl(const ReferenceVqaNetOptions& o) : opti
     blocks_.push_back(b);
   }
   attend_logits_ = register_module("attend_logits", torch::nn::Conv2d(torch::nn::Conv2dOptions(mapped, o.glimpses, 1)));
-  hidden_ = register_module("hidden", torch::nn::Linear(mapped * o.glimpses + mapped + hidden, 256));
+  int64_t zoom_features = 0;
+  if (o.zoom > 0) {
+    // zoom -> zoom/2 -> zoom/4 -> zoom/8, then a coarse grid of the result, so
+    // the order of letters and the layout of a face survive.
+    torch::nn::Sequential z;
+    conv_block(z, 3, w / 2, 1);
+    conv_block(z, w / 2, w, 2);
+    conv_block(z, w, w, 2);
+    conv_block(z, w, w, 2);
+    z->push_back(torch::nn::AdaptiveAvgPool2d(torch::nn::AdaptiveAvgPool2dOptions({4, 4})));
+    zoom_net_ = register_module("zoom_net", z);
+    zoom_features = hidden;
+    zoom_out_ = register_module("zoom_out", torch::nn::Linear(w * 16, zoom_features));
+  }
+  hidden_ = register_module("hidden", torch::nn::Linear(mapped * o.glimpses + mapped + zoom_features + hidden, 256));
   output_ = register_module("output", torch::nn::Linear(256, o.answers));
 }
 
-torch::Tensor ReferenceVqaNetImpl::encode_images(const torch::Tensor& images) {
-  auto x = images;
-  if (x.size(2) != options_.input_size || x.size(3) != options_.input_size)
-    x = torch::nn::functional::interpolate(x, torch::nn::functional::InterpolateFuncOptions()
-                                                  .size(std::vector<int64_t>{options_.input_size, options_.input_size})
-                                                  .mode(torch::kBilinear).align_corners(false));
-  auto f = trunk_->forward(x - 0.5);
+torch::Tensor ReferenceVqaNetImpl::encode_images(const torch::Tensor& pixels) {
+  auto f = trunk_->forward(pixels - 0.5);
   auto n = f.size(0), h = f.size(2), w = f.size(3);
   auto ys = torch::linspace(-1, 1, h, f.options()).view({1, 1, h, 1}).expand({n, 1, h, w});
   auto xs = torch::linspace(-1, 1, w, f.options()).view({1, 1, 1, w}).expand({n, 1, h, w});
   return torch::cat({f, xs, ys}, 1);
 }
 
-torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const torch::Tensor& tokens,
-                                          const std::vector<std::vector<int64_t>>& images_of_question) {
-  auto embedded = embedding_->forward(tokens);                            // [Q, L, embed]
-  torch::Tensor q;  // [Q, hidden]
+torch::Tensor ReferenceVqaNetImpl::encode_question(const torch::Tensor& tokens) {
+  auto embedded = embedding_->forward(tokens);  // [Q, L, embed]
+  torch::Tensor q;                              // [Q, hidden]
   if (options_.packed_question) {
     auto lengths = (tokens != 0).sum(1).clamp_min(1).to(torch::kCPU);
     auto packed = torch::nn::utils::rnn::pack_padded_sequence(embedded, lengths, /*batch_first=*/true,
@@ -80,6 +88,36 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
     auto words = (tokens != 0).to(embedded.scalar_type()).sum(1, true).clamp_min(1);
     q = q + words_->forward(embedded.sum(1) / words);
   }
+  return q;
+}
+
+torch::Tensor ReferenceVqaNetImpl::look_closer(const torch::Tensor& pixels, const torch::Tensor& pair_image,
+                                               const torch::Tensor& first_glimpse) {
+  namespace F = torch::nn::functional;
+  int64_t side = attention_side(), pairs = first_glimpse.size(0);
+  // Cell centres in grid_sample's [-1, 1] coordinates (align_corners = false).
+  auto centres = torch::linspace(-1.0 + 1.0 / side, 1.0 - 1.0 / side, side, first_glimpse.options());
+  auto map = first_glimpse.view({pairs, side, side});
+  auto cx = (map.sum(1) * centres).sum(1), cy = (map.sum(2) * centres).sum(1);  // [P]
+  double scale = static_cast<double>(options_.zoom) / static_cast<double>(options_.input_size);
+  auto zero = torch::zeros_like(cx);
+  auto theta = torch::stack({torch::stack({zero + scale, zero, cx}, 1), torch::stack({zero, zero + scale, cy}, 1)}, 1);
+  auto grid = F::affine_grid(theta, {pairs, 3, options_.zoom, options_.zoom}, /*align_corners=*/false);
+  auto crops = F::grid_sample(pixels.index_select(0, pair_image), grid,
+                              F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
+  return torch::relu(zoom_out_->forward(zoom_net_->forward(crops - 0.5).flatten(1)));
+}
+
+torch::Tensor ReferenceVqaNetImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens,
+                                           const std::vector<std::vector<int64_t>>& images_of_question,
+                                           torch::Tensor* attention) {
+  auto pixels = images;
+  if (pixels.size(2) != options_.input_size || pixels.size(3) != options_.input_size)
+    pixels = torch::nn::functional::interpolate(pixels, torch::nn::functional::InterpolateFuncOptions()
+                                                            .size(std::vector<int64_t>{options_.input_size, options_.input_size})
+                                                            .mode(torch::kBilinear).align_corners(false));
+  auto features = encode_images(pixels);
+  auto q = encode_question(tokens);
   // One row per (question, frame) pair, so every question is attended in one batch.
   std::vector<int64_t> pair_question, pair_image;
   for (size_t i = 0; i < images_of_question.size(); ++i)
@@ -110,17 +148,15 @@ torch::Tensor ReferenceVqaNetImpl::answer(const torch::Tensor& features, const t
     }
   }
   auto a = torch::softmax(attend_logits_->forward(h).flatten(2), 2);  // [P, G, hw]
+  if (attention) *attention = a;
   auto hf = h.flatten(2);                                             // [P, C, hw]
-  auto att = torch::cat({torch::bmm(a, hf.transpose(1, 2)).flatten(1), std::get<0>(hf.max(2))}, 1);
+  std::vector<torch::Tensor> parts = {torch::bmm(a, hf.transpose(1, 2)).flatten(1), std::get<0>(hf.max(2))};
+  if (options_.zoom > 0) parts.push_back(look_closer(pixels, pi, a.select(1, 0)));
+  auto att = torch::cat(parts, 1);
   // Frames of one question are averaged.
   auto counts = torch::zeros({q.size(0)}, q.options()).index_add_(0, pq, torch::ones({pq.size(0)}, q.options()));
   auto pooled = torch::zeros({q.size(0), att.size(1)}, att.options()).index_add_(0, pq, att) / counts.unsqueeze(1);
   return output_->forward(torch::relu(hidden_->forward(torch::cat({pooled, q}, 1))));
-}
-
-torch::Tensor ReferenceVqaNetImpl::forward(const torch::Tensor& images, const torch::Tensor& tokens,
-                                           const std::vector<std::vector<int64_t>>& images_of_question) {
-  return answer(encode_images(images), tokens, images_of_question);
 }
 
 torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& targets, double gamma) {
@@ -128,6 +164,14 @@ torch::Tensor answer_loss(const torch::Tensor& logits, const torch::Tensor& targ
   auto ce = F::cross_entropy(logits, targets, F::CrossEntropyFuncOptions().reduction(torch::kNone));
   if (gamma <= 0) return ce.mean();
   return (torch::pow(1 - torch::exp(-ce.detach()), gamma) * ce).mean();
+}
+
+torch::Tensor grounding_loss(const torch::Tensor& attention, const torch::Tensor& evidence) {
+  auto known = evidence.sum(1) > 0;  // [P]
+  auto rows = known.nonzero().squeeze(1);
+  if (rows.numel() == 0) return torch::zeros({}, attention.options());
+  auto mass = (attention.select(1, 0).index_select(0, rows) * evidence.index_select(0, rows)).sum(1);
+  return -torch::log(mass.clamp_min(1e-6)).mean();
 }
 
 }  // namespace scrim::nets

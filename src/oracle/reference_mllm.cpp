@@ -51,6 +51,7 @@ struct QuestionItem {
   std::string prompt;
   std::string answer;  // normalised majority answer
   std::string type;
+  std::optional<Region> evidence;  // where the answer can be read, when the manifest says
 };
 
 struct LoadedData {
@@ -86,14 +87,29 @@ LoadedData load_split(const std::vector<fs::path>& manifests, const std::string&
                                                                  : majority_answer(s->task.vqa.answers);
         std::string type = s->task.kind == Task::Kind::kAction ? "action_label" : s->task.vqa.question_type;
         if (type.empty()) type = "vqa";
-        d.questions.push_back({g, scorer->prompt(*s, m), answer, type});
+        std::optional<Region> evidence;
+        if (s->task.kind == Task::Kind::kVqa) evidence = s->task.vqa.evidence;
+        d.questions.push_back({g, scorer->prompt(*s, m), answer, type, evidence});
       }
       for (const auto& q : s->privacy.questions)
         if (trained_type(q.question_type))
-          d.questions.push_back({g, privacy_prompt(q), majority_answer(q.answers), "privacy:" + q.question_type});
+          d.questions.push_back({g, privacy_prompt(q), majority_answer(q.answers), "privacy:" + q.question_type, q.evidence});
     }
   }
   return d;
+}
+
+// The cells of an h x w feature map whose centres lie in `r` widened by half a
+// cell on each side, so that even a small region covers at least one cell.
+std::vector<float> evidence_cells(const Region& r, int64_t h, int64_t w) {
+  std::vector<float> cells(static_cast<size_t>(h * w), 0.0f);
+  for (int64_t i = 0; i < h; ++i)
+    for (int64_t j = 0; j < w; ++j) {
+      double cx = (j + 0.5) / w, cy = (i + 0.5) / h;
+      if (cx >= r.x - 0.5 / w && cx <= r.x + r.w + 0.5 / w && cy >= r.y - 0.5 / h && cy <= r.y + r.h + 0.5 / h)
+        cells[static_cast<size_t>(i * w + j)] = 1.0f;
+    }
+  return cells;
 }
 
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
@@ -163,7 +179,7 @@ struct ReferenceMllm::Impl {
     const auto& o = net->options();
     return {{"format", "scrim-reference-mllm-1"}, {"vocab", vocab}, {"answers", answers},
             {"width", o.width}, {"embed", o.embed}, {"glimpses", o.glimpses}, {"input_size", o.input_size},
-            {"film_blocks", o.film_blocks}, {"word_path", o.word_path}, {"packed_question", o.packed_question}};
+            {"film_blocks", o.film_blocks}, {"word_path", o.word_path}, {"packed_question", o.packed_question}, {"zoom", o.zoom}};
   }
 
   void save(const fs::path& path) {
@@ -207,6 +223,7 @@ std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
   o.film_blocks = cfg.value("film_blocks", 0);  // models written before the blocks have none
   o.word_path = cfg.value("word_path", false);
   o.packed_question = cfg.value("packed_question", false);
+  o.zoom = cfg.value("zoom", 0);
   impl->net = nets::ReferenceVqaNet(o);
   try {
     impl->net->load(archive);
@@ -273,6 +290,7 @@ std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs:
   auto& net = impl_->net;
   LoadedData data = load_split(manifests, split, static_cast<int>(net->options().input_size), frames, 0);
   std::map<std::string, std::pair<int, int>> per_type;  // type -> (correct, total)
+  std::map<std::string, std::pair<double, int>> evidence_mass;  // type -> (sum of attention on evidence, questions)
   std::lock_guard lock(impl_->mutex);
   torch::NoGradGuard no_grad;
   net->eval();
@@ -299,17 +317,33 @@ std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs:
     }
     if (qids.empty()) continue;
     auto x = torch::cat(imgs).to(torch::kFloat32).div(255.0);
-    auto pred = net->forward(x, impl_->tokens_for(prompts), groups_of_q).argmax(1);
+    torch::Tensor attention;  // [P, G, h*w]
+    auto pred = net->forward(x, impl_->tokens_for(prompts), groups_of_q, &attention).argmax(1);
+    auto first_glimpse = attention.select(1, 0).contiguous();
+    int64_t h = net->attention_side(), w = h, pair = 0;
     for (size_t i = 0; i < qids.size(); ++i) {
       const auto& q = data.questions[qids[i]];
       auto& [correct, total] = per_type[q.type];
       ++total;
       correct += impl_->answers[pred[static_cast<int64_t>(i)].item<int64_t>()] == q.answer;
+      auto frames_of_q = static_cast<int64_t>(groups_of_q[i].size());
+      if (q.evidence) {
+        auto cells = evidence_cells(*q.evidence, h, w);
+        auto mask = torch::from_blob(cells.data(), {1, h * w}, torch::kFloat32);
+        auto mass = (first_glimpse.slice(0, pair, pair + frames_of_q) * mask).sum(1).mean().item<double>();
+        auto& [sum, n] = evidence_mass[q.type];
+        sum += mass;
+        ++n;
+      }
+      pair += frames_of_q;
     }
   }
   std::vector<ReferenceTypeAccuracy> out;
-  for (const auto& [type, ct] : per_type)
-    out.push_back({type, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0});
+  for (const auto& [type, ct] : per_type) {
+    ReferenceTypeAccuracy a{type, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0};
+    if (auto it = evidence_mass.find(type); it != evidence_mass.end()) a.evidence_attention = it->second.first / it->second.second;
+    out.push_back(a);
+  }
   return out;
 }
 
@@ -318,6 +352,8 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   if (o.out.empty()) throw UsageError("reference train: --out is required");
   if (o.epochs < 1 || o.batch_images < 1) throw UsageError("reference train: --epochs and --batch must be positive");
   if (o.film_blocks < 0 || o.film_blocks > 8) throw UsageError("reference train: --film-blocks must be in 0..8");
+  if (o.zoom != 0 && (o.zoom < 8 || o.zoom > 112)) throw UsageError("reference train: --zoom must be 0 (off) or 8..112 pixels");
+  if (o.width < 2) throw UsageError("reference train: --width must be at least 2");
   auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
   std::mt19937_64 rng(o.seed);
@@ -346,6 +382,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   no.film_blocks = o.film_blocks;
   no.word_path = o.word_path;
   no.packed_question = true;
+  no.zoom = o.zoom;
   impl->net = nets::ReferenceVqaNet(no);
   auto& net = impl->net;
 
@@ -368,6 +405,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
       std::vector<std::vector<int64_t>> groups_of_q;
       std::vector<std::string> prompts;
       std::vector<int64_t> targets;
+      std::vector<const std::optional<Region>*> evidence;
       int64_t offset = 0;
       for (int b = s * o.batch_images; b < std::min<int>(order.size(), (s + 1) * o.batch_images); ++b) {
         int g = order[b];
@@ -381,11 +419,24 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
           groups_of_q.push_back(idx);
           prompts.push_back(train.questions[q].prompt);
           targets.push_back(answer_index[train.questions[q].answer]);
+          evidence.push_back(&train.questions[q].evidence);
         }
       }
       if (targets.empty()) continue;
-      auto logits = net->forward(torch::cat(imgs), impl->tokens_for(prompts), groups_of_q);
+      torch::Tensor attention;
+      auto logits = net->forward(torch::cat(imgs), impl->tokens_for(prompts), groups_of_q, &attention);
       auto loss = nets::answer_loss(logits, torch::tensor(targets, torch::kLong), o.focal_gamma);
+      if (o.grounding > 0) {
+        // One evidence row per (question, frame) pair, in the attention's order.
+        int64_t h = net->attention_side(), w = h;
+        std::vector<float> rows;
+        for (size_t i = 0; i < evidence.size(); ++i) {
+          auto cells = *evidence[i] ? evidence_cells(**evidence[i], h, w) : std::vector<float>(static_cast<size_t>(h * w), 0.0f);
+          for (size_t f = 0; f < groups_of_q[i].size(); ++f) rows.insert(rows.end(), cells.begin(), cells.end());
+        }
+        auto cells = torch::from_blob(rows.data(), {attention.size(0), h * w}, torch::kFloat32).clone();
+        loss = loss + o.grounding * nets::grounding_loss(attention, cells);
+      }
       opt.zero_grad();
       loss.backward();
       opt.step();
@@ -399,6 +450,8 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   ReferenceTrainReport report;
   report.train_images = static_cast<int>(train.groups.size());
   report.train_questions = static_cast<int>(train.questions.size());
+  report.grounded_questions = static_cast<int>(
+      std::count_if(train.questions.begin(), train.questions.end(), [](const QuestionItem& q) { return q.evidence.has_value(); }));
   report.answers = static_cast<int>(impl->answers.size());
   auto model = ReferenceMllm::load(o.out);
   report.test_accuracy = model->evaluate(o.manifests, "test", o.frames);

@@ -12,10 +12,14 @@ namespace scrim::cli {
 namespace {
 
 std::string accuracy_table(const std::vector<ReferenceTypeAccuracy>& rows) {
-  std::string out = "question type              questions  accuracy\n";
+  // "on evidence": the share of the first attention glimpse on the region
+  // where the answer can be read (blank where the data gives no region).
+  std::string out = "question type              questions  accuracy  on evidence\n";
   char line[160];
   for (const auto& r : rows) {
-    std::snprintf(line, sizeof line, "  %-26s %8d  %7.1f%%\n", r.question_type.c_str(), r.questions, 100.0 * r.accuracy);
+    char evidence[32] = "";
+    if (r.evidence_attention >= 0) std::snprintf(evidence, sizeof evidence, "%10.1f%%", 100.0 * r.evidence_attention);
+    std::snprintf(line, sizeof line, "  %-26s %8d  %7.1f%%  %s\n", r.question_type.c_str(), r.questions, 100.0 * r.accuracy, evidence);
     out += line;
   }
   return out;
@@ -23,7 +27,10 @@ std::string accuracy_table(const std::vector<ReferenceTypeAccuracy>& rows) {
 
 nlohmann::json accuracy_json(const std::vector<ReferenceTypeAccuracy>& rows) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& r : rows) j[r.question_type] = {{"questions", r.questions}, {"accuracy", r.accuracy}};
+  for (const auto& r : rows) {
+    j[r.question_type] = {{"questions", r.questions}, {"accuracy", r.accuracy}};
+    if (r.evidence_attention >= 0) j[r.question_type]["evidence_attention"] = r.evidence_attention;
+  }
   return j;
 }
 
@@ -46,6 +53,12 @@ void add_reference_command(CLI::App& app) {
   train->add_option("--width", o->width, "Capacity (channels of the first block); another width is another architecture")->capture_default_str();
   train->add_option("--film-blocks", o->film_blocks, "Question-modulated residual blocks (0: one FiLM projection, the first models' head)")->capture_default_str();
   train->add_option("--focal", o->focal_gamma, "Focal-loss exponent gamma (0: plain cross-entropy)")->capture_default_str();
+  train->add_option("--zoom", o->zoom,
+                    "Side in pixels (of the 112-pixel picture) of the zoom glimpse, a crop read at full resolution where attention looks (0: off)")
+      ->capture_default_str();
+  train->add_option("--grounding", o->grounding,
+                    "Weight of the grounding loss: attention is taught to look at each question's evidence region, where the manifest gives one (0: off)")
+      ->capture_default_str();
   train->add_flag("!--no-word-path", o->word_path, "Question encoder without the mean-word-embedding path (the GRU state only, as the first models)");
   train->add_option("--max-images", o->max_images, "Use at most this many training images (0: all)")->capture_default_str();
   train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
@@ -69,13 +82,15 @@ void add_reference_command(CLI::App& app) {
     });
     bar.finish();
     nlohmann::json j = {{"model", o->out.string()}, {"train_images", report.train_images},
-                        {"train_questions", report.train_questions},
+                        {"train_questions", report.train_questions}, {"grounded_questions", report.grounded_questions},
                         {"answers", report.answers}, {"seconds", report.seconds},
                         {"test_accuracy", accuracy_json(report.test_accuracy)}};
     char head[256];
     std::snprintf(head, sizeof head,
-                  "wrote %s (%d training images, %d questions, %d answers, %.0f s)\naccuracy on the clean test split:\n",
-                  o->out.c_str(), report.train_images, report.train_questions, report.answers, report.seconds);
+                  "wrote %s (%d training images, %d questions, %d with evidence regions, %d answers, %.0f s)\n"
+                  "accuracy on the clean test split:\n",
+                  o->out.c_str(), report.train_images, report.train_questions, report.grounded_questions, report.answers,
+                  report.seconds);
     print_result(j, head + accuracy_table(report.test_accuracy));
   });
 

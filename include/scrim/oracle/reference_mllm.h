@@ -26,7 +26,12 @@ struct ReferenceTrainOptions {
   int width = 32;              // capacity: channels of the first block (architecture variant)
   int film_blocks = 2;         // question-modulated residual blocks; 0: the single FiLM projection
   bool word_path = true;       // mean word embedding beside the GRU state
+  int zoom = 0;                // zoom glimpse: side of the full-resolution crop read where attention looks (0: off)
   double focal_gamma = 0.0;    // focal-loss exponent; 0: plain cross-entropy
+  // Weight of the grounding loss: the first attention glimpse is taught to
+  // look where a question's evidence region says the answer is (questions
+  // without one add nothing); 0: answers are the only supervision.
+  double grounding = 1.0;
   bool augment = true;         // blur, noise, colour jitter, down-sampling
   int max_images = 0;          // 0: every training image
   int frames = 4;              // frames sampled from each video sample
@@ -36,11 +41,16 @@ struct ReferenceTypeAccuracy {
   std::string question_type;
   int questions = 0;
   double accuracy = 0.0;  // exact match of the normalised answer with the majority human answer
+  // Mean share of the first attention glimpse on the evidence region, over the
+  // questions that have one; -1 when none has (a uniform map puts the region's
+  // share of the picture there).
+  double evidence_attention = -1.0;
 };
 
 struct ReferenceTrainReport {
   int train_images = 0;  // distinct images (or clips) the questions are about
   int train_questions = 0;
+  int grounded_questions = 0;  // training questions with an evidence region
   int answers = 0;
   double seconds = 0.0;
   std::vector<ReferenceTypeAccuracy> test_accuracy;  // on the clean test split
