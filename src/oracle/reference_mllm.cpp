@@ -354,6 +354,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   if (o.film_blocks < 0 || o.film_blocks > 8) throw UsageError("reference train: --film-blocks must be in 0..8");
   if (o.zoom != 0 && (o.zoom < 8 || o.zoom > 112)) throw UsageError("reference train: --zoom must be 0 (off) or 8..112 pixels");
   if (o.width < 2) throw UsageError("reference train: --width must be at least 2");
+  if (!(o.grounding >= 0)) throw UsageError("reference train: --grounding must be 0 (off) or positive");
   auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
   std::mt19937_64 rng(o.seed);

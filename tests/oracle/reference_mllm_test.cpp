@@ -135,6 +135,9 @@ TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   o.film_blocks = 0;
   o.zoom = 4;
   EXPECT_THROW(train_reference_mllm(o), UsageError);
+  o.zoom = 0;
+  o.grounding = -1;
+  EXPECT_THROW(train_reference_mllm(o), UsageError);
 }
 
 }  // namespace scrim
