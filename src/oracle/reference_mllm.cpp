@@ -13,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "nets/reference_vqa_net.h"
+#include "oracle/reference_augment.h"
 #include "oracle/reference_whitebox.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
@@ -110,38 +111,6 @@ std::vector<float> evidence_cells(const Region& r, int64_t h, int64_t w) {
         cells[static_cast<size_t>(i * w + j)] = 1.0f;
     }
   return cells;
-}
-
-torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
-  int radius = std::max(1, static_cast<int>(std::ceil(2.5 * sigma)));
-  auto t = torch::arange(-radius, radius + 1, torch::kFloat32);
-  auto k = torch::exp(-(t * t) / (2 * sigma * sigma));
-  k = k / k.sum();
-  auto c = x.size(1);
-  auto kx = k.view({1, 1, 1, -1}).repeat({c, 1, 1, 1});
-  auto ky = k.view({1, 1, -1, 1}).repeat({c, 1, 1, 1});
-  namespace F = torch::nn::functional;
-  auto y = F::pad(x, F::PadFuncOptions({radius, radius, radius, radius}).mode(torch::kReplicate));
-  y = F::conv2d(y, kx, F::Conv2dFuncOptions().groups(c));
-  return F::conv2d(y, ky, F::Conv2dFuncOptions().groups(c));
-}
-
-// Mild corruptions, so the model is not broken by every change to an image.
-torch::Tensor augment(torch::Tensor x, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(0, 1);
-  double r = u(rng);
-  namespace F = torch::nn::functional;
-  if (r < 0.4) return x;
-  if (r < 0.55) return gaussian_blur(x, 0.5 + u(rng) * 1.0);
-  if (r < 0.7) return (x + torch::randn_like(x) * (0.01 + 0.04 * u(rng))).clamp(0, 1);
-  if (r < 0.85) {
-    double brightness = 0.8 + 0.4 * u(rng), contrast = 0.8 + 0.4 * u(rng);
-    auto mean = x.mean({1, 2, 3}, true);
-    return ((x - mean) * contrast + mean * brightness).clamp(0, 1);
-  }
-  auto h = x.size(2), w = x.size(3);
-  auto small = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{h / 2, w / 2}).mode(torch::kArea));
-  return F::interpolate(small, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
 }
 
 }  // namespace
@@ -355,6 +324,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   if (o.zoom != 0 && (o.zoom < 8 || o.zoom > 112)) throw UsageError("reference train: --zoom must be 0 (off) or 8..112 pixels");
   if (o.width < 2) throw UsageError("reference train: --width must be at least 2");
   if (!(o.grounding >= 0)) throw UsageError("reference train: --grounding must be 0 (off) or positive");
+  if (o.shift < 0 || o.shift > 28) throw UsageError("reference train: --shift must be in 0..28 pixels");
   auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
   std::mt19937_64 rng(o.seed);
@@ -406,12 +376,18 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
       std::vector<std::vector<int64_t>> groups_of_q;
       std::vector<std::string> prompts;
       std::vector<int64_t> targets;
-      std::vector<const std::optional<Region>*> evidence;
+      std::vector<std::optional<Region>> evidence;
       int64_t offset = 0;
       for (int b = s * o.batch_images; b < std::min<int>(order.size(), (s + 1) * o.batch_images); ++b) {
         int g = order[b];
         auto x = train.groups[g].to(torch::kFloat32).div(255.0);
         if (o.augment) x = augment(x, rng);
+        int64_t dx = 0, dy = 0;
+        if (o.shift > 0) {
+          std::uniform_int_distribution<int64_t> d(-o.shift, o.shift);
+          dx = d(rng), dy = d(rng);
+          x = translate(x, dx, dy);
+        }
         imgs.push_back(x);
         std::vector<int64_t> idx(x.size(0));
         std::iota(idx.begin(), idx.end(), offset);
@@ -420,7 +396,9 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
           groups_of_q.push_back(idx);
           prompts.push_back(train.questions[q].prompt);
           targets.push_back(answer_index[train.questions[q].answer]);
-          evidence.push_back(&train.questions[q].evidence);
+          std::optional<Region> r = train.questions[q].evidence;
+          if (r) r->x += static_cast<double>(dx) / x.size(3), r->y += static_cast<double>(dy) / x.size(2);
+          evidence.push_back(r);
         }
       }
       if (targets.empty()) continue;
@@ -432,7 +410,7 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
         int64_t h = net->attention_side(), w = h;
         std::vector<float> rows;
         for (size_t i = 0; i < evidence.size(); ++i) {
-          auto cells = *evidence[i] ? evidence_cells(**evidence[i], h, w) : std::vector<float>(static_cast<size_t>(h * w), 0.0f);
+          auto cells = evidence[i] ? evidence_cells(*evidence[i], h, w) : std::vector<float>(static_cast<size_t>(h * w), 0.0f);
           for (size_t f = 0; f < groups_of_q[i].size(); ++f) rows.insert(rows.end(), cells.begin(), cells.end());
         }
         auto cells = torch::from_blob(rows.data(), {attention.size(0), h * w}, torch::kFloat32).clone();

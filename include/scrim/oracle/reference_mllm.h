@@ -33,6 +33,9 @@ struct ReferenceTrainOptions {
   // without one add nothing); 0: answers are the only supervision.
   double grounding = 1.0;
   bool augment = true;         // blur, noise, colour jitter, down-sampling
+  // Random translation of each training picture by up to this many pixels (of
+  // 112) in x and y, evidence regions moved along; 0: none.
+  int shift = 0;
   int max_images = 0;          // 0: every training image
   int frames = 4;              // frames sampled from each video sample
 };
