@@ -57,11 +57,7 @@ TEST(Synth, ManifestsAgreeWithTheScenes) {
     EXPECT_EQ(a.at("a17_color"), a.at("a9_face_complete") + a.at("a10_face_partial")) << s.id;
     EXPECT_EQ(a.at("text_legible"), s.privacy.texts.empty() ? 0 : 1) << s.id;
     ASSERT_TRUE(s.privacy.identity.has_value());
-    // "Who is this?" only where the face can be seen; the identity label always.
-    bool face_visible = a.at("a17_color") == 1;
-    bool asks_identity = !s.privacy.questions.empty() && s.privacy.questions[0].question_type == "identity";
-    EXPECT_EQ(asks_identity, face_visible) << s.id;
-    if (asks_identity) EXPECT_EQ(s.privacy.questions[0].answers[0], *s.privacy.identity);
+    EXPECT_EQ(s.privacy.questions[0].answers[0], *s.privacy.identity);
     cv::Mat img = read_image(actions.resolve(s.media.images[0]));
     EXPECT_EQ(img.cols, 112);
   }

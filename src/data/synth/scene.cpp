@@ -238,13 +238,8 @@ PrivacyLabels privacy_labels(const Scene& s, const std::vector<double>& times) {
     if (!o.plate.empty()) p.texts.push_back(o.plate);
   p.attributes["text_legible"] = p.texts.empty() ? 0 : 1;
 
-  // Asked only when the face can be seen, as the name tag is. From behind the
-  // hair is all there is (10 hair colour and length pairs for 20 people): the
-  // question asked of every picture had a Bayes ceiling of 88% (README), so no
-  // reader of the picture could reach the benchmark's 90%.
-  if (face_visible)
-    p.questions.push_back(ten("Who is the person in the middle?", id.name, "identity",
-                              region_of(over_times(main, times, [](const PersonLayout& l) { return face_box(l); }))));
+  p.questions.push_back(ten("Who is the person in the middle?", id.name, "identity",
+                            region_of(over_times(main, times, [](const PersonLayout& l) { return face_box(l); }))));
   if (main.name_tag)
     p.questions.push_back(ten("What name is on the tag of the person in the middle?", id.name, "name_tag",
                               region_of(over_times(main, times, [](const PersonLayout& l) { return tag_box(l); }))));
