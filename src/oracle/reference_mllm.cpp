@@ -53,6 +53,7 @@ struct QuestionItem {
   std::string answer;  // normalised majority answer
   std::string type;
   std::optional<Region> evidence;  // where the answer can be read, when the manifest says
+  std::string subgroup;            // "a4_gender=0, a9_face_complete=1": the sample's values of the attributes asked for
 };
 
 struct LoadedData {
@@ -62,8 +63,18 @@ struct LoadedData {
 
 std::string privacy_prompt(const VqaItem& q) { return q.question + " Answer with a single word or number."; }
 
+// The sample's values of the privacy attributes in `by`, "?" where it has none.
+std::string subgroup_of(const Sample& s, const std::vector<std::string>& by) {
+  std::string out;
+  for (const auto& a : by) {
+    auto it = s.privacy.attributes.find(a);
+    out += (out.empty() ? "" : ", ") + a + "=" + (it == s.privacy.attributes.end() ? "?" : std::to_string(it->second));
+  }
+  return out;
+}
+
 LoadedData load_split(const std::vector<fs::path>& manifests, const std::string& split, int size, int frames,
-                      int max_images) {
+                      int max_images, const std::vector<std::string>& by = {}) {
   LoadedData d;
   std::map<std::string, int> group_of;  // media key -> group
   for (const auto& path : manifests) {
@@ -90,11 +101,12 @@ LoadedData load_split(const std::vector<fs::path>& manifests, const std::string&
         if (type.empty()) type = "vqa";
         std::optional<Region> evidence;
         if (s->task.kind == Task::Kind::kVqa) evidence = s->task.vqa.evidence;
-        d.questions.push_back({g, scorer->prompt(*s, m), answer, type, evidence});
+        d.questions.push_back({g, scorer->prompt(*s, m), answer, type, evidence, subgroup_of(*s, by)});
       }
       for (const auto& q : s->privacy.questions)
         if (trained_type(q.question_type))
-          d.questions.push_back({g, privacy_prompt(q), majority_answer(q.answers), "privacy:" + q.question_type, q.evidence});
+          d.questions.push_back({g, privacy_prompt(q), majority_answer(q.answers), "privacy:" + q.question_type, q.evidence,
+                                 subgroup_of(*s, by)});
     }
   }
   return d;
@@ -255,11 +267,13 @@ torch::Tensor reference_answer_loss(ReferenceMllm& model, const torch::Tensor& i
 }
 
 std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs::path>& manifests, const std::string& split,
-                                                           int frames) {
+                                                           int frames, const std::vector<std::string>& by) {
   auto& net = impl_->net;
-  LoadedData data = load_split(manifests, split, static_cast<int>(net->options().input_size), frames, 0);
-  std::map<std::string, std::pair<int, int>> per_type;  // type -> (correct, total)
-  std::map<std::string, std::pair<double, int>> evidence_mass;  // type -> (sum of attention on evidence, questions)
+  LoadedData data = load_split(manifests, split, static_cast<int>(net->options().input_size), frames, 0, by);
+  // Keyed by (type, subgroup); subgroup "" is the whole type.
+  using Key = std::pair<std::string, std::string>;
+  std::map<Key, std::pair<int, int>> per_type;           // -> (correct, total)
+  std::map<Key, std::pair<double, int>> evidence_mass;  // -> (sum of attention on evidence, questions)
   std::lock_guard lock(impl_->mutex);
   torch::NoGradGuard no_grad;
   net->eval();
@@ -292,25 +306,34 @@ std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs:
     int64_t h = net->attention_side(), w = h, pair = 0;
     for (size_t i = 0; i < qids.size(); ++i) {
       const auto& q = data.questions[qids[i]];
-      auto& [correct, total] = per_type[q.type];
-      ++total;
-      correct += impl_->answers[pred[static_cast<int64_t>(i)].item<int64_t>()] == q.answer;
+      std::vector<Key> keys = {{q.type, ""}};
+      if (!q.subgroup.empty()) keys.push_back({q.type, q.subgroup});
+      bool right = impl_->answers[pred[static_cast<int64_t>(i)].item<int64_t>()] == q.answer;
       auto frames_of_q = static_cast<int64_t>(groups_of_q[i].size());
+      double mass = -1;
       if (q.evidence) {
         auto cells = evidence_cells(*q.evidence, h, w);
         auto mask = torch::from_blob(cells.data(), {1, h * w}, torch::kFloat32);
-        auto mass = (first_glimpse.slice(0, pair, pair + frames_of_q) * mask).sum(1).mean().item<double>();
-        auto& [sum, n] = evidence_mass[q.type];
-        sum += mass;
-        ++n;
+        mass = (first_glimpse.slice(0, pair, pair + frames_of_q) * mask).sum(1).mean().item<double>();
+      }
+      for (const auto& key : keys) {
+        auto& [correct, total] = per_type[key];
+        ++total;
+        correct += right;
+        if (mass >= 0) {
+          auto& [sum, n] = evidence_mass[key];
+          sum += mass;
+          ++n;
+        }
       }
       pair += frames_of_q;
     }
   }
   std::vector<ReferenceTypeAccuracy> out;
-  for (const auto& [type, ct] : per_type) {
-    ReferenceTypeAccuracy a{type, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0};
-    if (auto it = evidence_mass.find(type); it != evidence_mass.end()) a.evidence_attention = it->second.first / it->second.second;
+  for (const auto& [key, ct] : per_type) {
+    ReferenceTypeAccuracy a{key.first, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0};
+    a.subgroup = key.second;
+    if (auto it = evidence_mass.find(key); it != evidence_mass.end()) a.evidence_attention = it->second.first / it->second.second;
     out.push_back(a);
   }
   return out;

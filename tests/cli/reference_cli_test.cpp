@@ -40,6 +40,22 @@ TEST(ReferenceCli, TrainServeAndAskOverHttp) {
   EXPECT_TRUE(trained["test_accuracy"].contains("privacy:identity"));
   auto eval = nlohmann::json::parse(run_ok("--json reference eval --model " + model + " --data " + data + "/vqa.jsonl"));
   EXPECT_EQ(eval["accuracy"]["count"]["questions"], 6);
+  // Per attribute value: the rows split the type's questions; a sample
+  // without the attribute is counted under "=?".
+  auto by = nlohmann::json::parse(run_ok("--json reference eval --model " + model + " --data " + data + "/actions.jsonl " +
+                                         data + "/vqa.jsonl --by a4_gender nope"));
+  for (const char* type : {"privacy:identity", "count"}) {
+    const auto& row = by["accuracy"][type];
+    int questions = 0;
+    double correct = 0;
+    for (const auto& [key, sub] : row["by"].items()) {
+      EXPECT_TRUE(std::regex_match(key, std::regex("a4_gender=[01], nope=\\?"))) << key;
+      questions += sub["questions"].get<int>();
+      correct += sub["accuracy"].get<double>() * sub["questions"].get<int>();
+    }
+    EXPECT_EQ(questions, 6) << type;
+    EXPECT_NEAR(correct / questions, row["accuracy"].get<double>(), 1e-9) << type;
+  }
 
   // The server on a free port; its address is printed on stderr.
   std::string log = (d / "serve.log").string();

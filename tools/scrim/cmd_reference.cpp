@@ -1,4 +1,5 @@
 // `scrim reference`: train, evaluate and serve the reference MLLM.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -14,12 +15,16 @@ namespace {
 std::string accuracy_table(const std::vector<ReferenceTypeAccuracy>& rows) {
   // "on evidence": the share of the first attention glimpse on the region
   // where the answer can be read (blank where the data gives no region).
-  std::string out = "question type              questions  accuracy  on evidence\n";
-  char line[160];
+  // Rows per attribute value (--by) sit indented under their type.
+  auto name_of = [](const ReferenceTypeAccuracy& r) { return r.subgroup.empty() ? r.question_type : "    " + r.subgroup; };
+  int width = 26;
+  for (const auto& r : rows) width = std::max(width, static_cast<int>(name_of(r).size()));
+  std::string out = std::string("question type").append(static_cast<size_t>(width) - 12, ' ') + "questions  accuracy  on evidence\n";
+  char line[400];
   for (const auto& r : rows) {
     char evidence[32] = "";
     if (r.evidence_attention >= 0) std::snprintf(evidence, sizeof evidence, "%10.1f%%", 100.0 * r.evidence_attention);
-    std::snprintf(line, sizeof line, "  %-26s %8d  %7.1f%%  %s\n", r.question_type.c_str(), r.questions, 100.0 * r.accuracy, evidence);
+    std::snprintf(line, sizeof line, "  %-*s %8d  %7.1f%%  %s\n", width, name_of(r).c_str(), r.questions, 100.0 * r.accuracy, evidence);
     out += line;
   }
   return out;
@@ -28,8 +33,13 @@ std::string accuracy_table(const std::vector<ReferenceTypeAccuracy>& rows) {
 nlohmann::json accuracy_json(const std::vector<ReferenceTypeAccuracy>& rows) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& r : rows) {
-    j[r.question_type] = {{"questions", r.questions}, {"accuracy", r.accuracy}};
-    if (r.evidence_attention >= 0) j[r.question_type]["evidence_attention"] = r.evidence_attention;
+    nlohmann::json row = {{"questions", r.questions}, {"accuracy", r.accuracy}};
+    if (r.evidence_attention >= 0) row["evidence_attention"] = r.evidence_attention;
+    if (r.subgroup.empty()) {
+      for (auto& [k, v] : row.items()) j[r.question_type][k] = v;
+    } else {
+      j[r.question_type]["by"][r.subgroup] = row;
+    }
   }
   return j;
 }
@@ -98,13 +108,15 @@ void add_reference_command(CLI::App& app) {
   auto model = std::make_shared<std::string>();
   auto data = std::make_shared<std::vector<std::filesystem::path>>();
   auto split = std::make_shared<std::string>("test");
+  auto by = std::make_shared<std::vector<std::string>>();
   auto* eval = ref->add_subcommand("eval", "Accuracy of a reference model per question type");
   eval->add_option("--model", *model, "Model file")->required();
   eval->add_option("--data", *data, "Manifest(s)")->required()->expected(1, -1);
   eval->add_option("--split", *split, "Split")->capture_default_str();
-  eval->callback([model, data, split] {
+  eval->add_option("--by", *by, "Also per value of these privacy attributes, e.g. --by a9_face_complete a4_gender")->expected(1, -1);
+  eval->callback([model, data, split, by] {
     auto m = ReferenceMllm::load(*model);
-    auto rows = m->evaluate(*data, *split);
+    auto rows = m->evaluate(*data, *split, 4, *by);
     print_result({{"model", *model}, {"split", *split}, {"accuracy", accuracy_json(rows)}}, accuracy_table(rows));
   });
 

@@ -48,6 +48,9 @@ struct ReferenceTypeAccuracy {
   // questions that have one; -1 when none has (a uniform map puts the region's
   // share of the picture there).
   double evidence_attention = -1.0;
+  // Empty: every question of the type; else the questions on samples with
+  // these privacy attribute values, e.g. "a4_gender=0, a9_face_complete=1".
+  std::string subgroup;
 };
 
 struct ReferenceTrainReport {
@@ -67,9 +70,12 @@ class ReferenceMllm : public Oracle {
   OracleReply query(const OracleRequest& request) override;
   std::string model_id() const override;
 
-  // Accuracy per question type on a split of the given manifests.
+  // Accuracy per question type on a split of the given manifests; with `by`
+  // (privacy attribute ids), also per combination of their values, each such
+  // row after its type's row (which view of a face is hard to read?).
   std::vector<ReferenceTypeAccuracy> evaluate(const std::vector<std::filesystem::path>& manifests,
-                                              const std::string& split, int frames = 4);
+                                              const std::string& split, int frames = 4,
+                                              const std::vector<std::string>& by = {});
 
   struct Impl;
   Impl& impl() { return *impl_; }  // white-box access for in-process gradient checks
