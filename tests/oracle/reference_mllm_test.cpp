@@ -112,8 +112,8 @@ namespace scrim {
 TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   // The first models' single FiLM projection (film_blocks = 0) and GRU-only
   // question encoder still train and load beside today's default; so do the
-  // zoom glimpse, the focal loss, and a model taught without the evidence
-  // regions.
+  // zoom glimpse, the focal loss, a model taught without the evidence regions
+  // and one trained on shifted pictures.
   auto& t = testing::TinyReference::get();
   testing::ScratchDir d;
   ReferenceTrainOptions o;
@@ -138,6 +138,15 @@ TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   o.zoom = 0;
   o.grounding = -1;
   EXPECT_THROW(train_reference_mllm(o), UsageError);
+  // Shifted training pictures, with the grounding loss on the moved regions.
+  o.grounding = 1;
+  o.shift = 29;
+  EXPECT_THROW(train_reference_mllm(o), UsageError);
+  o.shift = 4;
+  o.out = d / "shifted.pt";
+  auto report = train_reference_mllm(o);
+  EXPECT_GT(report.grounded_questions, 0);
+  EXPECT_FALSE(ReferenceMllm::load(o.out)->query(req).text.empty());
 }
 
 }  // namespace scrim
