@@ -63,6 +63,18 @@ struct LoadedData {
 
 std::string privacy_prompt(const VqaItem& q) { return q.question + " Answer with a single word or number."; }
 
+// Every training prompt ends in an answer instruction (the scorers'
+// templates). A bare question gets the VQA one, as a chat template would, so
+// `scrim ask --prompt "What is the person doing?"` is read as in training
+// (without it the action question drops from 99.5% to 60%: README). The model
+// answers with one word whatever the instruction asks.
+std::string as_trained(const std::string& prompt) {
+  std::string lower;
+  for (unsigned char c : prompt) lower += static_cast<char>(std::tolower(c));
+  if (lower.find("answer with") != std::string::npos) return prompt;
+  return prompt + " Answer with a single word or number.";
+}
+
 // The sample's values of the privacy attributes in `by`, "?" where it has none.
 std::string subgroup_of(const Sample& s, const std::vector<std::string>& by) {
   std::string out;
@@ -229,7 +241,7 @@ OracleReply ReferenceMllm::query(const OracleRequest& request) {
   auto images = images_to_batch(request.images, static_cast<int>(net->options().input_size));
   std::vector<int64_t> all(request.images.size());
   std::iota(all.begin(), all.end(), 0);
-  auto logits = net->forward(images, impl_->tokens_for({request.prompt}), {all});
+  auto logits = net->forward(images, impl_->tokens_for({as_trained(request.prompt)}), {all});
   auto logp = torch::log_softmax(logits[0], 0);
   int k = std::clamp(request.options.top_logprobs, 1, static_cast<int>(impl_->answers.size()));
   auto [values, indices] = logp.topk(k);

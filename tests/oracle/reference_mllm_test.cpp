@@ -109,6 +109,22 @@ TEST(ReferenceMllm, ModelIdChangesWithTheWeights) {
 
 namespace scrim {
 
+TEST(ReferenceMllm, ABareQuestionIsReadWithTheTrainingInstruction) {
+  auto& t = testing::TinyReference::get();
+  OracleRequest bare{{t.image(0)}, "How many people are there?", {}};
+  bare.options.top_logprobs = 3;
+  OracleRequest full = bare;
+  full.prompt += " Answer with a single word or number.";
+  auto a = t.model->query(bare), b = t.model->query(full);
+  EXPECT_EQ(a.text, b.text);
+  ASSERT_FALSE(a.logprobs.empty());
+  EXPECT_DOUBLE_EQ(a.logprobs[0].logprob, b.logprobs[0].logprob);
+  // A prompt with its own instruction is read as it is.
+  OracleRequest own = bare;
+  own.prompt = "How many people are there? Answer with one of: 1, 2, 3.";
+  EXPECT_NE(t.model->query(own).logprobs[0].logprob, b.logprobs[0].logprob);
+}
+
 TEST(ReferenceMllm, ArchitectureVariantsTrainLoadAndAnswer) {
   // The first models' single FiLM projection (film_blocks = 0) and GRU-only
   // question encoder still train and load beside today's default; so do the
