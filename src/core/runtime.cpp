@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include <ATen/Parallel.h>
@@ -13,6 +14,8 @@ namespace scrim {
 namespace {
 int g_torch_threads = 0;
 }
+
+unsigned omp_thread_limit_for(unsigned cores) { return std::max(2u, cores); }
 
 void reexec_with_thread_environment(char** argv) {
   if (std::getenv("SCRIM_NO_REEXEC") != nullptr) return;
@@ -23,9 +26,12 @@ void reexec_with_thread_environment(char** argv) {
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     changed = true;
   }
-  // Tesseract runs 3x slower with an unbounded OpenMP pool.
+  // Tesseract asks OpenMP for more threads than a small machine has cores and
+  // ran 3x slower for it on 2 cores; a limit at the core count stops that. The
+  // limit binds LibTorch's OpenMP pool too: a fixed limit of 2 held it to two
+  // threads on a 16-core machine (README, "Threads on larger machines").
   if (std::getenv("OMP_THREAD_LIMIT") == nullptr) {
-    setenv("OMP_THREAD_LIMIT", "2", 1);
+    setenv("OMP_THREAD_LIMIT", std::to_string(omp_thread_limit_for(std::thread::hardware_concurrency())).c_str(), 1);
     changed = true;
   }
   if (!changed) return;
