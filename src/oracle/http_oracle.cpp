@@ -2,17 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <regex>
-#include <vector>
 
 #include <httplib.h>
 
 #include "scrim/core/error.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/oracle/oracle_error.h"
+#include "oracle/http_client_pool.h"
 
 namespace scrim {
 
@@ -29,46 +27,10 @@ double parse_retry_after(const std::string& retry_after, const std::string& retr
 
 struct HttpOracle::Impl {
   HttpOracleOptions options;
-  std::string origin;  // scheme://host:port
-  std::string path;    // base path, e.g. /v1
-
-  // At most max_concurrency clients, each kept alive between queries (unless
-  // options.keep_alive is off), so a run of queries reuses its TCP and TLS
-  // connections instead of opening one per query. A client that failed is
-  // dropped, not reused.
-  std::mutex pool_mutex;
-  std::condition_variable pool_cv;
-  std::vector<std::unique_ptr<httplib::Client>> idle;
-  int free = 1;
-
-  std::unique_ptr<httplib::Client> borrow() {
-    std::unique_lock lock(pool_mutex);
-    pool_cv.wait(lock, [&] { return free > 0; });
-    --free;
-    if (!idle.empty()) {
-      auto c = std::move(idle.back());
-      idle.pop_back();
-      return c;
-    }
-    lock.unlock();
-    auto c = std::make_unique<httplib::Client>(origin);
-    auto us = [](double s) { return std::chrono::microseconds(static_cast<int64_t>(s * 1e6)); };
-    c->set_connection_timeout(us(options.connect_timeout_s));
-    c->set_read_timeout(us(options.read_timeout_s));
-    c->set_write_timeout(us(options.read_timeout_s));
-    c->set_keep_alive(options.keep_alive);
-    c->set_tcp_nodelay(true);  // else Nagle holds the body behind the headers on a reused connection
-    return c;
-  }
-
-  void give_back(std::unique_ptr<httplib::Client> c) {
-    {
-      std::lock_guard lock(pool_mutex);
-      if (c) idle.push_back(std::move(c));
-      ++free;
-    }
-    pool_cv.notify_one();
-  }
+  std::string path;  // base path, e.g. /v1
+  // At most max_concurrency clients, kept alive between queries unless
+  // options.keep_alive is off.
+  std::unique_ptr<HttpClientPool> pool;
 };
 
 HttpOracle::HttpOracle(HttpOracleOptions options) : impl_(std::make_unique<Impl>()) {
@@ -76,42 +38,40 @@ HttpOracle::HttpOracle(HttpOracleOptions options) : impl_(std::make_unique<Impl>
   std::smatch m;
   if (!std::regex_match(options.base_url, m, url_re))
     throw UsageError("HttpOracle: '" + options.base_url + "' is not an http(s) URL");
-  impl_->origin = m[1].str();
   impl_->path = m[2].str();
   while (!impl_->path.empty() && impl_->path.back() == '/') impl_->path.pop_back();
   if (options.model.empty()) throw UsageError("HttpOracle: no model name (use URL#model)");
-  impl_->free = std::max(1, options.max_concurrency);
+  HttpClientSettings settings;
+  settings.connect_timeout_s = options.connect_timeout_s;
+  settings.read_timeout_s = settings.write_timeout_s = options.read_timeout_s;
+  settings.keep_alive = options.keep_alive;
+  int slots = std::max(1, options.max_concurrency);
+  impl_->pool = std::make_unique<HttpClientPool>(m[1].str(), settings, slots, static_cast<size_t>(slots));
   impl_->options = std::move(options);
 }
 
 HttpOracle::~HttpOracle() = default;
 
-std::string HttpOracle::model_id() const { return "openai:" + impl_->origin + impl_->path + "#" + impl_->options.model; }
+std::string HttpOracle::model_id() const { return "openai:" + impl_->pool->origin() + impl_->path + "#" + impl_->options.model; }
 
 OracleReply HttpOracle::query(const OracleRequest& request) {
   const auto& o = impl_->options;
   std::string body = openai::make_chat_request(request, o.model).dump();
-  // Borrowed for this query; returned for reuse only after a clean exchange.
-  struct Lease {
-    Impl& impl;
-    std::unique_ptr<httplib::Client> client;
-    bool reusable = false;
-    ~Lease() { impl.give_back(reusable ? std::move(client) : nullptr); }
-  } lease{*impl_, impl_->borrow()};
+  auto client = impl_->pool->borrow();  // given back for reuse only after a clean exchange
   httplib::Headers headers = {{"Accept", "application/json"}};
   if (!o.api_key.empty()) headers.emplace("Authorization", "Bearer " + o.api_key);
 
   auto start = std::chrono::steady_clock::now();
-  auto res = lease.client->Post(impl_->path + "/chat/completions", headers, body, "application/json");
+  auto res = client->Post(impl_->path + "/chat/completions", headers, body, "application/json");
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  std::string where = impl_->origin + impl_->path;
+  std::string where = impl_->pool->origin() + impl_->path;
   if (!res) {
     auto err = res.error();
     bool timeout = err == httplib::Error::Read || err == httplib::Error::ConnectionTimeout;
     throw OracleError(timeout ? OracleError::Kind::kTimeout : OracleError::Kind::kConnection,
                       where + ": " + httplib::to_string(err));
   }
-  lease.reusable = true;  // a complete HTTP exchange: the connection is sound
+  client.mark_sound();  // a complete HTTP exchange: the connection is sound
   if (res->status != 200) {
     auto e = openai::parse_service_error(res->body);
     double retry = parse_retry_after(res->get_header_value("Retry-After"), res->get_header_value("retry-after-ms"));
