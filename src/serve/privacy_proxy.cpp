@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/error.h"
+#include "oracle/http_client_pool.h"
 #include "serve/http_common.h"
 #include "scrim/core/sha256.h"
 #include "scrim/media/image_io.h"
@@ -133,15 +134,23 @@ struct PrivacyProxy::Impl {
   std::mutex audit_mutex;
   std::ofstream audit;
 
-  explicit Impl(ProxyOptions o) : options(std::move(o)), upstream(parse_upstream(options.upstream)), protectors(options.protector), cache(options.cache_entries) {}
+  // Upstream connections, kept alive and reused across requests (each one
+  // borrowed by a single request at a time).
+  HttpClientPool pool;
 
-  std::unique_ptr<httplib::Client> upstream_client(double timeout_s) const {
-    auto c = std::make_unique<httplib::Client>(upstream.origin);
-    c->set_connection_timeout(10, 0);
-    auto us = std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6));
-    c->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(us).count(), static_cast<time_t>(us.count() % 1000000));
-    c->set_write_timeout(60, 0);
-    return c;
+  explicit Impl(ProxyOptions o)
+      : options(std::move(o)),
+        upstream(parse_upstream(options.upstream)),
+        protectors(options.protector),
+        cache(options.cache_entries),
+        pool(upstream.origin, upstream_settings(options)) {}
+
+  static HttpClientSettings upstream_settings(const ProxyOptions& o) {
+    HttpClientSettings s;
+    s.connect_timeout_s = 10;
+    s.read_timeout_s = o.upstream_timeout_s;
+    s.write_timeout_s = 60;
+    return s;
   }
 
   bool authorised(const httplib::Request& req, httplib::Response& res) {
@@ -297,8 +306,9 @@ struct PrivacyProxy::Impl {
     auto headers = forward_headers(req);
     bool stream = body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
     if (!stream) {
-      auto client = upstream_client(options.upstream_timeout_s);
+      auto client = pool.borrow();
       auto up = client->Post(path, headers, payload, "application/json");
+      if (up) client.mark_sound();
       if (!up) {
         bool timeout = up.error() == httplib::Error::Read;
         send_error(res, timeout ? 504 : 502, "upstream " + upstream.origin + ": " + httplib::to_string(up.error()),
@@ -331,7 +341,7 @@ struct PrivacyProxy::Impl {
       std::string content_type = "text/event-stream";
     };
     auto ch = std::make_shared<Channel>();
-    auto client = std::shared_ptr<httplib::Client>(upstream_client(options.upstream_timeout_s));
+    auto client = std::make_shared<HttpClientPool::Lease>(pool.borrow());
     std::thread([ch, client, path, payload, headers] {
       httplib::Request up;
       up.method = "POST";
@@ -352,7 +362,8 @@ struct PrivacyProxy::Impl {
         ch->cv.notify_all();
         return true;
       };
-      auto result = client->send(up);
+      auto result = (*client)->send(up);
+      if (result) client->mark_sound();
       std::lock_guard lock(ch->m);
       if (!result && ch->status == 0) ch->error = httplib::to_string(result.error());
       ch->done = true;
@@ -394,8 +405,9 @@ struct PrivacyProxy::Impl {
 
   void handle_models(const httplib::Request& req, httplib::Response& res) {
     if (!authorised(req, res)) return;
-    auto client = upstream_client(30);
+    auto client = pool.borrow();
     auto up = client->Get(upstream.path + "/models", forward_headers(req));
+    if (up) client.mark_sound();
     if (!up) {
       send_error(res, 502, "upstream " + upstream.origin + ": " + httplib::to_string(up.error()), "upstream_error");
       return;

@@ -3,7 +3,9 @@
 // assert on exactly what left the proxy.
 #include "scrim/serve/privacy_proxy.h"
 
+#include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -68,6 +70,7 @@ struct Stack {
   ~Stack() {
     proxy->stop();
     proxy_thread.join();
+    proxy.reset();  // closes its kept-alive upstream connections, which the upstream's stop() would wait out
     upstream->stop();
     if (up_thread.joinable()) up_thread.join();
   }
@@ -253,6 +256,51 @@ TEST(PrivacyProxy, FetchesRemoteImagesOnlyWhenAllowed) {
   }
   images.stop();
   server.join();
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(PrivacyProxy, KeepsItsUpstreamConnectionAliveAndReconnects) {
+  // A plain upstream that records the client port of every request: the
+  // proxy's requests arrive on one kept-alive connection, and after the
+  // upstream drops it (idle for 1 s) the next request opens a new one.
+  std::mutex m;
+  std::set<int> ports;
+  httplib::Server up;
+  up.set_keep_alive_timeout(1);
+  auto record = [&](const httplib::Request& req, httplib::Response& res, const std::string& body) {
+    std::lock_guard lock(m);
+    ports.insert(req.remote_port);
+    res.set_content(body, "application/json");
+  };
+  up.Post("/v1/chat/completions", [&](const httplib::Request& q, httplib::Response& r) {
+    record(q, r, R"({"choices":[{"index":0,"message":{"role":"assistant","content":"two"},"finish_reason":"stop"}]})");
+  });
+  up.Get("/v1/models", [&](const httplib::Request& q, httplib::Response& r) { record(q, r, R"({"object":"list","data":[]})"); });
+  int port = up.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { up.listen_after_bind(); });
+
+  ProxyOptions po;
+  po.upstream = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  Stack s(po);
+  auto c = s.client();
+  auto body = chat({png_url(testing::TinyReference::get().image(0))}).dump();
+  for (int i = 0; i < 4; ++i) {
+    auto r = c.Post("/v1/chat/completions", body, "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+  }
+  EXPECT_EQ(c.Get("/v1/models")->status, 200);
+  EXPECT_EQ(ports.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  auto r = c.Post("/v1/chat/completions", body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(ports.size(), 2u);
+  up.stop();
+  t.join();
 }
 
 }  // namespace scrim
