@@ -10,19 +10,24 @@
 #   bench/query_efficiency.sh DEMO_DIR EVALUATOR_MODEL OUT [STEPS=60] [SNAPSHOTS="15 30 45 60"]
 #
 # SNAPSHOTS picks which snapshots are evaluated (each costs an attacker training).
+# Environment: VARIANTS (default "none prior subspace full spsa-gc") picks the
+# variants; TRAIN_ARGS adds options to every training (e.g. --hard-label: the
+# black box gives answers only, no log-probs).
 set -euo pipefail
 demo=$1 evaluator=$2 out=$3 steps=${4:-60}
 scrim=${SCRIM:-build/scrim}
+variants=${VARIANTS:-none prior subspace full spsa-gc}
+read -r -a train_args <<< "${TRAIN_ARGS:-}"
 snap=$((steps / 4))
 snapshots=${5:-$(seq "$snap" "$snap" "$steps")}
 mkdir -p "$out"
 protectors=()
-for variant in none prior subspace full spsa-gc; do
+for variant in $variants; do
   args=(--history "$variant")
   [ "$variant" = spsa-gc ] && args=(--estimator spsa-gc --history none)
   if [ ! -f "$out/$variant/front.json" ]; then
     "$scrim" -q train --data "$demo/synth/actions.jsonl" --mllm "reference:$demo/reference.pt" --out "$out/$variant" \
-      --sweep 2 --steps "$steps" --snapshot-every "$snap" --max-train 1000 --lr 5e-4 "${args[@]}"
+      --sweep 2 --steps "$steps" --snapshot-every "$snap" --max-train 1000 --lr 5e-4 "${args[@]}" ${train_args[@]+"${train_args[@]}"}
   fi
   for pref in 1 2; do
     for s in $snapshots; do protectors+=("anonymizer:$out/$variant/pref-$pref/anonymizer-step$s.pt"); done
@@ -30,9 +35,9 @@ for variant in none prior subspace full spsa-gc; do
 done
 "$scrim" -q eval --seed 1 --data "$demo/synth/actions.jsonl" --mllm "reference:$evaluator" --out "$out/eval" \
   --attackers small --max-train 600 --max-test 300 --attacker-epochs 4 --independent-samples 0 --protector "${protectors[@]}"
-python3 - "$out" "$snapshots" <<'PY'
+python3 - "$out" "$snapshots" "$variants" <<'PY'
 import json, re, sys
-out, snapshots = sys.argv[1], [int(x) for x in sys.argv[2].split()]
+out, snapshots, variants = sys.argv[1], [int(x) for x in sys.argv[2].split()], sys.argv[3].split()
 res = json.load(open(f"{out}/eval/results.json"))
 points = {}
 for p in res["protectors"]:
@@ -47,7 +52,7 @@ def hypervolume(pts):  # 2-D, maximise both, reference point (0, 0)
             best_p = p
     return hv
 print(f"{'variant':10} {'step':>5} {'queries':>8} {'hypervolume':>12}  points (utility, privacy)")
-for variant in ["none", "prior", "subspace", "full", "spsa-gc"]:
+for variant in variants:
     for s in snapshots:
         pts = points.get((variant, s), [])
         if not pts:
