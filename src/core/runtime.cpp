@@ -26,10 +26,10 @@ void reexec_with_thread_environment(char** argv) {
     setenv("OPENBLAS_NUM_THREADS", "1", 1);
     changed = true;
   }
-  // Tesseract asks OpenMP for more threads than a small machine has cores and
-  // ran 3x slower for it on 2 cores; a limit at the core count stops that. The
-  // limit binds LibTorch's OpenMP pool too: a fixed limit of 2 held it to two
-  // threads on a 16-core machine (README, "Threads on larger machines").
+  // Tesseract ran 3x slower on 2 cores without an OpenMP limit; the limit at
+  // the core count keeps that. It binds LibTorch's OpenMP pool too: a fixed
+  // limit of 2 held it to two threads on a 16-core machine (README, "Threads
+  // on larger machines").
   if (std::getenv("OMP_THREAD_LIMIT") == nullptr) {
     setenv("OMP_THREAD_LIMIT", std::to_string(omp_thread_limit_for(std::thread::hardware_concurrency())).c_str(), 1);
     changed = true;
