@@ -189,10 +189,13 @@ struct ReferenceMllm::Impl {
 ReferenceMllm::ReferenceMllm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ReferenceMllm::~ReferenceMllm() = default;
 
-std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
+namespace {
+
+// A model file's vocabulary, answers and network (in eval mode); no id yet.
+std::unique_ptr<ReferenceMllm::Impl> read_model_file(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw Error(path.string() + ": no such model file");
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<ReferenceMllm::Impl>();
   torch::serialize::InputArchive archive;
   json cfg;
   try {
@@ -224,6 +227,13 @@ std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
     throw Error(path.string() + ": model weights do not match its configuration");
   }
   impl->net->eval();
+  return impl;
+}
+
+}  // namespace
+
+std::shared_ptr<ReferenceMllm> ReferenceMllm::load(const fs::path& path) {
+  auto impl = read_model_file(path);
   // The weights' hash is part of the id, so caches never mix two trainings of one file name.
   impl->id = "reference:" + path.stem().string() + "@" + sha256_hex(read_file_text(path)).substr(0, 12);
   return std::shared_ptr<ReferenceMllm>(new ReferenceMllm(std::move(impl)));
@@ -367,29 +377,39 @@ ReferenceTrainReport train_reference_mllm(const ReferenceTrainOptions& o, const 
   LoadedData train = load_split(o.manifests, "train", size, o.frames, o.max_images);
   if (train.questions.empty()) throw Error("reference train: the manifests have no training questions");
 
-  auto impl = std::make_unique<ReferenceMllm::Impl>();
-  std::map<std::string, int> answer_counts;
-  for (const auto& q : train.questions) {
-    for (const auto& w : tokenize(q.prompt)) impl->vocab.emplace(w, 0);
-    ++answer_counts[q.answer];
-  }
-  int64_t next = 2;
-  for (auto& [w, idx] : impl->vocab) idx = next++;
+  std::unique_ptr<ReferenceMllm::Impl> impl;
   std::map<std::string, int64_t> answer_index;
-  for (const auto& [a, n] : answer_counts) {
-    answer_index[a] = static_cast<int64_t>(impl->answers.size());
-    impl->answers.push_back(a);
+  if (!o.init.empty()) {
+    // Training continues from a model: its architecture, vocabulary and answers.
+    impl = read_model_file(o.init);
+    for (size_t i = 0; i < impl->answers.size(); ++i) answer_index[impl->answers[i]] = static_cast<int64_t>(i);
+    for (const auto& q : train.questions)
+      if (!answer_index.count(q.answer))
+        throw UsageError("reference train: --init " + o.init.string() + " cannot answer '" + q.answer + "', which the training data asks for");
+  } else {
+    impl = std::make_unique<ReferenceMllm::Impl>();
+    std::map<std::string, int> answer_counts;
+    for (const auto& q : train.questions) {
+      for (const auto& w : tokenize(q.prompt)) impl->vocab.emplace(w, 0);
+      ++answer_counts[q.answer];
+    }
+    int64_t next = 2;
+    for (auto& [w, idx] : impl->vocab) idx = next++;
+    for (const auto& [a, n] : answer_counts) {
+      answer_index[a] = static_cast<int64_t>(impl->answers.size());
+      impl->answers.push_back(a);
+    }
+    nets::ReferenceVqaNetOptions no;
+    no.vocab_size = next;
+    no.answers = static_cast<int64_t>(impl->answers.size());
+    no.width = o.width;
+    no.input_size = size;
+    no.film_blocks = o.film_blocks;
+    no.word_path = o.word_path;
+    no.packed_question = true;
+    no.zoom = o.zoom;
+    impl->net = nets::ReferenceVqaNet(no);
   }
-  nets::ReferenceVqaNetOptions no;
-  no.vocab_size = next;
-  no.answers = static_cast<int64_t>(impl->answers.size());
-  no.width = o.width;
-  no.input_size = size;
-  no.film_blocks = o.film_blocks;
-  no.word_path = o.word_path;
-  no.packed_question = true;
-  no.zoom = o.zoom;
-  impl->net = nets::ReferenceVqaNet(no);
   auto& net = impl->net;
 
   std::vector<std::vector<int>> questions_of(train.groups.size());

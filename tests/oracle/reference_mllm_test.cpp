@@ -1,6 +1,7 @@
 #include "scrim/oracle/reference_mllm.h"
 
 #include <cmath>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -221,6 +222,55 @@ TEST(ReferenceMllm, GroundingTeachesTheAttentionToLookAtTheEvidence) {
   double without = mean_on_evidence(0.0), with = mean_on_evidence(1.0);
   std::printf("attention on evidence: %.3f without grounding, %.3f with\n", without, with);
   EXPECT_GT(with, without + 0.05);
+}
+
+}  // namespace scrim
+
+namespace scrim {
+
+TEST(ReferenceMllm, TrainingContinuesFromAModelFile) {
+  // --init starts from the model's weights, vocabulary and answers: a model
+  // that has fitted 16 pictures starts its continued training at the low loss
+  // it ended with, not at a fresh network's, and keeps its answers.
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  ReferenceTrainOptions o;
+  o.manifests = {t.dir / "synth/vqa.jsonl"};
+  o.max_images = 16;  // one step an epoch
+  o.epochs = 12;
+  o.learning_rate = 2e-3;
+  o.grounding = 0;  // the answer loss alone
+  o.augment = false;
+  o.out = d / "fitted.pt";
+  double fresh_first = 0, fresh_last = 0, continued_first = 0;
+  auto fitted = train_reference_mllm(o, [&](int step, int, double loss) { (step == 1 ? fresh_first : fresh_last) = loss; });
+  ASSERT_LT(fresh_last, 0.7 * fresh_first) << "the first training did not fit: " << fresh_first << " -> " << fresh_last;
+  o.init = o.out;
+  o.epochs = 1;
+  o.out = d / "continued.pt";
+  auto report = train_reference_mllm(o, [&](int step, int, double loss) { if (step == 1) continued_first = loss; });
+  // Without --init the same seed would start at exactly fresh_first.
+  EXPECT_LT(continued_first, 0.8 * fresh_first) << "fresh " << fresh_first << ", continued " << continued_first;
+  EXPECT_EQ(report.answers, fitted.answers);
+  OracleRequest req{{t.image(0)}, "How many people are there? Answer with a single word or number.", {}};
+  EXPECT_FALSE(ReferenceMllm::load(o.out)->query(req).text.empty());
+
+  // Data asking for an answer the model does not know is a usage error.
+  auto manifest = d / "zebra.jsonl";
+  {
+    std::ofstream f(manifest);
+    f << R"({"attributes":[],"name":"zebra","scrim_manifest":1})" << "\n";
+    f << R"({"id":"z0","media":{"images":[")" << (t.dir / "synth/images/train/train-000000.png").string()
+      << R"("]},"split":"train","task":{"answers":["zebra","zebra","zebra"],"question":"What animal is this?","type":"vqa"}})" << "\n";
+  }
+  o.init = t.dir / "tiny.pt";
+  o.manifests = {manifest};
+  try {
+    train_reference_mllm(o);
+    ADD_FAILURE() << "expected a usage error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("'zebra'"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace scrim

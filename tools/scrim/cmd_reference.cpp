@@ -72,6 +72,7 @@ void add_reference_command(CLI::App& app) {
   train->add_flag("!--no-word-path", o->word_path, "Question encoder without the mean-word-embedding path (the GRU state only, as the first models)");
   train->add_option("--max-images", o->max_images, "Use at most this many training images (0: all)")->capture_default_str();
   train->add_flag("!--no-augment", o->augment, "Train without blur/noise/jitter/down-sampling augmentation");
+  train->add_option("--init", o->init, "Continue training this model file (its architecture, vocabulary and answers) with a fresh learning-rate cycle");
   train->add_option("--shift", o->shift, "Move each training picture by up to N pixels (of 112) at random (0: off)")->capture_default_str();
   train->callback([o] {
     ProgressBar bar("train", 1, globals().quiet);

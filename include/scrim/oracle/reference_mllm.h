@@ -36,6 +36,10 @@ struct ReferenceTrainOptions {
   // Random translation of each training picture by up to this many pixels (of
   // 112) in x and y, evidence regions moved along; 0: none.
   int shift = 0;
+  // Continue training this model file (its architecture, vocabulary and
+  // answers; the architecture options above are then ignored) with a fresh
+  // learning-rate cycle; empty: a new model.
+  std::filesystem::path init;
   int max_images = 0;          // 0: every training image
   int frames = 4;              // frames sampled from each video sample
 };
