@@ -7,7 +7,8 @@ namespace scrim {
 // OpenBLAS and libgomp read their thread settings when they are loaded, before
 // main() runs. If OPENBLAS_NUM_THREADS or OMP_THREAD_LIMIT is unset, this sets
 // them (1, and the number of cores but at least 2) and re-executes the program
-// once so they take effect; values a user set are kept. Returns normally when no re-exec was needed or possible.
+// once so they take effect; values a user set are kept. Returns normally when
+// no re-exec was needed or possible.
 void reexec_with_thread_environment(char** argv);
 
 // The OMP_THREAD_LIMIT set where the user set none: the number of cores, at
