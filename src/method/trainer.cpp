@@ -19,6 +19,7 @@
 #include "scrim/core/rng.h"
 #include "scrim/oracle/oracle_error.h"
 #include "scrim/oracle/reference_mllm.h"
+#include "scrim/privacy/protector.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -31,6 +32,7 @@ json to_json(const TrainOptions& o) {
           {"scout_probes", o.scout_probes}, {"mu", o.mu}, {"grid", o.grid}, {"distribution", o.distribution},
           {"hard_label", o.hard_label}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
           {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
+          {"init_target", o.init_target},
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
           {"adversary_steps", o.adversary_steps}, {"width", o.width},
@@ -58,6 +60,10 @@ void validate(const TrainOptions& o) {
   one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
   one_of(o.anonymizer, {"unet", "bdq"}, "--anonymizer");
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
+  if (!o.init_target.empty()) {
+    if (o.anonymizer == "bdq") throw UsageError("--init-target: a BDQ encoder starts from its own blur and bins, not from a target");
+    make_protector(o.init_target);  // throws UsageError naming a bad spec
+  }
   one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
   one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
@@ -195,17 +201,22 @@ class Trainer {
     return rows;
   }
 
-  // Identity initialisation by L1 reconstruction, then the adversaries learn the initial output. No queries.
+  // Identity initialisation by L1 reconstruction (or of --init-target's output),
+  // then the adversaries learn the initial output. No queries.
   json initialise() {
     torch::optim::Adam init(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
     model_.net().train();
     double l1 = 0, adversary_loss = 0;
     // A BDQ encoder starts from its own initial blur and uniform bins, not from the identity.
     const int init_steps = o_.anonymizer == "bdq" ? 0 : o_.init_steps;
+    std::vector<torch::Tensor> targets;  // empty: the identity
+    if (!o_.init_target.empty() && init_steps > 0) targets = method::protected_frames(data_, *make_protector(o_.init_target));
     for (int i = 1; i <= init_steps; ++i) {
-      auto x = data_.stack(pick_rows(kInitBatch, i)).to(device_);
+      auto rows = pick_rows(kInitBatch, i);
+      auto x = data_.stack(rows).to(device_);
+      auto y = targets.empty() ? x : method::stack_frames(targets, rows).to(device_);
       init.zero_grad();
-      auto loss = F::l1_loss(model_.forward(x), x);
+      auto loss = F::l1_loss(model_.forward(x), y);
       loss.backward();
       init.step();
       l1 = loss.item<double>();

@@ -9,7 +9,8 @@
 
 namespace scrim::method {
 
-torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) const {
+torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::vector<int64_t>& rows,
+                           std::vector<std::vector<int64_t>>* groups) {
   std::vector<torch::Tensor> parts;
   int64_t offset = 0;
   if (groups) groups->clear();
@@ -25,6 +26,22 @@ torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<s
     }
   }
   return torch::cat(parts);
+}
+
+torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) const {
+  return stack_frames(frames, rows, groups);
+}
+
+std::vector<torch::Tensor> protected_frames(const TrainingSet& set, Protector& protector) {
+  std::vector<torch::Tensor> out;
+  out.reserve(set.frames.size());
+  for (const auto& f : set.frames) {
+    protector.begin_video();
+    std::vector<torch::Tensor> frames;
+    for (int64_t i = 0; i < f.size(0); ++i) frames.push_back(image_to_tensor(protector.protect(tensor_to_image(f[i]))));
+    out.push_back(torch::stack(frames));
+  }
+  return out;
 }
 
 TrainingSet load_training_set(const std::filesystem::path& path, const std::string& split, int size, int frames, int limit) {

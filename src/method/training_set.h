@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "scrim/data/manifest.h"
+#include "scrim/privacy/protector.h"
 #include "scrim/task/scorer.h"
 
 namespace scrim::method {
@@ -32,6 +33,15 @@ struct TrainingSet {
   // Frames of the given samples stacked: [sum T, 3, S, S], and each sample's rows.
   torch::Tensor stack(const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups = nullptr) const;
 };
+
+// Frames of the given samples stacked from `frames` (one [T, 3, S, S] tensor
+// per sample): [sum T, 3, S, S], and each sample's rows.
+torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::vector<int64_t>& rows,
+                           std::vector<std::vector<int64_t>>* groups = nullptr);
+
+// Every sample's frames as `protector` outputs them (at the working
+// resolution; a sample's frames as one video), in the layout of `frames`.
+std::vector<torch::Tensor> protected_frames(const TrainingSet& set, Protector& protector);
 
 // Loads `split` of the manifest (samples with a task only); at most `limit` (0: all).
 // The attribute columns and identities come from the whole manifest, so splits agree.

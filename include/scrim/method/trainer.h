@@ -44,6 +44,10 @@ struct TrainOptions {
   double learning_rate = 2e-3;          // anonymizer (Adam); cosine schedule with a 5% warm-up
   double sgd_learning_rate = 0.05;      // spsa-gc's Nesterov SGD
   int init_steps = 150;                 // identity initialisation by L1 reconstruction (no queries)
+  // A protector spec whose output the initialisation reproduces instead of the
+  // identity (e.g. "downsample:factor=4"), so the game starts at that
+  // baseline's point of the trade-off; empty: the identity.
+  std::string init_target;
   int adversary_warmup = 100;           // adversary steps on the initialised anonymizer's output (no queries)
   std::string adversary_arch = "small";
   int adversary_members = 2;
