@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -87,6 +88,7 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
   for (const auto& a : o.attackers)
     if (std::find(attacker_architectures().begin(), attacker_architectures().end(), a) == attacker_architectures().end())
       throw UsageError("eval: unknown attacker '" + a + "' (use small, resnet18)");
+  if (o.attacker_seeds < 1) throw UsageError("eval: --attacker-seeds must be at least 1");
   Manifest m = read_manifest(o.manifest);
   say("loading " + o.manifest.string());
   auto train = load(m, "train", o.max_train, o.frames);
@@ -115,6 +117,7 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
                   {"attributes", attributes},
                   {"identities", identity_index.size()},
                   {"attackers", o.attackers},
+                  {"attacker_seeds", o.attacker_seeds},
                   {"protectors", json::array()}};
   std::unique_ptr<RegionDetector> ocr, faces;
   try {
@@ -181,31 +184,46 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       r["mllm_leakage_by_type"] = per;
     }
 
-    // Retrained attackers: worst case over architectures.
+    // Retrained attackers: worst case over architectures, per seed; then the mean over seeds.
     auto a_train = attacker_data(train, p_train, attributes, identity_index);
     auto a_test = attacker_data(test, p_test, attributes, identity_index);
     json attackers = json::array();
-    double worst_cmap = 0, worst_f1 = 0, worst_id = -1;
-    for (const auto& arch : o.attackers) {
-      say(spec + ": training the " + arch + " attacker on " + std::to_string(a_train.images.size()) + " protected images");
-      AttackerOptions ao;
-      ao.arch = arch;
-      ao.epochs = o.attacker_epochs;
-      ao.seed = o.seed;
-      auto ar = train_and_test_attacker(a_train, a_test, attributes, static_cast<int>(identity_index.size()), ao);
-      json per_ap = json::object();
-      for (const auto& [name, ap] : ar.attributes.per_attribute_ap) per_ap[name] = ap;
-      attackers.push_back({{"arch", arch}, {"cmap", ar.attributes.cmap}, {"mean_f1", ar.attributes.mean_f1},
-                           {"identity_top1", ar.identity_top1}, {"per_attribute_ap", per_ap},
-                           {"skipped_attributes", ar.attributes.skipped}, {"epochs", ar.epochs_run}, {"seconds", ar.seconds}});
-      worst_cmap = std::max(worst_cmap, ar.attributes.cmap);
-      worst_f1 = std::max(worst_f1, ar.attributes.mean_f1);
-      worst_id = std::max(worst_id, ar.identity_top1);
+    std::vector<double> cmap_by_seed;
+    double sum_cmap = 0, sum_f1 = 0, sum_id = 0;
+    for (int k = 0; k < o.attacker_seeds; ++k) {
+      double worst_cmap = 0, worst_f1 = 0, worst_id = -1;
+      for (const auto& arch : o.attackers) {
+        say(spec + ": training the " + arch + " attacker on " + std::to_string(a_train.images.size()) + " protected images" +
+            (o.attacker_seeds > 1 ? " (seed " + std::to_string(k + 1) + " of " + std::to_string(o.attacker_seeds) + ")" : ""));
+        AttackerOptions ao;
+        ao.arch = arch;
+        ao.epochs = o.attacker_epochs;
+        ao.seed = o.seed + static_cast<uint64_t>(k);
+        auto ar = train_and_test_attacker(a_train, a_test, attributes, static_cast<int>(identity_index.size()), ao);
+        json per_ap = json::object();
+        for (const auto& [name, ap] : ar.attributes.per_attribute_ap) per_ap[name] = ap;
+        attackers.push_back({{"arch", arch}, {"seed", ao.seed}, {"cmap", ar.attributes.cmap}, {"mean_f1", ar.attributes.mean_f1},
+                             {"identity_top1", ar.identity_top1}, {"per_attribute_ap", per_ap},
+                             {"skipped_attributes", ar.attributes.skipped}, {"epochs", ar.epochs_run}, {"seconds", ar.seconds}});
+        worst_cmap = std::max(worst_cmap, ar.attributes.cmap);
+        worst_f1 = std::max(worst_f1, ar.attributes.mean_f1);
+        worst_id = std::max(worst_id, ar.identity_top1);
+      }
+      cmap_by_seed.push_back(worst_cmap);
+      sum_cmap += worst_cmap, sum_f1 += worst_f1, sum_id += worst_id;
     }
+    const double seeds = o.attacker_seeds;
+    const double worst_cmap = sum_cmap / seeds;
     r["attackers"] = attackers;
     r["cmap"] = worst_cmap;
-    r["mean_f1"] = worst_f1;
-    r["identity_top1"] = worst_id;
+    r["mean_f1"] = sum_f1 / seeds;
+    r["identity_top1"] = sum_id / seeds;
+    if (o.attacker_seeds > 1) {
+      double ss = 0;
+      for (double c : cmap_by_seed) ss += (c - worst_cmap) * (c - worst_cmap);
+      r["cmap_by_seed"] = cmap_by_seed;
+      r["cmap_sd"] = std::sqrt(ss / (seeds - 1));  // sample standard deviation over seeds
+    }
     r["privacy"] = 1.0 - worst_cmap;
 
     // Independent attackers on a subset of the protected test images.

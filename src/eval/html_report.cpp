@@ -93,14 +93,17 @@ std::string render_html_report(const json& results) {
        std::to_string(results["test_samples"].get<int>()) + " test samples); MLLM <code>" + esc(results["mllm"]) +
        "</code>; attackers retrained on each protected training split: ";
   for (const auto& a : results["attackers"]) h += "<code>" + esc(a) + "</code> ";
-  h += "(worst case reported).</p><h2>Trade-off</h2>" + plot(results);
+  const int seeds = results.value("attacker_seeds", 1);
+  h += seeds > 1 ? "(worst case per seed; the mean over " + std::to_string(seeds) + " seeds reported, ± its standard deviation).</p>"
+                 : std::string("(worst case reported).</p>");
+  h += "<h2>Trade-off</h2>" + plot(results);
   h += "<p class='note'>Green: the non-dominated front. Hypervolume against (0, 0): " + num(results["hypervolume"]) + ".</p>";
   h += "<h2>Results</h2><table><tr><th>#</th><th>protector</th><th>utility</th><th>p(true answer)</th><th>attacker cMAP</th><th>attacker F1</th>"
        "<th>identity top-1</th><th>MLLM leakage</th><th>OCR char recall</th><th>face detector hits</th><th>queries</th><th>cache hits</th><th>seconds</th></tr>";
   int row = 0;
   for (const auto& r : results["protectors"]) {
     h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(r["protector"]) + "</td><td>" + num(r["utility"]) + "</td><td>" + num(r["utility_probability"]) + "</td><td>" +
-         num(r["cmap"]) + "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
+         num(r["cmap"]) + (r.contains("cmap_sd") ? " ± " + num(r["cmap_sd"]) : "") + "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
          num(r.value("mllm_leakage", json(-1))) + "</td><td>" + num(r.value("ocr_character_recall", json(-1))) + "</td><td>" +
          num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(r["queries"].get<int64_t>()) + "</td><td>" +
          std::to_string(r["cache_hits"].get<int64_t>()) + "</td><td>" + num(r["seconds"], "%.0f") + "</td></tr>";

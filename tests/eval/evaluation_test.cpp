@@ -1,5 +1,7 @@
 #include "scrim/eval/evaluation.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "oracle/reference_fixture.h"
@@ -49,6 +51,38 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
   EXPECT_DOUBLE_EQ(again["protectors"][0]["utility"], r["protectors"][0]["utility"]);
 
   o.protectors = {"raw", "nonsense"};
+  EXPECT_THROW(run_evaluation(o), UsageError);
+}
+
+TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  EvalOptions o;
+  o.manifest = t.dir / "synth/actions.jsonl";
+  o.protectors = {"pixelate:block=8"};
+  o.mllm = "reference:" + t.model_file.string();
+  o.oracle.cache = d / "cache.sqlite";
+  o.attackers = {"small"};
+  o.attacker_epochs = 1;
+  o.attacker_seeds = 2;
+  o.independent_samples = 0;
+  o.seed = 5;
+  auto r = run_evaluation(o);
+  EXPECT_EQ(r["attacker_seeds"], 2);
+  const auto& p = r["protectors"][0];
+  ASSERT_EQ(p["attackers"].size(), 2u);
+  EXPECT_EQ(p["attackers"][0]["seed"], 5);
+  EXPECT_EQ(p["attackers"][1]["seed"], 6);
+  double c1 = p["attackers"][0]["cmap"], c2 = p["attackers"][1]["cmap"];
+  EXPECT_NE(c1, c2);  // the second seed trains a different attacker
+  EXPECT_DOUBLE_EQ(p["cmap_by_seed"][0].get<double>(), c1);
+  EXPECT_DOUBLE_EQ(p["cmap_by_seed"][1].get<double>(), c2);
+  EXPECT_NEAR(p["cmap"].get<double>(), (c1 + c2) / 2, 1e-12);
+  EXPECT_NEAR(p["cmap_sd"].get<double>(), std::abs(c1 - c2) / std::sqrt(2.0), 1e-12);
+  EXPECT_NEAR(p["privacy"].get<double>(), 1 - (c1 + c2) / 2, 1e-12);
+  EXPECT_NE(render_html_report(r).find(" ± "), std::string::npos);
+
+  o.attacker_seeds = 0;
   EXPECT_THROW(run_evaluation(o), UsageError);
 }
 

@@ -12,12 +12,20 @@
 namespace scrim::cli {
 
 std::string eval_summary_table(const nlohmann::json& results) {
-  std::string out = "protector                                   utility   cMAP    F1   id-top1  leak   queries\n";
+  // With several attacker seeds the cMAP column is their mean and the next one its standard deviation.
+  const bool spread = results.value("attacker_seeds", 1) > 1;
+  std::string out = std::string("protector                                   utility   cMAP  ") + (spread ? " ±sd  " : "") +
+                    "  F1   id-top1  leak   queries\n";
   char line[256];
   for (const auto& r : results["protectors"]) {
-    std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
-                  r["utility"].get<double>(), r["cmap"].get<double>(), r["mean_f1"].get<double>(), r["identity_top1"].get<double>(),
-                  r.value("mllm_leakage", -1.0), static_cast<long long>(r["queries"].get<int64_t>()));
+    std::string sd;
+    if (spread) {
+      std::snprintf(line, sizeof line, " %5.3f", r.value("cmap_sd", 0.0));
+      sd = line;
+    }
+    std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f%s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
+                  r["utility"].get<double>(), r["cmap"].get<double>(), sd.c_str(), r["mean_f1"].get<double>(),
+                  r["identity_top1"].get<double>(), r.value("mllm_leakage", -1.0), static_cast<long long>(r["queries"].get<int64_t>()));
     out += line;
   }
   return out;
@@ -32,6 +40,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--out", o->out, "Folder for results.json and report.html")->required();
   cmd->add_option("--attackers", o->attackers, "Attacker architectures")->delimiter(',')->capture_default_str();
   cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs (early stopping)")->capture_default_str();
+  cmd->add_option("--attacker-seeds", o->attacker_seeds,
+                  "Retrain each attacker with this many seeds; cMAP is the mean of the per-seed worst cases, with its spread")
+      ->capture_default_str();
   cmd->add_option("--max-train", o->max_train, "Use at most this many training samples (0: all)")->capture_default_str();
   cmd->add_option("--max-test", o->max_test, "Use at most this many test samples (0: all)")->capture_default_str();
   cmd->add_option("--independent-samples", o->independent_samples, "Test images for the OCR and face-detector attackers")->capture_default_str();

@@ -2,7 +2,8 @@
 // train and test splits; measure utility through the MLLM and the task scorer
 // on the protected test split; train fresh attackers of every architecture on
 // the protected train split and test them on the protected test split (worst
-// case over architectures); run independent attackers (OCR, face detector, the
+// case over architectures; with several attacker seeds, the mean of the
+// per-seed worst cases and their spread); run independent attackers (OCR, face detector, the
 // MLLM asked the private questions). Results go to JSON and an HTML report.
 #pragma once
 
@@ -26,6 +27,10 @@ struct EvalOptions {
   std::filesystem::path out;                    // results.json and report.html go here
   std::vector<std::string> attackers = {"small", "resnet18"};
   int attacker_epochs = 8;
+  // Each architecture is retrained with seeds seed, seed + 1, ...: a retrained
+  // attacker's cMAP moves by a few hundredths with its seed, so one seed cannot
+  // tell close protectors apart.
+  int attacker_seeds = 1;
   int max_train = 0;                            // 0: the whole split
   int max_test = 0;
   int frames = 4;                               // frames per video sample
