@@ -30,7 +30,7 @@ json to_json(const TrainOptions& o) {
   return {{"manifest", o.manifest.string()}, {"mllm", o.mllm}, {"gradient", o.gradient}, {"estimator", o.estimator},
           {"pareto", o.pareto}, {"preference", o.preference}, {"history", o.history}, {"probes", o.probes},
           {"scout_probes", o.scout_probes}, {"mu", o.mu}, {"grid", o.grid}, {"distribution", o.distribution},
-          {"hard_label", o.hard_label}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
+          {"hard_label", o.hard_label}, {"fidelity", o.fidelity}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
           {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
           {"init_target", o.init_target},
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
@@ -71,6 +71,7 @@ void validate(const TrainOptions& o) {
   if (o.gradient == "whitebox" && o.mllm.rfind("reference:", 0) != 0)
     throw UsageError("--gradient whitebox needs the in-process reference MLLM (--mllm reference:MODEL)");
   if (o.preference < 0 || o.preference > 1) throw UsageError("--preference must be in [0, 1]");
+  if (!(o.fidelity >= 0)) throw UsageError("--fidelity must not be negative");
   if (o.probes < 1 || o.scout_probes < 1 || o.mu <= 0 || o.grid < 0) throw UsageError("--probes, --scout-probes and --mu must be positive");
   if (o.steps < 0 || o.batch < 1 || o.init_steps < 0 || o.adversary_warmup < 0) throw UsageError("--steps, --batch, --init-steps must not be negative");
   if (o.adversary_steps < 1 || o.adversary_steps > 64) throw UsageError("--adversary-steps must be in 1..64");
@@ -280,7 +281,11 @@ class Trainer {
       for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(buffers_before[i]);
       throw;
     }
+    torch::Tensor g_f;  // the fidelity prior's gradient (no queries)
+    if (o_.fidelity > 0)
+      g_f = flat_grad(torch::autograd::grad({F::l1_loss(xp, x)}, params, {}, /*retain_graph=*/true, false, true), params);
     auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, true), params);
+    if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
 
     optim::ParetoStep combined;
     if (o_.pareto == "mgda") combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2);
@@ -361,7 +366,7 @@ class Trainer {
     json saved = state.at("config"), now = to_json(o_);
     bool fresh = state.value("step", 0) == 0;  // an initialisation may be shared by runs that differ in their objective
     for (auto it = now.begin(); it != now.end(); ++it) {
-      if (run_control_key(it.key()) || (fresh && (it.key() == "pareto" || it.key() == "preference"))) continue;
+      if (run_control_key(it.key()) || (fresh && (it.key() == "pareto" || it.key() == "preference" || it.key() == "fidelity"))) continue;
       if (saved.contains(it.key()) && saved[it.key()] != it.value())
         throw UsageError(path.string() + ": the run was started with " + it.key() + " = " + saved[it.key()].dump() + ", not " + it.value().dump());
     }

@@ -216,6 +216,34 @@ TEST(Trainer, InitTargetStartsTheGameFromAProtectorsOutput) {
   EXPECT_THROW(train_anonymizer(bad), UsageError);
 }
 
+TEST(Trainer, FidelityKeepsTheOutputNearerItsInput) {
+  ScratchDir dir;
+  auto run = [&](const std::string& name, double fidelity) {
+    auto o = tiny_options(dir / name);
+    o.steps = 12;
+    o.init_steps = 80;
+    o.width = 8;
+    o.learning_rate = 5e-3;
+    o.pareto = "preference";
+    o.preference = 0.5;
+    o.fidelity = fidelity;
+    train_anonymizer(o);
+    return make_protector("anonymizer:" + (dir / name / "anonymizer.pt").string());
+  };
+  auto free = run("free", 0), kept = run("kept", 3);
+  double free_to_input = 0, kept_to_input = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto img = TinyReference::get().image(i);
+    free_to_input += mean_abs_diff(free->protect(img), img);
+    kept_to_input += mean_abs_diff(kept->protect(img), img);
+  }
+  // The same seed, initialisation and probes: the prior is the only difference.
+  EXPECT_LT(kept_to_input, free_to_input);
+  auto bad = tiny_options(dir / "bad");
+  bad.fidelity = -1;
+  EXPECT_THROW(train_anonymizer(bad), UsageError);
+}
+
 TEST(Trainer, TrainsOnVideoClips) {
   ScratchDir dir;
   SynthOptions s;

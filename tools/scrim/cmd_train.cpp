@@ -25,6 +25,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--estimator", o->estimator, "zo, or spsa-gc (BlackVIP-style baseline)")->capture_default_str();
   cmd->add_option("--pareto", o->pareto, "mgda, preference or weighted")->capture_default_str();
   cmd->add_option("--preference", o->preference, "Weight on privacy (preference, weighted)")->capture_default_str();
+  cmd->add_option("--fidelity", o->fidelity,
+                  "Mix the gradient of L1(x', x) into the utility direction at this weight (a query-free prior; 0: off)")
+      ->capture_default_str();
   cmd->add_option("--history", o->history, "Critical history: none, prior, subspace or full")->capture_default_str();
   cmd->add_option("--probes", o->probes, "Probe pairs per sample (q)")->capture_default_str();
   cmd->add_option("--scout-probes", o->scout_probes, "Probe pairs per sample before the allocator")->capture_default_str();

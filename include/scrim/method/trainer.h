@@ -37,6 +37,11 @@ struct TrainOptions {
   int grid = 8;                         // coarse basis: grid x grid per channel
   std::string distribution = "gaussian";  // gaussian | rademacher
   bool hard_label = false;              // ignore log-probs: loss = 1 - utility
+  // A query-free prior on the utility side: the utility direction becomes
+  // unit(g_u) + fidelity * unit(gradient of L1(x', x)), so the steps the
+  // zeroth-order estimate's noise takes away from the input are pulled back.
+  // 0: the paper's objective. Applies to --gradient whitebox too (the same objective).
+  double fidelity = 0;
   int top_logprobs = 20;
 
   int steps = 150;                      // adversarial steps
