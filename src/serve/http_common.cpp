@@ -1,5 +1,7 @@
 #include "serve/http_common.h"
 
+#include <sys/socket.h>
+
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/error.h"
@@ -34,13 +36,28 @@ void install_error_handlers(httplib::Server& s) {
 }
 
 int bind_server(httplib::Server& server, const std::string& host, int port) {
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of more connects than
+  // that (a client at concurrency 8, each request on a new connection) overflows
+  // it, the kernel drops the extra SYNs, and those clients wait out TCP's 1 s
+  // retransmission. Linux lets listen() on a listening socket raise its backlog,
+  // so the bound socket is remembered and listened on again.
+  socket_t listening = INVALID_SOCKET;
+  server.set_socket_options([&listening](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listening = sock;
+  });
+  int bound = port;
   if (port == 0) {
-    int p = server.bind_to_any_port(host.c_str());
-    if (p <= 0) throw Error("cannot bind to " + host);
-    return p;
+    bound = server.bind_to_any_port(host.c_str());
+    if (bound <= 0) bound = -1;
+  } else if (!server.bind_to_port(host.c_str(), port)) {
+    bound = -1;
   }
-  if (!server.bind_to_port(host.c_str(), port)) throw Error("cannot bind to " + host + ":" + std::to_string(port) + " (in use?)");
-  return port;
+  server.set_socket_options(httplib::default_socket_options);  // the lambda above must not outlive this call
+  if (bound < 0) throw Error(port == 0 ? "cannot bind to " + host : "cannot bind to " + host + ":" + std::to_string(port) + " (in use?)");
+  if (listening != INVALID_SOCKET && ::listen(listening, SOMAXCONN) != 0)
+    spdlog::warn("could not raise the listen backlog of {}:{}; bursts of connections may wait 1 s", host, bound);
+  return bound;
 }
 
 }  // namespace scrim::serve
