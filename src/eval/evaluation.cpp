@@ -213,18 +213,18 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       sum_cmap += worst_cmap, sum_f1 += worst_f1, sum_id += worst_id;
     }
     const double seeds = o.attacker_seeds;
-    const double worst_cmap = sum_cmap / seeds;
+    const double mean_cmap = sum_cmap / seeds;  // of the per-seed worst cases
     r["attackers"] = attackers;
-    r["cmap"] = worst_cmap;
+    r["cmap"] = mean_cmap;
     r["mean_f1"] = sum_f1 / seeds;
     r["identity_top1"] = sum_id / seeds;
     if (o.attacker_seeds > 1) {
       double ss = 0;
-      for (double c : cmap_by_seed) ss += (c - worst_cmap) * (c - worst_cmap);
+      for (double c : cmap_by_seed) ss += (c - mean_cmap) * (c - mean_cmap);
       r["cmap_by_seed"] = cmap_by_seed;
       r["cmap_sd"] = std::sqrt(ss / (seeds - 1));  // sample standard deviation over seeds
     }
-    r["privacy"] = 1.0 - worst_cmap;
+    r["privacy"] = 1.0 - mean_cmap;
 
     // Independent attackers on a subset of the protected test images.
     if (ocr && faces) {

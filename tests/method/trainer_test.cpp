@@ -1,8 +1,8 @@
 // The anonymizer's trainer end to end on the tiny reference MLLM: a resumed
 // run continues exactly, the query budget stops it cleanly, the white-box
 // bound makes no queries, a run is never silently overwritten, --init-target
-// starts from a protector's output, and the trained model works as the
-// `anonymizer:` protector.
+// starts from a protector's output, --fidelity keeps the output nearer its
+// input, and the trained model works as the `anonymizer:` protector.
 #include "scrim/method/trainer.h"
 
 #include <fstream>

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 namespace scrim {
+namespace {
 
 // Connects `n` non-blocking sockets to 127.0.0.1:port; returns how many
 // finished their handshake within `wait_ms` each.
@@ -37,6 +38,8 @@ int connect_burst(int port, int n, int wait_ms) {
   }
   return connected;
 }
+
+}  // namespace
 
 TEST(HttpCommon, ABoundServerQueuesABurstOfConnections) {
   httplib::Server server;
