@@ -1,15 +1,40 @@
-// libFuzzer target for the request parsers the network reaches: the privacy
-// proxy's image-part walker (chat completions and responses) and the
-// reference server's chat-request parser, with real image decoding.
-// Any exception other than the documented ones, or any crash, is a bug.
+// libFuzzer target for the privacy proxy's whole request path, from the
+// client's raw bytes to the body it would forward (serve::guard_request: bounded
+// parsing, the image-part walker, the deny-by-default scan), with real image
+// decoding; and the reference server's chat-request parser.
+// A crash, an undocumented exception, or a forwarded body that still holds an
+// image the proxy did not produce is a bug (the last one aborts).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "scrim/core/error.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
-#include "serve/image_parts.h"
+#include "serve/request_guard.h"
+
+namespace {
+
+const std::string kProtected = "data:image/png;base64,UFJPVEVDVEVE";
+
+// Every string left in the forwarded body that looks like an image must be one the proxy produced.
+void check_nothing_unprotected_leaves(const std::string& payload) {
+  auto doc = nlohmann::json::parse(payload);
+  std::vector<const nlohmann::json*> stack{&doc};
+  while (!stack.empty()) {
+    const auto* n = stack.back();
+    stack.pop_back();
+    if (n->is_structured()) {
+      for (const auto& child : *n) stack.push_back(&child);
+    } else if (n->is_string() && n->get_ref<const std::string&>() != kProtected && scrim::serve::looks_like_image_data(n->get_ref<const std::string&>())) {
+      std::abort();
+    }
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
@@ -22,14 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const scrim::Error& e) {
       throw scrim::openai::ProtocolError(400, e.what(), "invalid_request_error", param);
     }
-    return std::string("data:image/png;base64,AAAA");
+    return kProtected;
   };
-  for (bool responses : {false, true}) {
-    auto body = nlohmann::json::parse(text, nullptr, false);
-    if (body.is_discarded()) break;
+  for (auto api : {scrim::serve::Api::kChatCompletions, scrim::serve::Api::kResponses}) {
+    scrim::serve::GuardOptions options;
+    options.parts.max_images = 4;
+    options.max_depth = 32;
     try {
-      if (responses) scrim::serve::rewrite_responses_images(body, rewrite, false, 4);
-      else scrim::serve::rewrite_chat_images(body, rewrite, false, 4);
+      auto guarded = scrim::serve::guard_request(text, api, rewrite, options);
+      check_nothing_unprotected_leaves(guarded.payload);
     } catch (const scrim::openai::ProtocolError&) {
     }
   }

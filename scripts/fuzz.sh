@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out"
 bin="$out/request_parser_fuzz"
-srcs=(fuzz/request_parser_fuzz.cpp src/serve/image_parts.cpp src/oracle/openai_protocol.cpp src/core/base64.cpp
+srcs=(fuzz/request_parser_fuzz.cpp src/serve/image_parts.cpp src/serve/request_guard.cpp src/oracle/openai_protocol.cpp src/core/base64.cpp
       src/core/error.cpp src/core/fs_util.cpp src/media/image_io.cpp src/media/image_header.cpp)
 newest=$(ls -t "${srcs[@]}" include/scrim/*/*.h src/serve/*.h 2>/dev/null | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then

@@ -8,7 +8,7 @@ packages=(
   libopencv-dev opencv-data
   libdlib-dev
   libtesseract-dev tesseract-ocr tesseract-ocr-eng
-  libcpp-httplib-dev libcurl4-openssl-dev libssl-dev
+  libcpp-httplib-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
   nlohmann-json3-dev libsqlite3-dev
   libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev

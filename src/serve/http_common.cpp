@@ -25,7 +25,7 @@ void install_error_handlers(httplib::Server& s) {
     } catch (...) {
     }
     spdlog::error("request failed: {}", what);
-    send_error(res, 500, what, "server_error");
+    send_error(res, 500, "internal error", "server_error");  // details stay in the server's log
   });
   s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -41,9 +41,14 @@ int bind_server(httplib::Server& server, const std::string& host, int port) {
   // it, the kernel drops the extra SYNs, and those clients wait out TCP's 1 s
   // retransmission. Linux lets listen() on a listening socket raise its backlog,
   // so the bound socket is remembered and listened on again.
+  //
+  // The port is bound exclusively: cpp-httplib's default options add
+  // SO_REUSEPORT, which let a second server (say, an unprotecting proxy) bind
+  // the same port and take half the connections.
   socket_t listening = INVALID_SOCKET;
   server.set_socket_options([&listening](socket_t sock) {
-    httplib::default_socket_options(sock);
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));  // restart over TIME_WAIT; no second listener on Linux
     listening = sock;
   });
   int bound = port;
@@ -53,8 +58,11 @@ int bind_server(httplib::Server& server, const std::string& host, int port) {
   } else if (!server.bind_to_port(host.c_str(), port)) {
     bound = -1;
   }
-  server.set_socket_options(httplib::default_socket_options);  // the lambda above must not outlive this call
-  if (bound < 0) throw Error(port == 0 ? "cannot bind to " + host : "cannot bind to " + host + ":" + std::to_string(port) + " (in use?)");
+  server.set_socket_options([](socket_t sock) {  // the lambda above must not outlive this call
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  if (bound < 0) throw Error(port == 0 ? "cannot bind to " + host : "cannot bind to " + host + ":" + std::to_string(port) + " (address in use or not available)");
   if (listening != INVALID_SOCKET && ::listen(listening, SOMAXCONN) != 0)
     spdlog::warn("could not raise the listen backlog of {}:{}; bursts of connections may wait 1 s", host, bound);
   return bound;

@@ -9,11 +9,11 @@ namespace {
 
 using openai::ProtocolError;
 
-void refuse_or_count(const std::string& type, const std::string& param, bool allow, PartCounts& counts) {
-  if (!allow)
+void refuse_or_count(const std::string& type, const json& part, const std::string& param, const PartPolicy& policy, PartCounts& counts) {
+  if (!policy.allow_unprotected.count(type))
     throw ProtocolError(400, "content part of type '" + type + "' cannot be protected and is refused (the proxy forwards images only after protecting them)",
                         "invalid_request_error", param, "unsupported_content");
-  ++counts.unprotected_passed;
+  counts.unprotected.push_back({type, param, &part});
 }
 
 void count_image(PartCounts& counts, int max_images, const std::string& param) {
@@ -21,9 +21,79 @@ void count_image(PartCounts& counts, int max_images, const std::string& param) {
     throw ProtocolError(400, "too many images (limit " + std::to_string(max_images) + ")", "invalid_request_error", param, "too_many_images");
 }
 
+std::string part_type(const json& part, const std::string& param) {
+  if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
+    throw ProtocolError(400, "each content part needs a 'type'", "invalid_request_error", param);
+  return part["type"].get<std::string>();
+}
+
+// Responses items that carry text and tool arguments only. Anything image-like
+// inside them is caught by the request guard's scan, not forwarded.
+bool text_only_item(const std::string& type) {
+  return type == "function_call" || type == "reasoning" || type == "item_reference" || type == "custom_tool_call" ||
+         type == "web_search_call" || type == "file_search_call" || type == "mcp_call" || type == "mcp_list_tools";
+}
+
+class ResponsesWalker {
+ public:
+  ResponsesWalker(const ImageRewrite& rewrite, const PartPolicy& policy) : rewrite_(rewrite), policy_(policy) {}
+
+  PartCounts walk(json& body) {
+    if (!body.is_object()) throw ProtocolError(400, "request body must be a JSON object");
+    auto it = body.find("input");
+    if (it == body.end() || it->is_string()) return counts_;
+    if (!it->is_array()) throw ProtocolError(400, "'input' must be a string or an array", "invalid_request_error", "input");
+    for (size_t k = 0; k < it->size(); ++k) item((*it)[k], "input[" + std::to_string(k) + "]");
+    return counts_;
+  }
+
+ private:
+  void item(json& item, const std::string& ip) {
+    if (!item.is_object()) throw ProtocolError(400, "each input item must be an object", "invalid_request_error", ip);
+    std::string type = item.contains("type") && item["type"].is_string() ? item["type"].get<std::string>() : "message";
+    if (type == "message") return content(item, "content", ip);
+    if (text_only_item(type)) return;
+    if (type == "function_call_output") return content(item, "output", ip);
+    if (type == "computer_call_output") {
+      auto out = item.find("output");
+      if (out == item.end() || !out->is_object()) throw ProtocolError(400, "computer_call_output needs an output object", "invalid_request_error", ip + ".output");
+      return image_url(*out, ip + ".output");
+    }
+    part(item, ip);  // a bare content part at the top level
+  }
+
+  // A message's content (or a tool output): a string, or an array of parts.
+  void content(json& item, const char* key, const std::string& ip) {
+    auto it = item.find(key);
+    std::string cp = ip + "." + key;
+    if (it == item.end() || it->is_string()) return;
+    if (!it->is_array()) throw ProtocolError(400, std::string(key) + " must be a string or an array", "invalid_request_error", cp);
+    for (size_t i = 0; i < it->size(); ++i) part((*it)[i], cp + "[" + std::to_string(i) + "]");
+  }
+
+  void part(json& part, const std::string& p) {
+    std::string type = part_type(part, p);
+    if (type == "input_text" || type == "output_text" || type == "text" || type == "refusal") return;
+    if (type != "input_image") return refuse_or_count(type, part, p, policy_, counts_);
+    image_url(part, p);
+  }
+
+  void image_url(json& part, const std::string& p) {
+    count_image(counts_, policy_.max_images, p);
+    if (part.contains("file_id")) return refuse_or_count("file_id", part, p, policy_, counts_);
+    if (!part.contains("image_url") || !part["image_url"].is_string())
+      throw ProtocolError(400, "an image needs an image_url string", "invalid_request_error", p + ".image_url");
+    part["image_url"] = rewrite_(part["image_url"].get<std::string>(), p + ".image_url");
+  }
+
+  const ImageRewrite& rewrite_;
+  const PartPolicy& policy_;
+  PartCounts counts_;
+};
+
 }  // namespace
 
-PartCounts rewrite_chat_images(json& body, const ImageRewrite& rewrite, bool allow, int max_images) {
+PartCounts rewrite_chat_images(json& body, const ImageRewrite& rewrite, const PartPolicy& policy) {
   if (!body.is_object()) throw ProtocolError(400, "request body must be a JSON object");
   if (!body.contains("messages") || !body["messages"].is_array())
     throw ProtocolError(400, "'messages' must be an array", "invalid_request_error", "messages");
@@ -38,15 +108,13 @@ PartCounts rewrite_chat_images(json& body, const ImageRewrite& rewrite, bool all
     for (size_t i = 0; i < it->size(); ++i) {
       json& part = (*it)[i];
       std::string p = mp + ".content[" + std::to_string(i) + "]";
-      if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
-        throw ProtocolError(400, "each content part needs a 'type'", "invalid_request_error", p);
-      std::string type = part["type"];
+      std::string type = part_type(part, p);
       if (type == "text" || type == "refusal") continue;
       if (type != "image_url") {
-        refuse_or_count(type, p, allow, counts);
+        refuse_or_count(type, part, p, policy, counts);
         continue;
       }
-      count_image(counts, max_images, p);
+      count_image(counts, policy.max_images, p);
       json& iu = part["image_url"];
       std::string pp = p + ".image_url.url";
       if (iu.is_string()) {
@@ -61,41 +129,8 @@ PartCounts rewrite_chat_images(json& body, const ImageRewrite& rewrite, bool all
   return counts;
 }
 
-PartCounts rewrite_responses_images(json& body, const ImageRewrite& rewrite, bool allow, int max_images) {
-  if (!body.is_object()) throw ProtocolError(400, "request body must be a JSON object");
-  PartCounts counts;
-  auto it = body.find("input");
-  if (it == body.end() || it->is_string()) return counts;
-  if (!it->is_array()) throw ProtocolError(400, "'input' must be a string or an array", "invalid_request_error", "input");
-  for (size_t k = 0; k < it->size(); ++k) {
-    json& item = (*it)[k];
-    std::string ip = "input[" + std::to_string(k) + "]";
-    if (!item.is_object()) throw ProtocolError(400, "each input item must be an object", "invalid_request_error", ip);
-    auto handle_part = [&](json& part, const std::string& p) {
-      if (!part.is_object() || !part.contains("type") || !part["type"].is_string())
-        throw ProtocolError(400, "each content part needs a 'type'", "invalid_request_error", p);
-      std::string type = part["type"];
-      if (type == "input_text" || type == "output_text" || type == "text") return;
-      if (type != "input_image") {
-        refuse_or_count(type, p, allow, counts);
-        return;
-      }
-      count_image(counts, max_images, p);
-      if (part.contains("file_id")) refuse_or_count("input_image with file_id", p, allow, counts);
-      if (!part.contains("image_url")) return;
-      if (!part["image_url"].is_string()) throw ProtocolError(400, "image_url must be a string", "invalid_request_error", p + ".image_url");
-      part["image_url"] = rewrite(part["image_url"].get<std::string>(), p + ".image_url");
-    };
-    if (item.contains("content")) {
-      json& content = item["content"];
-      if (content.is_string()) continue;
-      if (!content.is_array()) throw ProtocolError(400, "content must be a string or an array", "invalid_request_error", ip + ".content");
-      for (size_t i = 0; i < content.size(); ++i) handle_part(content[i], ip + ".content[" + std::to_string(i) + "]");
-    } else if (item.contains("type")) {
-      handle_part(item, ip);  // a bare part at the top level
-    }
-  }
-  return counts;
+PartCounts rewrite_responses_images(json& body, const ImageRewrite& rewrite, const PartPolicy& policy) {
+  return ResponsesWalker(rewrite, policy).walk(body);
 }
 
 }  // namespace scrim::serve

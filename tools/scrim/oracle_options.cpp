@@ -5,7 +5,7 @@ namespace scrim::cli {
 std::shared_ptr<OracleCliOptions> add_oracle_options(CLI::App* cmd, bool required) {
   auto o = std::make_shared<OracleCliOptions>();
   auto* spec = cmd->add_option("--mllm", o->spec,
-                               "The MLLM: reference:MODEL_FILE or openai:BASE_URL#MODEL (key from SCRIM_API_KEY / OPENAI_API_KEY)");
+                               "The MLLM: reference:MODEL_FILE or openai:BASE_URL#MODEL (key from SCRIM_API_KEY; OPENAI_API_KEY for https://api.openai.com only)");
   if (required) spec->required();
   auto& s = o->stack;
   cmd->add_option("--cache", s.cache, "SQLite response cache (reused across runs)");
