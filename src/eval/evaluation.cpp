@@ -73,6 +73,24 @@ AttackerData attacker_data(const std::vector<Loaded>& data, const std::vector<st
   return a;
 }
 
+// What an attacker that reads nothing scores on the test labels: the cMAP of a
+// constant scorer (the mean prevalence), each attribute's prevalence, and the
+// identity majority-class rate. Protected or not, the labels are the same.
+json privacy_floor(const AttackerData& test, const std::vector<std::string>& attributes) {
+  std::vector<AttributeScores> labels(attributes.size());
+  json prevalence = json::object();
+  for (size_t a = 0; a < attributes.size(); ++a) {
+    labels[a].attribute = attributes[a];
+    for (const auto& row : test.attributes)
+      if (row[a] >= 0) labels[a].labels.push_back(row[a]);
+    labels[a].scores.assign(labels[a].labels.size(), 0.0);
+    if (auto ap = average_precision(labels[a].scores, labels[a].labels)) prevalence[attributes[a]] = *ap;
+  }
+  return {{"cmap_floor", uninformative_cmap(labels)},
+          {"identity_floor", majority_class_rate(test.identity)},
+          {"attribute_prevalence", prevalence}};
+}
+
 std::string png_data_url(const cv::Mat& img) {
   return "data:image/png;base64," + base64_encode(encode_image(img, ImageFormat::kPng));
 }
@@ -119,6 +137,10 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
                   {"attackers", o.attackers},
                   {"attacker_seeds", o.attacker_seeds},
                   {"protectors", json::array()}};
+  {
+    std::vector<std::vector<cv::Mat>> no_frames(test.size(), std::vector<cv::Mat>(1));
+    results.update(privacy_floor(attacker_data(test, no_frames, attributes, identity_index), attributes));
+  }
   std::unique_ptr<RegionDetector> ocr, faces;
   try {
     ocr = make_text_detector(0.0);
@@ -263,6 +285,17 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
     r["cache_hits"] = (stack.cache ? stack.cache->hits() : 0) - hits_before;
     r["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     results["protectors"].push_back(r);
+  }
+
+  // Leakage: how much of raw's readable excess over the floor each protector leaves.
+  const double floor = results["cmap_floor"];
+  auto& rows = results["protectors"];
+  auto raw = std::find_if(rows.begin(), rows.end(), [](const json& r) { return r["protector"] == "raw"; });
+  if (raw != rows.end()) {
+    const double raw_cmap = (*raw)["cmap"];
+    results["cmap_raw"] = raw_cmap;
+    for (auto& r : rows)
+      if (auto l = leakage(r["cmap"], floor, raw_cmap)) r["leakage"] = *l;
   }
 
   // The trade-off: utility against privacy (1 - worst attacker cMAP).

@@ -1,6 +1,7 @@
 #include "scrim/eval/metrics.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 
 #include "scrim/core/error.h"
@@ -69,6 +70,28 @@ double top1_accuracy(const std::vector<int>& predicted, const std::vector<int>& 
   int hits = 0;
   for (size_t i = 0; i < truth.size(); ++i) hits += predicted[i] == truth[i];
   return static_cast<double>(hits) / static_cast<double>(truth.size());
+}
+
+double uninformative_cmap(const std::vector<AttributeScores>& attributes) {
+  std::vector<AttributeScores> constant = attributes;
+  for (auto& a : constant) a.scores.assign(a.labels.size(), 0.5);
+  return class_mean_average_precision(constant).cmap;
+}
+
+double majority_class_rate(const std::vector<int>& classes) {
+  std::map<int, int> counts;
+  int known = 0;
+  for (int c : classes)
+    if (c >= 0) ++counts[c], ++known;
+  if (known == 0) return 0.0;
+  int most = 0;
+  for (const auto& [_, n] : counts) most = std::max(most, n);
+  return static_cast<double>(most) / known;
+}
+
+std::optional<double> leakage(double cmap, double floor, double raw_cmap) {
+  if (!(raw_cmap > floor)) return std::nullopt;
+  return (cmap - floor) / (raw_cmap - floor);
 }
 
 bool dominates(const ParetoPoint& a, const ParetoPoint& b) {

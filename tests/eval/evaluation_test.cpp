@@ -1,11 +1,15 @@
 #include "scrim/eval/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
 #include "oracle/reference_fixture.h"
 #include "scrim/core/error.h"
+#include "scrim/data/manifest.h"
 #include "scrim/eval/real_photos.h"
 #include "test_util.h"
 
@@ -37,7 +41,36 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
     EXPECT_EQ(p["examples"].size(), 4u);
   }
   EXPECT_GE(r["pareto_front"].size(), 1u);
+  // The floor, hand-computed from the manifest: the mean over attributes with a
+  // positive test label of their positive rate; identity: the most frequent one's share.
+  Manifest m = read_manifest(o.manifest);
+  double prevalence_sum = 0;
+  int counted = 0;
+  for (const auto& attr : m.attributes) {
+    int known = 0, positive = 0;
+    for (const Sample* s : m.split("test")) {
+      auto it = s->privacy.attributes.find(attr);
+      if (it == s->privacy.attributes.end() || it->second < 0) continue;
+      ++known, positive += it->second == 1;
+    }
+    if (positive > 0) prevalence_sum += static_cast<double>(positive) / known, ++counted;
+  }
+  ASSERT_GT(counted, 0);
+  EXPECT_NEAR(r["cmap_floor"].get<double>(), prevalence_sum / counted, 1e-12);
+  std::map<std::string, int> identities;
+  int with_identity = 0, most = 0;
+  for (const Sample* s : m.split("test"))
+    if (s->privacy.identity) most = std::max(most, ++identities[*s->privacy.identity]), ++with_identity;
+  EXPECT_NEAR(r["identity_floor"].get<double>(), with_identity ? static_cast<double>(most) / with_identity : 0.0, 1e-12);
+  // Leakage scales each cMAP between the floor (0) and raw (1).
+  const double floor = r["cmap_floor"], raw = r["protectors"][0]["cmap"], pixelated = r["protectors"][1]["cmap"];
+  ASSERT_GT(raw, floor);
+  EXPECT_DOUBLE_EQ(r["cmap_raw"].get<double>(), raw);
+  EXPECT_DOUBLE_EQ(r["protectors"][0]["leakage"].get<double>(), 1.0);
+  EXPECT_NEAR(r["protectors"][1]["leakage"].get<double>(), (pixelated - floor) / (raw - floor), 1e-12);
   std::string html = render_html_report(r);
+  EXPECT_NE(html.find("floor: reads nothing"), std::string::npos);
+  EXPECT_NE(html.find("<th>leakage</th>"), std::string::npos);
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("pixelate:block=16"), std::string::npos);
   EXPECT_NE(html.find("data:image/png;base64,"), std::string::npos);
@@ -84,6 +117,45 @@ TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
 
   o.attacker_seeds = 0;
   EXPECT_THROW(run_evaluation(o), UsageError);
+}
+
+// Pulls every number of `attribute='...'` out of an SVG, in order.
+std::vector<double> svg_values(const std::string& svg, const std::string& attribute) {
+  std::vector<double> out;
+  const std::string key = " " + attribute + "='";
+  for (auto at = svg.find(key); at != std::string::npos; at = svg.find(key, at + 1)) out.push_back(std::stod(svg.substr(at + key.size())));
+  return out;
+}
+
+TEST(EvaluationReport, ThePlotScalesToThePointsNamesThemAndDrawsFloorAndRaw) {
+  // Protectors a few hundredths apart, as measured: on a 0-1 square they would share one corner.
+  nlohmann::json r = {{"manifest", "m.jsonl"}, {"mllm", "x"}, {"train_samples", 10}, {"test_samples", 5}, {"attackers", {"small"}},
+                      {"attacker_seeds", 1}, {"hypervolume", 0.1}, {"pareto_front", {"raw", "blur:sigma=2"}},
+                      {"cmap_floor", 0.66}, {"identity_floor", 0.05}, {"cmap_raw", 0.96},
+                      {"attribute_prevalence", {{"a10_face_partial", 0.34}}}, {"protectors", nlohmann::json::array()}};
+  for (auto [spec, u, c] : {std::tuple{"raw", 0.93, 0.96}, {"blur:sigma=2", 0.83, 0.886}, {"pixelate:block=4", 0.80, 0.885}})
+    r["protectors"].push_back({{"protector", spec}, {"utility", u}, {"cmap", c}, {"privacy", 1 - c}, {"mean_f1", 0.8},
+                               {"identity_top1", 0.1}, {"queries", 0}, {"cache_hits", 0}, {"seconds", 1},
+                               {"leakage", (c - 0.66) / 0.3}, {"examples", nlohmann::json::array()},
+                               {"attackers", {{{"arch", "small"}, {"seed", 1}, {"per_attribute_ap", {{"a10_face_partial", 0.91}}}}}}});
+  std::string html = render_html_report(r);
+  auto svg = html.substr(html.find("<svg"), html.find("</svg>") - html.find("<svg"));
+  auto cx = svg_values(svg, "cx"), cy = svg_values(svg, "cy");
+  ASSERT_EQ(cx.size(), 3u);
+  const double width = svg_values(svg, "width")[0];
+  // The points spread over most of the plot, not into a corner.
+  EXPECT_GT(*std::max_element(cx.begin(), cx.end()) - *std::min_element(cx.begin(), cx.end()), 0.5 * width);
+  // Their names are written beside them, and the floor and raw are drawn as levels.
+  EXPECT_NE(svg.find("blur:sigma=2</text>"), std::string::npos);
+  EXPECT_NE(svg.find("floor: reads nothing (cMAP 0.660)"), std::string::npos);
+  EXPECT_NE(svg.find("raw (cMAP 0.960)"), std::string::npos);
+  // The floor's level (privacy 1 - 0.66) lies inside the plot, above every point (more private than any).
+  auto floor_line = svg.substr(svg.rfind("<line", svg.find("floor: reads nothing")));
+  const double floor_y = svg_values(floor_line, "y1")[0];
+  EXPECT_GT(floor_y, 0.0);
+  EXPECT_LT(floor_y, *std::min_element(cy.begin(), cy.end()));
+  // The per-attribute table names the floor of each attribute.
+  EXPECT_NE(html.find("a10_face_partial (0.34)"), std::string::npos);
 }
 
 TEST(RealEvaluation, FacesTextAndPeopleBeforeAndAfter) {

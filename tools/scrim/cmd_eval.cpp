@@ -13,22 +13,29 @@ namespace scrim::cli {
 
 std::string eval_summary_table(const nlohmann::json& results) {
   // With several attacker seeds the cMAP column is their mean and the next one its standard deviation.
+  // Leakage scales cMAP between the floor (0: nothing readable) and raw (1); "—" when raw was not evaluated.
   const bool spread = results.value("attacker_seeds", 1) > 1;
   std::string out = std::string("protector                                   utility   cMAP  ") + (spread ? " ±sd  " : "") +
-                    "  F1   id-top1  leak   queries\n";
+                    "leakage   F1   id-top1  mllm   queries\n";
   char line[256];
   for (const auto& r : results["protectors"]) {
-    std::string sd;
+    std::string sd, leak = "   —   ";
     if (spread) {
       std::snprintf(line, sizeof line, " %5.3f", r.value("cmap_sd", 0.0));
       sd = line;
     }
-    std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f%s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
-                  r["utility"].get<double>(), r["cmap"].get<double>(), sd.c_str(), r["mean_f1"].get<double>(),
+    if (r.contains("leakage")) {
+      std::snprintf(line, sizeof line, "%7.3f", r["leakage"].get<double>());
+      leak = line;
+    }
+    std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f%s  %s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
+                  r["utility"].get<double>(), r["cmap"].get<double>(), sd.c_str(), leak.c_str(), r["mean_f1"].get<double>(),
                   r["identity_top1"].get<double>(), r.value("mllm_leakage", -1.0), static_cast<long long>(r["queries"].get<int64_t>()));
     out += line;
   }
-  return out;
+  std::snprintf(line, sizeof line, "floor (an attacker that reads nothing): cMAP %.3f, identity top-1 %.3f\n", results.value("cmap_floor", 0.0),
+                results.value("identity_floor", 0.0));
+  return out + line;
 }
 
 void add_eval_command(CLI::App& app) {

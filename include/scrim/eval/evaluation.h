@@ -4,7 +4,10 @@
 // the protected train split and test them on the protected test split (worst
 // case over architectures; with several attacker seeds, the mean of the
 // per-seed worst cases and their spread); run independent attackers (OCR, face detector, the
-// MLLM asked the private questions). Results go to JSON and an HTML report.
+// MLLM asked the private questions). Beside every cMAP stands the floor, the
+// cMAP of an attacker that reads nothing (`cmap_floor`, the mean test
+// prevalence), and, when `raw` is evaluated, each protector's `leakage`
+// = (cMAP - floor) / (cMAP_raw - floor). Results go to JSON and an HTML report.
 #pragma once
 
 #include <filesystem>

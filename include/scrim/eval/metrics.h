@@ -1,7 +1,7 @@
 // Evaluation metrics, each tested against hand-computed values:
 // per-attribute average precision and cMAP (scikit-learn's
-// average_precision_score semantics), mean F1 at 0.5, top-1 accuracy, and the
-// 2-D Pareto front with its hypervolume.
+// average_precision_score semantics), mean F1 at 0.5, top-1 accuracy, the
+// privacy floor and leakage, and the 2-D Pareto front with its hypervolume.
 #pragma once
 
 #include <optional>
@@ -37,6 +37,21 @@ CmapResult class_mean_average_precision(const std::vector<AttributeScores>& attr
 double f1_at(const std::vector<double>& scores, const std::vector<int>& labels, double threshold = 0.5);
 
 double top1_accuracy(const std::vector<int>& predicted, const std::vector<int>& truth);
+
+// The privacy floor: the cMAP of an uninformative attacker, one that gives every
+// sample the same score. Under average_precision's ties rule that is each
+// attribute's positive rate, so the floor is the mean prevalence over the
+// attributes class_mean_average_precision counts (scores are ignored).
+double uninformative_cmap(const std::vector<AttributeScores>& attributes);
+
+// The identity floor: the top-1 accuracy of always guessing the most frequent
+// class, i.e. its share of the labels (-1 labels left out; 0 when none is known).
+double majority_class_rate(const std::vector<int>& classes);
+
+// How much of what raw pictures leak a protector leaves readable:
+// (cmap - floor) / (raw_cmap - floor); 0 = nothing readable, 1 = as raw.
+// std::nullopt when raw is not above the floor (nothing to scale by).
+std::optional<double> leakage(double cmap, double floor, double raw_cmap);
 
 // A point of a 2-D trade-off where both coordinates are to be maximised
 // (e.g. x = utility, y = privacy = 1 - attacker cMAP).
