@@ -17,6 +17,7 @@
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/privacy/protector.h"
 #include "scrim/serve/oracle_server.h"
+#include "serve/proxy_fixture.h"
 #include "test_util.h"
 
 using nlohmann::json;
@@ -24,78 +25,10 @@ using nlohmann::json;
 namespace scrim {
 namespace {
 
-// Wraps the real model and keeps a copy of every image the upstream server decoded.
-class RecordingOracle : public Oracle {
- public:
-  explicit RecordingOracle(std::shared_ptr<Oracle> inner) : inner_(std::move(inner)) {}
-  OracleReply query(const OracleRequest& r) override {
-    {
-      std::lock_guard lock(m_);
-      for (const auto& img : r.images) seen_.push_back(img.clone());
-    }
-    return inner_->query(r);
-  }
-  std::string model_id() const override { return inner_->model_id(); }
-  std::vector<cv::Mat> seen() {
-    std::lock_guard lock(m_);
-    return seen_;
-  }
-
- private:
-  std::shared_ptr<Oracle> inner_;
-  std::mutex m_;
-  std::vector<cv::Mat> seen_;
-};
-
-struct Stack {
-  std::shared_ptr<RecordingOracle> recorder;
-  std::unique_ptr<OracleServer> upstream;
-  std::unique_ptr<PrivacyProxy> proxy;
-  std::thread up_thread, proxy_thread;
-
-  explicit Stack(ProxyOptions po = {}, OracleServerOptions uo = {}, bool start_upstream = true) {
-    recorder = std::make_shared<RecordingOracle>(testing::TinyReference::get().model);
-    uo.port = 0;
-    uo.model_name = "tiny";
-    upstream = std::make_unique<OracleServer>(recorder, uo);
-    upstream->bind();
-    if (start_upstream) up_thread = std::thread([this] { upstream->serve(); });
-    po.port = 0;
-    if (po.upstream.empty()) po.upstream = "http://127.0.0.1:" + std::to_string(upstream->port()) + "/v1";
-    if (po.protector == ProxyOptions{}.protector) po.protector = "pixelate:block=8";
-    proxy = std::make_unique<PrivacyProxy>(po);
-    proxy->bind();
-    proxy_thread = std::thread([this] { proxy->serve(); });
-  }
-  ~Stack() {
-    proxy->stop();
-    proxy_thread.join();
-    proxy.reset();  // closes its kept-alive upstream connections, which the upstream's stop() would wait out
-    upstream->stop();
-    if (up_thread.joinable()) up_thread.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", proxy->port());
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-};
-
-std::string png_url(const cv::Mat& img) { return openai::data_url(encode_image(img, ImageFormat::kPng), "image/png"); }
-
-json chat(const std::vector<std::string>& urls, bool stream = false) {
-  json content = json::array({{{"type", "text"}, {"text", "How many people are there? Answer with a single word or number."}}});
-  for (const auto& u : urls) content.push_back({{"type", "image_url"}, {"image_url", {{"url", u}}}});
-  return {{"model", "tiny"}, {"stream", stream}, {"logprobs", true}, {"top_logprobs", 2}, {"messages", json::array({{{"role", "user"}, {"content", content}}})}};
-}
-
-void expect_error(const httplib::Result& r, int status, const std::string& fragment) {
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, status) << r->body;
-  auto j = json::parse(r->body, nullptr, false);
-  ASSERT_TRUE(j.is_object() && j.contains("error")) << r->body;
-  EXPECT_NE(j["error"]["message"].get<std::string>().find(fragment), std::string::npos) << r->body;
-}
+using testing::chat;
+using testing::expect_error;
+using testing::png_url;
+using testing::Stack;
 
 }  // namespace
 
@@ -219,43 +152,6 @@ TEST(PrivacyProxy, UpstreamFailuresAndClientKeys) {
     httplib::Headers h = {{"Authorization", "Bearer proxy-key"}};
     EXPECT_EQ(c.Post("/v1/chat/completions", h, chat({png_url(testing::TinyReference::get().image(0))}).dump(), "application/json")->status, 200);
   }
-}
-
-}  // namespace scrim
-
-namespace scrim {
-
-TEST(PrivacyProxy, FetchesRemoteImagesOnlyWhenAllowed) {
-  // A real image server on loopback.
-  httplib::Server images;
-  auto png = encode_image(testing::TinyReference::get().image(3), ImageFormat::kPng);
-  std::string png_body(png.begin(), png.end());
-  images.Get("/cat.png", [&](const httplib::Request&, httplib::Response& r) { r.set_content(png_body, "image/png"); });
-  images.Get("/huge.png", [&](const httplib::Request&, httplib::Response& r) { r.set_content(std::string(3'000'000, 'x'), "image/png"); });
-  int port = images.bind_to_any_port("127.0.0.1");
-  std::thread server([&] { images.listen_after_bind(); });
-  std::string base = "http://127.0.0.1:" + std::to_string(port);
-  {
-    ProxyOptions po;
-    po.fetch_urls = true;
-    po.allow_hosts = {"127.0.0.1"};
-    po.max_fetch_bytes = 1'000'000;
-    Stack s(po);
-    auto c = s.client();
-    auto ok = c.Post("/v1/chat/completions", chat({base + "/cat.png"}).dump(), "application/json");
-    ASSERT_TRUE(ok);
-    EXPECT_EQ(ok->status, 200) << ok->body;
-    ASSERT_EQ(s.recorder->seen().size(), 1u);
-    cv::Mat expected = make_protector("pixelate:block=8")->protect(testing::TinyReference::get().image(3));
-    EXPECT_EQ(cv::norm(s.recorder->seen()[0], expected, cv::NORM_INF), 0);
-    expect_error(c.Post("/v1/chat/completions", chat({base + "/huge.png"}).dump(), "application/json"), 400, "exceeds");
-    expect_error(c.Post("/v1/chat/completions", chat({base + "/missing.png"}).dump(), "application/json"), 400, "HTTP 404");
-    expect_error(c.Post("/v1/chat/completions", chat({"http://localhost:" + std::to_string(port) + "/cat.png"}).dump(), "application/json"), 400,
-                 "allow-list");
-    EXPECT_EQ(s.recorder->seen().size(), 1u);
-  }
-  images.stop();
-  server.join();
 }
 
 }  // namespace scrim
