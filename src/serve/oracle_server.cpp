@@ -10,6 +10,7 @@
 
 #include "scrim/core/error.h"
 #include "serve/http_common.h"
+#include "serve/responses_protocol.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/oracle/oracle_error.h"
 
@@ -57,17 +58,37 @@ struct OracleServer::Impl {
     return false;
   }
 
-  void handle_completion(const httplib::Request& req, httplib::Response& res) {
-    if (inject_fault(res)) return;
-    openai::ChatRequest chat;
+  void handle_completion(const httplib::Request& req, httplib::Response& res) { answer(req.body, res, false); }
+
+  // The Responses API asks the same question in another shape: translated to a
+  // chat body, answered alike, and written back as a `response`.
+  void handle_response(const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) {
+      send_error(res, 400, "request body is not valid JSON", "invalid_request_error");
+      return;
+    }
+    std::string chat_body;
     try {
-      chat = openai::parse_chat_request(req.body, options.image_limits, options.max_images);
+      chat_body = serve::chat_body_from_responses(body).dump();
     } catch (const openai::ProtocolError& e) {
       send_error(res, e.status(), e.what(), e.type(), e.param(), e.code());
       return;
     }
+    answer(chat_body, res, true);
+  }
+
+  void answer(const std::string& chat_body, httplib::Response& res, bool responses_api) {
+    if (inject_fault(res)) return;
+    openai::ChatRequest chat;
+    try {
+      chat = openai::parse_chat_request(chat_body, options.image_limits, options.max_images);
+    } catch (const openai::ProtocolError& e) {
+      send_error(res, e.status(), e.what(), e.type(), responses_api ? serve::responses_param(e.param()) : e.param(), e.code());
+      return;
+    }
     if (chat.images.empty()) {
-      send_error(res, 400, "this model needs at least one image part", "invalid_request_error", "messages");
+      send_error(res, 400, "this model needs at least one image part", "invalid_request_error", responses_api ? "input" : "messages");
       return;
     }
     OracleRequest request{chat.images, chat.prompt, chat.options};
@@ -81,19 +102,24 @@ struct OracleServer::Impl {
     }
     ++completions;
     std::string model = chat.model.empty() ? model_name() : chat.model;
-    std::string id = "chatcmpl-scrim-" + std::to_string(next_id++);
+    std::string id = (responses_api ? "resp_scrim-" : "chatcmpl-scrim-") + std::to_string(next_id++);
     auto created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (!chat.stream) {
-      res.set_content(openai::completion_body(reply, model, id, created, chat.logprobs).dump(), "application/json");
+      json body = responses_api ? serve::response_object(reply, model, id, created) : openai::completion_body(reply, model, id, created, chat.logprobs);
+      res.set_content(body.dump(), "application/json");
       return;
     }
-    auto chunks = std::make_shared<std::vector<std::string>>(openai::completion_chunks(reply, model, id, created, chat.logprobs));
+    // SSE: chat chunks are bare "data:" lines; Responses events are named.
+    auto events = std::make_shared<std::vector<std::string>>();
+    if (responses_api) {
+      for (const auto& [name, data] : serve::response_events(reply, model, id, created)) events->push_back("event: " + name + "\ndata: " + data.dump() + "\n\n");
+    } else {
+      for (const auto& c : openai::completion_chunks(reply, model, id, created, chat.logprobs)) events->push_back("data: " + c + "\n\n");
+    }
     res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider("text/event-stream", [chunks](size_t, httplib::DataSink& sink) {
-      for (const auto& c : *chunks) {
-        std::string event = "data: " + c + "\n\n";
-        if (!sink.write(event.data(), event.size())) return false;
-      }
+    res.set_chunked_content_provider("text/event-stream", [events](size_t, httplib::DataSink& sink) {
+      for (const auto& e : *events)
+        if (!sink.write(e.data(), e.size())) return false;
       sink.done();
       return true;
     });
@@ -118,6 +144,7 @@ OracleServer::OracleServer(std::shared_ptr<Oracle> oracle, OracleServerOptions o
   s.set_keep_alive_max_count(1000);
   s.set_tcp_nodelay(true);
   s.Post("/v1/chat/completions", [impl](const httplib::Request& req, httplib::Response& res) { impl->handle_completion(req, res); });
+  s.Post("/v1/responses", [impl](const httplib::Request& req, httplib::Response& res) { impl->handle_response(req, res); });
   s.Get("/v1/models", [impl](const httplib::Request&, httplib::Response& res) {
     json models = {{"object", "list"},
                    {"data", json::array({{{"id", impl->model_name()}, {"object", "model"}, {"created", 0}, {"owned_by", "scrim"}}})}};

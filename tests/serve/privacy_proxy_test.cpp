@@ -111,11 +111,33 @@ TEST(PrivacyProxy, ResponsesApiInputImages) {
                                                                 {{"type", "input_image"}, {"image_url", png_url(raw)}}})}}})}};
   auto r = s.client().Post("/v1/responses", body.dump(), "application/json");
   ASSERT_TRUE(r);
-  // The reference server has no /v1/responses: the proxy protected the image, forwarded,
-  // and relayed the upstream's 404 as an OpenAI-shaped error.
-  EXPECT_EQ(r->status, 404);
-  EXPECT_TRUE(json::parse(r->body).contains("error"));
+  // The reference server answers the Responses API too: the protected image
+  // went upstream and its answer came back as an output_text message.
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto reply = json::parse(r->body);
+  EXPECT_EQ(reply["object"], "response");
+  EXPECT_EQ(reply["status"], "completed");
+  EXPECT_EQ(reply["output"][0]["type"], "message");
+  EXPECT_EQ(reply["output"][0]["content"][0]["type"], "output_text");
+  EXPECT_FALSE(reply["output"][0]["content"][0]["text"].get<std::string>().empty());
+  ASSERT_EQ(s.recorder->seen().size(), 1u);
+  EXPECT_EQ(cv::norm(s.recorder->seen()[0], make_protector("pixelate:block=8")->protect(raw), cv::NORM_INF), 0);
   EXPECT_EQ(s.proxy->stats().images_protected, 1);
+
+  // Streamed: named events from response.created to response.completed, relayed through the proxy.
+  body["stream"] = true;
+  auto streamed = s.client().Post("/v1/responses", body.dump(), "application/json");
+  ASSERT_TRUE(streamed);
+  ASSERT_EQ(streamed->status, 200) << streamed->body;
+  EXPECT_NE(streamed->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+  auto created = streamed->body.find("event: response.created\n");
+  auto delta = streamed->body.find("event: response.output_text.delta\n");
+  auto completed = streamed->body.find("event: response.completed\n");
+  EXPECT_NE(created, std::string::npos) << streamed->body;
+  EXPECT_NE(completed, std::string::npos) << streamed->body;
+  EXPECT_LT(created, delta);
+  EXPECT_LT(delta, completed);
+  EXPECT_EQ(s.recorder->seen().size(), 2u);
 }
 
 TEST(PrivacyProxy, UpstreamFailuresAndClientKeys) {

@@ -1,4 +1,4 @@
-// `scrim reference serve`: the reference MLLM behind the OpenAI chat-completions API.
+// `scrim reference serve`: the reference MLLM behind the OpenAI chat-completions and Responses APIs.
 #include <memory>
 
 #include "cli_common.h"
@@ -11,7 +11,7 @@ namespace scrim::cli {
 void add_reference_serve_command(CLI::App& ref) {
   auto model = std::make_shared<std::string>();
   auto opts = std::make_shared<OracleServerOptions>();
-  auto* cmd = ref.add_subcommand("serve", "Serve a reference model over the OpenAI chat-completions API");
+  auto* cmd = ref.add_subcommand("serve", "Serve a reference model over the OpenAI chat-completions and Responses APIs");
   cmd->add_option("--model", *model, "Model file")->required();
   cmd->add_option("--host", opts->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts->port, "Port (0: any free port, printed on stderr)")->capture_default_str();

@@ -1,9 +1,11 @@
-// Serves any Oracle over the OpenAI chat-completions API: what
+// Serves any Oracle over the OpenAI chat-completions and Responses APIs: what
 // `scrim reference serve` runs, so the HTTP backend and the proxy are tested
 // end to end against a real server on loopback.
 //
 // Routes: POST /v1/chat/completions (plain and SSE streaming, logprobs),
-// GET /v1/models, GET /health; every error is an OpenAI-shaped JSON body.
+// POST /v1/responses (message items with input_text / input_image parts;
+// plain and streamed events), GET /v1/models, GET /health; every error is an
+// OpenAI-shaped JSON body.
 #pragma once
 
 #include <atomic>
@@ -47,7 +49,7 @@ class OracleServer {
   void serve();
   void stop();
   int port() const;
-  // Completions answered so far (for tests and logs).
+  // Chat completions and responses answered so far (for tests and logs).
   int64_t completions() const;
 
  private:
