@@ -6,9 +6,44 @@ namespace scrim::method {
 
 namespace F = torch::nn::functional;
 
+torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
+                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target) {
+  // Bernoulli KL: BCE against the target minus the target's own entropy.
+  auto t = attribute_target.to(attribute_logits.options()).clamp(1e-6, 1 - 1e-6).unsqueeze(0).expand_as(attribute_logits);
+  auto entropy = -(t * t.log() + (1 - t) * (1 - t).log());
+  auto bce = F::binary_cross_entropy_with_logits(attribute_logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  auto loss = (bce - entropy).sum(1).mean() / static_cast<double>(std::max<int64_t>(1, attribute_logits.size(1)));
+  if (identity_logits.defined() && identity_logits.numel() > 0) {
+    auto q = identity_target.to(identity_logits.options()).clamp_min(1e-8);
+    q = q / q.sum();
+    auto logp = torch::log_softmax(identity_logits, 1);
+    loss = loss + (q * (q.log().unsqueeze(0) - logp)).sum(1).mean();
+  }
+  return loss;
+}
+
 PrivacyAdversary::PrivacyAdversary(AdversaryOptions options, int64_t attributes, int64_t identities)
     : options_(std::move(options)), attributes_(attributes), identities_(identities) {
+  if (options_.target != "prevalence" && options_.target != "half")
+    throw std::invalid_argument("privacy target must be prevalence or half, not " + options_.target);
   for (int i = 0; i < std::max(1, options_.members); ++i) members_.push_back(fresh_member());
+  auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  attribute_positives_ = torch::zeros({std::max<int64_t>(attributes_, 1)}, f64);
+  attribute_known_ = torch::zeros({std::max<int64_t>(attributes_, 1)}, f64);
+  identity_counts_ = torch::zeros({identities_ > 1 ? identities_ : 0}, f64);
+}
+
+torch::Tensor PrivacyAdversary::attribute_target() const {
+  auto half = torch::full_like(attribute_known_, 0.5);
+  if (options_.target == "half") return half.to(torch::kFloat32);
+  return torch::where(attribute_known_ > 0, attribute_positives_ / attribute_known_.clamp_min(1), half).to(torch::kFloat32);
+}
+
+torch::Tensor PrivacyAdversary::identity_target() const {
+  auto n = identity_counts_.size(0);
+  auto uniform = torch::full({n}, 1.0 / std::max<int64_t>(1, n), torch::kFloat64);
+  if (options_.target == "half" || identity_counts_.sum().item<double>() == 0) return uniform.to(torch::kFloat32);
+  return (identity_counts_ / identity_counts_.sum()).to(torch::kFloat32);
 }
 
 PrivacyAdversary::Member PrivacyAdversary::fresh_member() const {
@@ -21,17 +56,11 @@ PrivacyAdversary::Member PrivacyAdversary::fresh_member() const {
 
 torch::Tensor PrivacyAdversary::privacy_loss(const torch::Tensor& x) {
   auto total = torch::zeros({}, x.options());
+  const auto attr_target = attribute_target(), id_target = identity_target();
   for (auto& m : members_) {
-    m.net->eval();  // the anonymizer's step must not move the members' batch statistics
+    m.net->eval();  // batch statistics would let the anonymizer satisfy the members without removing content
     auto [attr, ident] = m.net->forward(x);
-    // Binary cross-entropy against 0.5, minus its minimum ln 2.
-    auto p = torch::sigmoid(attr);
-    total = total + (F::binary_cross_entropy_with_logits(attr, torch::full_like(p, 0.5)) - std::log(2.0));
-    if (ident.defined() && ident.numel() > 0) {
-      // Cross-entropy of the uniform distribution against the prediction, minus its minimum ln I.
-      auto logp = torch::log_softmax(ident, 1);
-      total = total + (-logp.mean(1).mean() - std::log(static_cast<double>(ident.size(1))));
-    }
+    total = total + uninformative_loss(attr, ident, attr_target, id_target);
     m.net->train();
   }
   return total / static_cast<double>(members_.size());
@@ -40,6 +69,7 @@ torch::Tensor PrivacyAdversary::privacy_loss(const torch::Tensor& x) {
 double PrivacyAdversary::update(const torch::Tensor& x_in, const torch::Tensor& attr_in, const torch::Tensor& id_in) {
   auto x = x_in.detach();
   auto attr_labels = attr_in.to(options_.device), id_labels = id_in.to(options_.device);
+  count_labels(attr_in, id_in);
   double sum = 0;
   for (auto& m : members_) {
     m.net->train();
@@ -65,6 +95,20 @@ double PrivacyAdversary::update(const torch::Tensor& x_in, const torch::Tensor& 
   return sum / static_cast<double>(members_.size());
 }
 
+void PrivacyAdversary::count_labels(const torch::Tensor& attr_labels, const torch::Tensor& id_labels) {
+  auto a = attr_labels.to(torch::kCPU, torch::kFloat64);
+  if (a.numel() > 0 && a.size(1) == attribute_known_.size(0)) {
+    attribute_known_ += a.ge(0).to(torch::kFloat64).sum(0);
+    attribute_positives_ += a.eq(1).to(torch::kFloat64).sum(0);
+  }
+  auto ids = id_labels.to(torch::kCPU, torch::kLong);
+  auto n = identity_counts_.size(0);
+  if (n > 0 && ids.numel() > 0) {
+    auto known = ids.masked_select(ids.ge(0) & ids.lt(n));
+    if (known.numel() > 0) identity_counts_ += torch::bincount(known, {}, n).to(torch::kFloat64);
+  }
+}
+
 bool PrivacyAdversary::maybe_restart(int64_t step) {
   if (options_.restart_every <= 0 || step == 0 || step % options_.restart_every != 0) return false;
   auto which = static_cast<size_t>((step / options_.restart_every - 1) % static_cast<int64_t>(members_.size()));
@@ -73,6 +117,9 @@ bool PrivacyAdversary::maybe_restart(int64_t step) {
 }
 
 void PrivacyAdversary::save(torch::serialize::OutputArchive& archive) const {
+  archive.write("attribute_positives", attribute_positives_, /*is_buffer=*/true);
+  archive.write("attribute_known", attribute_known_, true);
+  archive.write("identity_counts", identity_counts_, true);
   for (size_t i = 0; i < members_.size(); ++i) {
     torch::serialize::OutputArchive net, opt;
     members_[i].net->save(net);
@@ -83,6 +130,12 @@ void PrivacyAdversary::save(torch::serialize::OutputArchive& archive) const {
 }
 
 void PrivacyAdversary::load(torch::serialize::InputArchive& archive) {
+  // Checkpoints written before the label prior have no counts: those start again from zero.
+  for (auto [key, counts] : {std::pair{"attribute_positives", &attribute_positives_}, {"attribute_known", &attribute_known_},
+                             {"identity_counts", &identity_counts_}}) {
+    torch::Tensor read;  // undefined: try_read hands over its own tensor instead of writing into a shared one
+    if (archive.try_read(key, read, true)) *counts = read;
+  }
   for (size_t i = 0; i < members_.size(); ++i) {
     torch::serialize::InputArchive net, opt;
     archive.read("member" + std::to_string(i), net);

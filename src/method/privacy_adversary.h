@@ -2,8 +2,13 @@
 // (attributes + identity) trained on the anonymizer's current output, with
 // periodic restarts so the anonymizer cannot overfit one attacker (the
 // ensemble/restarting strategy of Wu et al., TPAMI 2020). The anonymizer's
-// privacy loss pushes every member's outputs toward the uninformative: 0.5 for
-// each attribute, a uniform distribution over identities.
+// privacy loss pushes every member's outputs toward the uninformative: what an
+// attacker that reads nothing answers, the label prior (each attribute's
+// prevalence, the identities' frequencies, counted from the labels the members
+// train on) — not 0.5 and uniform, which for an attribute of prevalence 0.88 is
+// a wrong answer the anonymizer can only reach by fooling the members. The
+// members run in eval mode inside the loss, so the anonymizer cannot satisfy
+// them through BatchNorm batch statistics.
 // Private header: LibTorch inside.
 #pragma once
 
@@ -22,8 +27,18 @@ struct AdversaryOptions {
   int members = 2;
   int restart_every = 0;  // steps between restarts of the oldest member; 0: never
   double learning_rate = 1e-3;
+  // What the loss calls uninformative: "prevalence" (the label prior) or
+  // "half" (0.5 per attribute, uniform identities: the earlier target).
+  std::string target = "prevalence";
   torch::Device device = torch::kCPU;
 };
+
+// KL(target || prediction) summed over the attributes (Bernoulli) plus the
+// identities (categorical), averaged over the batch: 0 exactly when the
+// logits give the target probabilities. attribute_target: [A]; identity_target: [I]
+// (ignored when identity_logits is undefined or empty).
+torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
+                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target);
 
 class PrivacyAdversary {
  public:
@@ -34,6 +49,11 @@ class PrivacyAdversary {
   // One training step of every member on (detached) protected images; returns the
   // members' mean supervised loss (higher: the images leak less).
   double update(const torch::Tensor& x, const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);
+  // The outputs the loss pushes toward: [A] attribute probabilities and [I]
+  // identity probabilities (the label prior so far; 0.5 and uniform before any
+  // label, or always with target "half").
+  torch::Tensor attribute_target() const;
+  torch::Tensor identity_target() const;
   // Restarts one member when the schedule says so; returns whether it did.
   bool maybe_restart(int64_t step);
 
@@ -46,10 +66,13 @@ class PrivacyAdversary {
     std::unique_ptr<torch::optim::Adam> optimizer;
   };
   Member fresh_member() const;
+  void count_labels(const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);
 
   AdversaryOptions options_;
   int64_t attributes_, identities_;
   std::vector<Member> members_;
+  // Label counts over every update: positives and known labels per attribute, identity frequencies.
+  torch::Tensor attribute_positives_, attribute_known_, identity_counts_;
 };
 
 }  // namespace scrim::method

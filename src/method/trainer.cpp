@@ -35,7 +35,7 @@ json to_json(const TrainOptions& o) {
           {"init_target", o.init_target},
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
-          {"adversary_steps", o.adversary_steps}, {"width", o.width},
+          {"adversary_steps", o.adversary_steps}, {"privacy_target", o.privacy_target}, {"width", o.width},
           {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
@@ -66,6 +66,7 @@ void validate(const TrainOptions& o) {
   }
   one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
   one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
+  one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
   optim::parse_history_mode(o.history);
   if (o.gradient == "whitebox" && o.mllm.rfind("reference:", 0) != 0)
@@ -114,6 +115,7 @@ class Trainer {
     adv.members = o.adversary_members;
     adv.restart_every = o.adversary_restart;
     adv.learning_rate = o.adversary_learning_rate;
+    adv.target = o.privacy_target;
     adv.device = device_;
     adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
                                                             static_cast<int64_t>(data_.identity_index.size()));

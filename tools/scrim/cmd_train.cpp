@@ -46,6 +46,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--adversaries", o->adversary_members, "Adversary ensemble size")->capture_default_str();
   cmd->add_option("--adversary-restart", o->adversary_restart, "Steps between adversary restarts (0: never)")->capture_default_str();
   cmd->add_option("--adversary-steps", o->adversary_steps, "Attacker updates per anonymizer step (extra ones on other samples; no queries)")->capture_default_str();
+  cmd->add_option("--privacy-target", o->privacy_target,
+                  "What the privacy loss pushes the attackers toward: prevalence (the label prior: uninformative) or half (0.5, uniform)")
+      ->capture_default_str();
   cmd->add_option("--anonymizer", o->anonymizer, "unet, or bdq (BDQ encoder: learned blur and quantisation bins)")->capture_default_str();
   cmd->add_option("--levels", o->levels, "BDQ quantisation levels")->capture_default_str();
   cmd->add_option("--width", o->width, "Anonymizer width")->capture_default_str();

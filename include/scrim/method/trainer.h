@@ -59,6 +59,10 @@ struct TrainOptions {
   int adversary_restart = 100;          // steps between restarts of one member; 0: never
   double adversary_learning_rate = 1e-3;
   int adversary_steps = 1;              // attacker updates per anonymizer step (the extra ones on other samples)
+  // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
+  // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
+  // uniform identities, the earlier target, which rewards fooling the attackers).
+  std::string privacy_target = "prevalence";
 
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
   int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
