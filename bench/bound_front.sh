@@ -33,9 +33,7 @@ done
 [ -f "$out/eval/results.json" ] || "$scrim" eval --data "$demo/synth/actions.jsonl" --mllm "reference:$evaluator" \
   --out "$out/eval" --max-train 1000 --attacker-epochs 5 --attacker-seeds "${ATTACKER_SEEDS:-3}" --protector "${protectors[@]}"
 # Each front's hypervolume: the union of the boxes [0, u] x [0, 1 - cMAP] of its points.
-jq -r '
-  def hv: sort_by(-.utility) | reduce .[] as $p ({hv: 0, best: 0};
-            if (1 - $p.cmap) > .best then {hv: (.hv + $p.utility * ((1 - $p.cmap) - .best)), best: (1 - $p.cmap)} else . end) | .hv;
+jq -r -L "$(dirname "$0")" 'include "hypervolume";
   [.protectors[] | select(.protector | test("blackbox-w"))] as $bb |
   [.protectors[] | select(.protector | test("whitebox-w"))] as $wb |
   (.protectors[] | "\(.protector)\t\(.utility)\t\(.cmap)\t\(.cmap_sd // "")"),
