@@ -104,6 +104,69 @@ TEST(Manifest, ErrorsNameLineAndField) {
   EXPECT_NE(parse_error(ok + "\n" + kHeader).find("header must be the first line"), std::string::npos);
 }
 
+TEST(Manifest, AThirtyThousandCharacterSplitIsAShortErrorNotACrash) {
+  // std::regex_match recursed once per character here and overflowed the stack.
+  for (char c : {'a', ' '}) {
+    std::string split(30000, c);
+    std::string err = parse_error(R"({"id": "a", "split": ")" + split + R"(", "media": {"images": ["a.png"]}})");
+    EXPECT_NE(err.find("m.jsonl:1: field 'split'"), std::string::npos) << err.substr(0, 300);
+    EXPECT_LT(err.size(), 300u) << err.substr(0, 300);
+  }
+}
+
+TEST(Manifest, IntegersOutOfRangeAreRefusedNotWrapped) {
+  const std::string images = R"("media": {"images": ["a.png"]})";
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      // 4294967297 = 2^32 + 1 wrapped to 1 through get<int>().
+      {R"({"id": "a", "split": "t", "media": {"video": "v.mp4", "frames": [4294967297]}})",
+       "field 'media.frames': expected frame indices from 0 to 2147483647, not 4294967297"},
+      {R"({"id": "a", "split": "t", "media": {"video": "v.mp4", "frames": [18446744073709551615]}})",
+       "field 'media.frames': expected frame indices from 0 to 2147483647, not 18446744073709551615"},
+      {R"({"id": "a", "split": "t", "media": {"video": "v.mp4", "frames": [-1]}})", "field 'media.frames': expected frame indices from 0 to 2147483647, not -1"},
+      {R"({"id": "a", "split": "t", )" + images + R"(, "privacy": {"attributes": {"a4_gender": 4294967297}}})",
+       "field 'privacy.attributes.a4_gender': expected 0 or 1, not 4294967297"},
+      {R"({"scrim_manifest": 4294967297})", "field 'scrim_manifest': expected version 1 (the version this scrim reads), not 4294967297"},
+  };
+  for (const auto& c : cases) {
+    std::string err = parse_error(c.text);
+    EXPECT_NE(err.find(c.expect), std::string::npos) << c.text << "\nerror: " << err;
+  }
+  Manifest m = parse_manifest(R"({"id": "a", "split": "t", "media": {"video": "v.mp4", "frames": [0, 2147483647]}})", "m", ".");
+  EXPECT_EQ(m.samples[0].media.frames, (std::vector<int>{0, 2147483647}));
+}
+
+TEST(Manifest, OverlongFieldsGiveErrorsThatQuoteOnlyTheirStart) {
+  std::string big(100000, 'x');
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {std::string(kHeader) + "\n" + R"({"id": "a", "split": "t", "media": {"images": ["a.png"]}, "task": {"type": "action", "label": ")" + big +
+           R"(", "label_set": "acts"}})",
+       "field 'task.label': 'xxxx"},
+      {R"({"id": ")" + big + R"(", "split": "t", "media": {"images": ["a.png"]}})", "field 'id': 'xxxx"},
+      {R"({"id": "a", "split": "t", "media": {"images": ["a.png"]}, "privacy": {"attributes": {")" + big + R"(": 1}}})",
+       "field 'privacy.attributes.xxxx"},
+      {R"({"id": "a", "split": "t", "media": {"images": ["a.png"]}, "task": {"type": ")" + big + R"("}})", "field 'task.type'"},
+      {R"({"id": "a", "split": "t", "media": {"images": [")" + big + R"("]}})", "field 'media.images[0]'"},
+      {R"({"id": "a", "split": "t", "media": {"images": ["a.png"]}, "oops": ")" + big, "malformed JSON"},
+  };
+  for (const auto& c : cases) {
+    std::string err = parse_error(c.text);
+    EXPECT_NE(err.find(c.expect), std::string::npos) << err.substr(0, 300);
+    EXPECT_LT(err.size(), 400u) << err.substr(0, 400);
+  }
+  // A 10 MB line is refused as a whole, before it is parsed.
+  std::string huge = R"({"id": "a", "split": "t", "media": {"images": ["a.png"]}, "task": {"type": "action", "label": ")" +
+                     std::string(10 << 20, 'x') + R"(", "labels": ["x"]}})";
+  std::string err = parse_error(huge);
+  EXPECT_NE(err.find("m.jsonl:1: line of 10485"), std::string::npos) << err.substr(0, 300);
+  EXPECT_LT(err.size(), 200u);
+}
+
 TEST(Manifest, RelocateRewritesPathsRelativeToTheNewFolder) {
   testing::ScratchDir dir;
   Manifest m = parse_manifest(R"({"id": "a", "split": "train", "media": {"images": ["img/a.png"]}})", "m", dir / "data");
