@@ -2,6 +2,9 @@
 
 #include <thread>
 
+#include "scrim/oracle/oracle_error.h"
+#include "oracle/call_deadline.h"
+
 namespace scrim {
 
 RateLimitedOracle::RateLimitedOracle(std::shared_ptr<Oracle> inner, double per_second, double per_minute)
@@ -18,6 +21,12 @@ void RateLimitedOracle::acquire() {
     if (per_minute_ > 0 && last_minute_.size() >= static_cast<size_t>(per_minute_))
       wait_until = std::max(wait_until, last_minute_.front() + std::chrono::minutes(1));
     if (wait_until <= now) break;
+    if (wait_until > call_deadline()) {
+      // No slot before the deadline: the call times out then, without a request sent.
+      lock.unlock();
+      std::this_thread::sleep_until(call_deadline());
+      throw OracleError(OracleError::Kind::kTimeout, "rate limit: no request slot before the call's deadline");
+    }
     lock.unlock();
     std::this_thread::sleep_until(wait_until);
     lock.lock();

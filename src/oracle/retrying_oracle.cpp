@@ -2,12 +2,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "scrim/core/rng.h"
 #include "scrim/oracle/oracle_error.h"
+#include "oracle/call_deadline.h"
 
 namespace scrim {
 
@@ -18,6 +20,13 @@ RetryingOracle::RetryingOracle(std::shared_ptr<Oracle> inner, RetryOptions optio
 }
 
 OracleReply RetryingOracle::query(const OracleRequest& request) {
+  auto deadline = CallClock::time_point::max();
+  if (options_.deadline_s > 0) {
+    // Capped so that the time point cannot overflow; a week is no deadline in practice.
+    double seconds = std::min(options_.deadline_s, 7 * 86400.0);
+    deadline = CallClock::now() + std::chrono::duration_cast<CallClock::duration>(std::chrono::duration<double>(seconds));
+  }
+  CallDeadlineScope scope(deadline);
   for (int attempt = 0;; ++attempt) {
     try {
       return inner_->query(request);
@@ -31,6 +40,12 @@ OracleReply RetryingOracle::query(const OracleRequest& request) {
         double cap = std::min(options_.max_delay_s, options_.base_delay_s * std::pow(2.0, attempt));
         Rng rng(derive_seed(options_.seed, 0, draws_++));
         delay = rng.uniform(0.5 * cap, cap);
+      }
+      if (delay >= call_seconds_left()) {
+        char why[96];
+        std::snprintf(why, sizeof why, " (gave up after %d attempt(s): the call's deadline of %g s is reached)",
+                      attempt + 1, options_.deadline_s);
+        throw OracleError(OracleError::Kind::kTimeout, e.what() + std::string(why), e.status());
       }
       ++retries_;
       spdlog::warn("{} (retry {}/{} in {:.1f} s)", e.what(), attempt + 1, options_.max_retries, delay);

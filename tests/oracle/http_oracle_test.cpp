@@ -15,6 +15,7 @@
 #include <httplib.h>
 
 #include "oracle/reference_fixture.h"
+#include "oracle/slow_servers.h"
 #include "scrim/core/base64.h"
 #include "scrim/oracle/budget_oracle.h"
 #include "scrim/oracle/cached_oracle.h"
@@ -214,6 +215,62 @@ TEST(HttpOracle, ReadTimeoutAndDeadServer) {
     EXPECT_EQ(e.kind(), OracleError::Kind::kConnection);
     EXPECT_TRUE(e.retryable());
   }
+}
+
+TEST(RetryingOracle, TheDeadlineBoundsTheWholeCallAgainstASilentServer) {
+  testing::SilentServer silent;
+  HttpOracleOptions h;
+  h.base_url = silent.base_url();
+  h.model = "m";
+  h.read_timeout_s = 3;  // per read: without a deadline, 6 attempts of 3 s and their back-off
+  RetryOptions r;
+  r.max_retries = 5;
+  r.base_delay_s = 0.05;
+  r.deadline_s = 1.5;
+  RetryingOracle retrying(std::make_shared<HttpOracle>(h), r);
+  OracleRequest request = question();  // trains the tiny reference model on first use: not timed
+  auto start = std::chrono::steady_clock::now();
+  try {
+    retrying.query(request);
+    FAIL() << "a silent server answered";
+  } catch (const OracleError& e) {
+    EXPECT_EQ(e.kind(), OracleError::Kind::kTimeout);
+    EXPECT_NE(std::string(e.what()).find("deadline of 1.5 s"), std::string::npos) << e.what();
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(s, 1.4);
+  EXPECT_LT(s, 2.5);
+}
+
+TEST(RetryingOracle, TheDeadlineCutsAServerThatTricklesItsAnswer) {
+  testing::TricklingServer trickling;
+  HttpOracleOptions h;
+  h.base_url = trickling.base_url();
+  h.model = "m";
+  h.read_timeout_s = 3;  // never reached: a byte comes every 100 ms
+  RetryOptions r;
+  r.max_retries = 0;
+  r.deadline_s = 1.0;
+  RetryingOracle retrying(std::make_shared<HttpOracle>(h), r);
+  OracleRequest request = question();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(retrying.query(request), OracleError);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_GE(s, 0.9);
+  EXPECT_LT(s, 2.0);
+}
+
+TEST(RetryingOracle, TheDeadlineBoundsTheRateLimitersWait) {
+  RetryOptions r;
+  r.deadline_s = 0.3;
+  auto limited = std::make_shared<RateLimitedOracle>(testing::TinyReference::get().model, 0.1, 0);  // one query per 10 s
+  RetryingOracle retrying(limited, r);
+  OracleRequest request = question();
+  retrying.query(request);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(retrying.query(request), OracleError);
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(s, 1.0);
 }
 
 TEST(CachedOracle, HitsPersistAndTheKeyNeverLands) {

@@ -1,6 +1,30 @@
 #include "oracle_options.h"
 
+#include <cmath>
+#include <string>
+
 namespace scrim::cli {
+namespace {
+
+// A number of seconds in [0, 86400]; NaN and infinities are refused (CLI::Range lets NaN through).
+CLI::Validator seconds_up_to_a_day() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          return "'" + text.substr(0, 40) + "' is not a number of seconds";
+        }
+        if (used != text.size() || !std::isfinite(v) || v < 0 || v > 86400)
+          return "'" + text.substr(0, 40) + "' is not a number of seconds from 0 to 86400";
+        return "";
+      },
+      "SECONDS");
+}
+
+}  // namespace
 
 std::shared_ptr<OracleCliOptions> add_oracle_options(CLI::App* cmd, bool required) {
   auto o = std::make_shared<OracleCliOptions>();
@@ -18,7 +42,11 @@ std::shared_ptr<OracleCliOptions> add_oracle_options(CLI::App* cmd, bool require
   cmd->add_option("--rpm", s.per_minute, "Rate limit: requests per minute (0: none)");
   cmd->add_option("--retries", s.retry.max_retries, "Retries of transient failures")->capture_default_str();
   cmd->add_option("--concurrency", s.concurrency, "HTTP requests in flight")->capture_default_str();
-  cmd->add_option("--timeout", s.read_timeout_s, "Read timeout in seconds")->capture_default_str();
+  s.retry.deadline_s = 300;
+  cmd->add_option("--timeout", s.retry.deadline_s,
+                  "Deadline of one MLLM call in seconds, every retry and back-off included (0: none)")
+      ->capture_default_str()
+      ->check(seconds_up_to_a_day());
   return o;
 }
 
