@@ -1,11 +1,14 @@
 // The scrim binary end to end: exit codes, one-line errors, --json output.
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "oracle/slow_servers.h"
+#include "scrim/media/image_io.h"
 #include "test_util.h"
 
 namespace scrim {
@@ -83,6 +86,48 @@ TEST(Cli, SynthThenStatsAsJson) {
   EXPECT_EQ(stats["splits"]["test"], 5);
   EXPECT_EQ(stats["identities"].get<int>() > 0, true);
   EXPECT_TRUE(s.err.empty()) << "no progress output when stderr is not a terminal: " << s.err;
+}
+
+TEST(Cli, StatsOnAThirtyThousandCharacterSplitIsAOneLineError) {
+  testing::ScratchDir d;
+  testing::write_text(d / "m.jsonl", R"({"id": "a", "split": ")" + std::string(30000, 's') + R"(", "media": {"images": ["a.png"]}})" "\n");
+  auto r = run("data stats " + (d / "m.jsonl").string());
+  EXPECT_EQ(r.code, 1) << r.err.substr(0, 300);  // a stack overflow in std::regex before
+  EXPECT_EQ(lines(r.err), 1);
+  EXPECT_NE(r.err.find("m.jsonl:1: field 'split'"), std::string::npos) << r.err.substr(0, 300);
+  EXPECT_LT(r.err.size(), 400u);
+}
+
+TEST(Cli, AnUnknownSubcommandIsNamedInTheUsageError) {
+  auto r = run("data import nosuchformat --out x.jsonl");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'nosuchformat'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("vispr"), std::string::npos) << "the choices are listed: " << r.err;
+  r = run("data nosuchtool");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("'nosuchtool'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AskTimeoutIsADeadlineForTheWholeCallRetriesIncluded) {
+  testing::ScratchDir d;
+  write_image(d / "a.png", cv::Mat(32, 32, CV_8UC3, cv::Scalar(40, 90, 200)));
+  testing::SilentServer silent;
+  auto seconds_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+  };
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run("--version").code, 0);
+  double startup = seconds_since(start);  // loading LibTorch, twice with the re-exec
+  start = std::chrono::steady_clock::now();
+  auto r = run("ask --mllm 'openai:" + silent.base_url() + "#m' --timeout 2 --image " + (d / "a.png").string() +
+               " --prompt 'What is this?'");
+  double s = seconds_since(start);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("deadline of 2 s"), std::string::npos) << r.err;
+  EXPECT_LT(s, startup + 2 + 1.5) << "24.5 s before: --timeout was per attempt and per read";
+  for (const char* bad : {"nan", "1e300"})
+    EXPECT_EQ(run(std::string("ask --mllm openai:http://127.0.0.1:9/v1#m --image x.png --prompt q --timeout ") + bad).code, 2) << bad;
 }
 
 TEST(Cli, ImportFolderWritesARelocatedManifest) {
