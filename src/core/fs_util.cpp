@@ -1,5 +1,6 @@
 #include "scrim/core/fs_util.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,11 +51,32 @@ TempFileGuard::~TempFileGuard() {
   }
 }
 
+namespace {
+
+// Flushes a file's data, or a folder's entries, to the disk. Without it a
+// crash soon after the rename can leave an empty or missing file under the
+// final name (ext4 with delayed allocation, XFS).
+void sync_to_disk(const fs::path& path, bool folder, const fs::path& target_for_errors) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0));
+  if (fd < 0) throw Error(target_for_errors.string() + ": cannot open " + path.string() + " to sync it: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some file systems cannot sync a folder (EINVAL); the file itself is synced by then.
+  if (rc != 0 && !(folder && err == EINVAL))
+    throw Error(target_for_errors.string() + ": cannot sync to disk: " + std::strerror(err));
+}
+
+}  // namespace
+
 void TempFileGuard::commit(const fs::path& target) {
+  sync_to_disk(path_, false, target);
   std::error_code ec;
   fs::rename(path_, target, ec);
   if (ec) throw Error(target.string() + ": cannot move into place: " + ec.message());
   committed_ = true;
+  fs::path folder = target.parent_path();
+  sync_to_disk(folder.empty() ? fs::path(".") : folder, true, target);
 }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {

@@ -17,21 +17,29 @@ int g_torch_threads = 0;
 
 unsigned omp_thread_limit_for(unsigned cores) { return std::max(2u, cores); }
 
+std::vector<std::pair<std::string, std::string>> thread_environment_defaults(unsigned cores) {
+  return {
+      // One BLAS thread per caller: LibTorch parallelises above BLAS, and nested
+      // pools on 2 cores were measured 2.3x slower.
+      {"OPENBLAS_NUM_THREADS", "1"},
+      // Tesseract ran 3x slower on 2 cores without an OpenMP limit; the limit at
+      // the core count keeps that. It binds LibTorch's OpenMP pool too: a fixed
+      // limit of 2 held it to two threads on a 16-core machine (README, "Threads
+      // on larger machines").
+      {"OMP_THREAD_LIMIT", std::to_string(omp_thread_limit_for(cores))},
+      // Idle OpenMP threads sleep instead of spinning: libgomp's default spin
+      // burns the cores another job needs, and beside one a two-thread LibTorch
+      // run slowed several-fold (DEVELOPERS.md, "Threads").
+      {"OMP_WAIT_POLICY", "PASSIVE"},
+  };
+}
+
 void reexec_with_thread_environment(char** argv) {
   if (std::getenv("SCRIM_NO_REEXEC") != nullptr) return;
   bool changed = false;
-  // One BLAS thread per caller: LibTorch parallelises above BLAS, and nested
-  // pools on 2 cores were measured 2.3x slower.
-  if (std::getenv("OPENBLAS_NUM_THREADS") == nullptr) {
-    setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    changed = true;
-  }
-  // Tesseract ran 3x slower on 2 cores without an OpenMP limit; the limit at
-  // the core count keeps that. It binds LibTorch's OpenMP pool too: a fixed
-  // limit of 2 held it to two threads on a 16-core machine (README, "Threads
-  // on larger machines").
-  if (std::getenv("OMP_THREAD_LIMIT") == nullptr) {
-    setenv("OMP_THREAD_LIMIT", std::to_string(omp_thread_limit_for(std::thread::hardware_concurrency())).c_str(), 1);
+  for (const auto& [name, value] : thread_environment_defaults(std::thread::hardware_concurrency())) {
+    if (std::getenv(name.c_str()) != nullptr) continue;  // a user's setting is kept
+    setenv(name.c_str(), value.c_str(), 1);
     changed = true;
   }
   if (!changed) return;

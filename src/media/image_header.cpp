@@ -1,5 +1,6 @@
 #include "scrim/media/image_header.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace scrim {
@@ -89,8 +90,11 @@ void probe_bmp(std::span<const uint8_t> b, ImageHeader& h) {
     h.height = le16(b.data() + 20);
   } else {
     h.width = static_cast<int>(le32(b.data() + 18));
-    int32_t height = static_cast<int32_t>(le32(b.data() + 22));
-    h.height = height < 0 ? -height : height;  // negative height: top-down rows
+    // A negative height means top-down rows. Negated in 64 bits: -INT32_MIN
+    // does not fit an int32_t, and a height that large is corrupt (0).
+    int64_t height = static_cast<int32_t>(le32(b.data() + 22));
+    if (height < 0) height = -height;
+    h.height = height > INT32_MAX ? 0 : static_cast<int>(height);
   }
 }
 

@@ -1,5 +1,13 @@
 #include "scrim/core/fs_util.h"
 
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "scrim/core/error.h"
@@ -8,7 +16,44 @@
 
 namespace fs = std::filesystem;
 
+// Records the inode of every file fsync()ed while a test asks for it. Defined
+// in the test binary, it takes the place of libc's for scrim_core as well,
+// and calls libc's.
+namespace {
+std::mutex g_synced_mutex;
+std::vector<ino_t> g_synced;
+std::atomic<bool> g_record_syncs{false};
+}  // namespace
+
+extern "C" int fsync(int fd) {
+  using Fsync = int (*)(int);
+  static auto libc_fsync = reinterpret_cast<Fsync>(dlsym(RTLD_NEXT, "fsync"));
+  struct stat st {};
+  if (g_record_syncs && ::fstat(fd, &st) == 0) {
+    std::lock_guard lock(g_synced_mutex);
+    g_synced.push_back(st.st_ino);
+  }
+  return libc_fsync(fd);
+}
+
 namespace scrim {
+
+TEST(WriteFileAtomic, SyncsTheFileAndItsFolderToDisk) {
+  testing::ScratchDir dir;
+  write_file_atomic(dir / "sub/seed.txt", "x");  // creates the folder before recording
+  g_synced.clear();
+  g_record_syncs = true;
+  write_file_atomic(dir / "sub/out.txt", "hello");
+  g_record_syncs = false;
+  auto inode = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_ino;
+  };
+  auto synced = [&](ino_t ino) { return std::find(g_synced.begin(), g_synced.end(), ino) != g_synced.end(); };
+  EXPECT_TRUE(synced(inode(dir / "sub/out.txt"))) << "the file's data was not synced";
+  EXPECT_TRUE(synced(inode(dir / "sub"))) << "the folder holding the new name was not synced";
+}
 
 TEST(WriteFileAtomic, WritesAndLeavesNoTemporaries) {
   testing::ScratchDir dir;

@@ -1,5 +1,7 @@
 #include "scrim/media/image_io.h"
 
+#include <cstdint>
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -101,6 +103,20 @@ TEST(ImageIo, RefusesImagesAboveThePixelLimitBeforeDecoding) {
   ImageReadOptions small;
   small.max_pixels = 50;
   EXPECT_NE(error_of(encode_image(gradient(8, 8), ImageFormat::kJpeg), small).find("exceeds"), std::string::npos);
+}
+
+TEST(ImageIo, BmpHeightOfInt32MinIsACorruptHeaderNotANegation) {
+  // A real 4x3 BMP, then its height field (offset 22) overwritten.
+  auto bytes = encode_image(gradient(4, 3), ImageFormat::kBmp, 90);
+  auto set_height = [&](int32_t h) {
+    auto u = static_cast<uint32_t>(h);
+    for (int i = 0; i < 4; ++i) bytes[22 + i] = static_cast<uint8_t>(u >> (8 * i));
+  };
+  set_height(-3);  // top-down rows: the height is 3
+  EXPECT_EQ(probe_image_header(bytes).height, 3);
+  set_height(INT32_MIN);  // -INT32_MIN does not fit an int
+  EXPECT_EQ(probe_image_header(bytes).height, 0);
+  EXPECT_NE(error_of(bytes).find("corrupt BMP header"), std::string::npos) << error_of(bytes);
 }
 
 TEST(ImageIo, GreyAndAlphaInputsBecomeBgr) {

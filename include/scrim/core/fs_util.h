@@ -14,7 +14,8 @@ namespace scrim {
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path);
 std::string read_file_text(const std::filesystem::path& path);
 
-// Writes bytes to path atomically (temporary file + rename). Creates parent folders.
+// Writes bytes to path atomically and durably (temporary file, fsync, rename,
+// fsync of the folder). Creates parent folders.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 
 // A temporary path next to `target`, unique within this process.
@@ -28,7 +29,8 @@ class TempFileGuard {
   TempFileGuard(const TempFileGuard&) = delete;
   TempFileGuard& operator=(const TempFileGuard&) = delete;
   const std::filesystem::path& path() const { return path_; }
-  // Renames the temporary file onto target.
+  // Syncs the temporary file to disk, renames it onto target and syncs the
+  // folder, so that after a crash target holds either the old or the new data.
   void commit(const std::filesystem::path& target);
 
  private:
