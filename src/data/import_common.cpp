@@ -28,4 +28,9 @@ std::string relative_to(const fs::path& path, const fs::path& base) {
   return rel.generic_string();
 }
 
+void IdSources::add(const std::string& id, const std::string& where) {
+  auto [it, inserted] = where_.emplace(id, where);
+  if (!inserted) throw Error("duplicate id '" + id + "': " + it->second + " and " + where);
+}
+
 }  // namespace scrim::import_detail

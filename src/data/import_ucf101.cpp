@@ -3,13 +3,16 @@
 
 #include "scrim/core/error.h"
 #include "scrim/data/importers.h"
+#include "scrim/media/image_io.h"
 
 namespace fs = std::filesystem;
 
 namespace scrim {
 
-Manifest import_ucf101(const Ucf101ImportOptions& o) {
+Manifest import_ucf101(const Ucf101ImportOptions& o, ImportReport* report) {
   using import_detail::read_lines;
+  ImportReport local;
+  ImportReport& r = report ? *report : local;
   if (o.split < 1 || o.split > 3) throw UsageError("import_ucf101(): split must be 1, 2 or 3");
   fs::path class_file = o.splits_dir / "classInd.txt";
   std::vector<std::string> classes;
@@ -34,26 +37,45 @@ Manifest import_ucf101(const Ucf101ImportOptions& o) {
   m.name = "ucf101-split" + std::to_string(o.split);
   m.label_sets["ucf101"] = classes;
   m.base_dir = fs::absolute(o.videos);
-  for (const char* kind : {"train", "test"}) {
-    fs::path list = o.splits_dir / (std::string(kind) + "list0" + std::to_string(o.split) + ".txt");
+  import_detail::IdSources ids;
+  size_t lines_read = 0;
+  for (const std::string kind : {"train", "test"}) {
+    fs::path list = o.splits_dir / (kind + "list0" + std::to_string(o.split) + ".txt");
+    // Train lists give "Class/v_Class_gNN_cNN.avi <label>", test lists the path alone;
+    // anything shorter is a line cut off (a truncated copy), not a sample.
+    const std::string expected = kind == "train" ? "'ClassName/video.avi <label>'" : "'ClassName/video.avi'";
     auto rows = read_lines(list);
     for (size_t i = 0; i < rows.size(); ++i) {
       if (rows[i].find_first_not_of(" \t") == std::string::npos) continue;
+      ++lines_read;
       std::string where = list.string() + ":" + std::to_string(i + 1);
       std::istringstream in(rows[i]);
-      std::string video;
+      std::string video, label_text, extra;
       in >> video;
+      bool has_label = static_cast<bool>(in >> label_text);
       auto slash = video.find('/');
-      if (slash == std::string::npos) throw Error(where + ": expected 'ClassName/video.avi'");
+      if (slash == std::string::npos || slash + 1 == video.size() ||
+          !is_video_path(video) || (in >> extra) ||
+          (kind == "train" && !has_label))
+        throw Error(where + ": expected " + expected + ", got '" + rows[i] + "' (a list cut short?)");
       std::string cls = video.substr(0, slash);
       auto it = index_of.find(cls);
       if (it == index_of.end()) throw Error(where + ": class '" + cls + "' is not in classInd.txt");
-      int listed = 0;
-      if (in >> listed && listed != it->second)
-        throw Error(where + ": label " + std::to_string(listed) + " disagrees with class '" + cls + "' (" +
-                    std::to_string(it->second) + ")");
+      if (has_label) {
+        int listed = 0;
+        size_t used = 0;
+        try {
+          listed = std::stoi(label_text, &used);
+        } catch (const std::exception&) {
+        }
+        if (used != label_text.size()) throw Error(where + ": label '" + label_text + "' is not a number");
+        if (listed != it->second)
+          throw Error(where + ": label " + std::to_string(listed) + " disagrees with class '" + cls + "' (" +
+                      std::to_string(it->second) + ")");
+      }
       Sample s;
       s.id = fs::path(video).stem().string();
+      ids.add(s.id, where);
       s.split = kind;
       s.media.video = video;
       s.task.kind = Task::Kind::kAction;
@@ -62,6 +84,8 @@ Manifest import_ucf101(const Ucf101ImportOptions& o) {
       m.samples.push_back(std::move(s));
     }
   }
+  r.set_read(lines_read, "list lines");
+  r.set_kept(m.samples.size(), classes.size());
   return m;
 }
 

@@ -23,13 +23,18 @@ std::string split_from_folder(const std::string& name) {
 
 }  // namespace
 
-Manifest import_vispr(const VisprImportOptions& o) {
+Manifest import_vispr(const VisprImportOptions& o, ImportReport* report) {
+  ImportReport local;
+  ImportReport& r = report ? *report : local;
   std::error_code ec;
   if (!fs::is_directory(o.annotations, ec)) throw Error(o.annotations.string() + ": not a folder");
   fs::path images = o.images.empty() ? o.annotations.parent_path() : o.images;
   std::vector<std::string> wanted = o.attributes.empty() ? vispr7_attributes() : o.attributes;
-  for (const auto& a : wanted)
+  for (const auto& a : wanted) {
     if (!is_vispr_attribute_id(a)) throw UsageError("import_vispr(): '" + a + "' is not a VISPR attribute id");
+    if (auto why = misspelt_vispr_attribute(a); !why.empty()) throw UsageError("import_vispr(): " + why);
+  }
+  const auto& known = vispr_attribute_ids();
 
   std::vector<std::pair<std::string, fs::path>> files;  // (split, json file)
   for (const auto& dir : fs::directory_iterator(o.annotations)) {
@@ -48,6 +53,7 @@ Manifest import_vispr(const VisprImportOptions& o) {
   m.base_dir = fs::absolute(images);
   std::set<std::string> seen_attributes;
   std::vector<std::pair<Sample, std::vector<std::string>>> rows;
+  import_detail::IdSources ids;
   for (const auto& [split, file] : files) {
     json j;
     try {
@@ -63,12 +69,16 @@ Manifest import_vispr(const VisprImportOptions& o) {
     if (!j.contains("labels") || !j["labels"].is_array()) throw field_error("labels", "missing or not an array");
     Sample s;
     s.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : file.stem().string();
+    ids.add(s.id, file.string());
     s.split = split;
     s.media.images = {j["image_path"].get<std::string>()};
     std::vector<std::string> labels;
     for (const auto& l : j["labels"]) {
       if (!l.is_string()) throw field_error("labels", "expected strings");
       labels.push_back(l.get<std::string>());
+      if (auto why = misspelt_vispr_attribute(labels.back()); !why.empty()) throw field_error("labels", why);
+      if (std::find(known.begin(), known.end(), labels.back()) == known.end())
+        r.warn("labels with ids VISPR v1 does not use", labels.back());
       seen_attributes.insert(labels.back());
     }
     rows.emplace_back(std::move(s), std::move(labels));
@@ -82,6 +92,8 @@ Manifest import_vispr(const VisprImportOptions& o) {
       s.privacy.attributes[a] = std::find(labels.begin(), labels.end(), a) != labels.end() ? 1 : 0;
     m.samples.push_back(std::move(s));
   }
+  r.set_read(files.size(), "annotation files");
+  r.set_kept(m.samples.size());
   return m;
 }
 

@@ -1,6 +1,7 @@
 // `scrim data import <format>`: convert a public data set's annotations into a manifest.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -16,18 +17,24 @@ namespace scrim::cli {
 namespace {
 
 // Adds the --out option and a callback that runs `import`, rebases the paths
-// onto the manifest's folder and writes it atomically.
-void finish_import(CLI::App* cmd, std::function<Manifest()> import) {
+// onto the manifest's folder, writes it atomically and prints what was read,
+// kept and dropped (one summary line) and the irregularities tolerated.
+void finish_import(CLI::App* cmd, const std::string& format, std::function<Manifest(ImportReport*)> import) {
   auto out = std::make_shared<fs::path>();
   cmd->add_option("--out", *out, "Manifest to write (JSON lines)")->required();
-  cmd->callback([out, import] {
-    Manifest m = import();
+  cmd->callback([out, import, format] {
+    ImportReport report;
+    Manifest m = import(&report);
     fs::path dir = out->parent_path().empty() ? fs::path(".") : out->parent_path();
     relocate_manifest(m, dir);
     write_manifest(*out, m);
     auto stats = manifest_stats(m);
-    nlohmann::json j = {{"manifest", out->string()}, {"stats", stats}};
-    print_result(j, "wrote " + std::to_string(m.samples.size()) + " samples to " + out->string() + "\n" +
+    std::string summary = format + ": " + report.summary_line();
+    auto warnings = report.warning_lines();
+    nlohmann::json j = {{"manifest", out->string()}, {"stats", stats}, {"summary", summary}, {"warnings", warnings}};
+    std::string text = summary + "\n";
+    for (const auto& w : warnings) text += "warning: " + w + "\n";
+    print_result(j, text + "wrote " + std::to_string(m.samples.size()) + " samples to " + out->string() + "\n" +
                         format_manifest_stats(stats));
   });
 }
@@ -45,7 +52,7 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--images", o->images, "Root that image_path is relative to (default: the annotations folder's parent)");
     c->add_option("--attributes", o->attributes, "Attribute ids (default: the 7-attribute subset)")->delimiter(',');
     c->add_flag("--all-attributes", o->all_attributes, "Keep every attribute that appears");
-    finish_import(c, [o] { return import_vispr(*o); });
+    finish_import(c, "vispr", [o](ImportReport* r) { return import_vispr(*o, r); });
   }
   {
     auto o = std::make_shared<Ucf101ImportOptions>();
@@ -53,7 +60,7 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--splits", o->splits_dir, "Folder with classInd.txt and the split lists")->required();
     c->add_option("--videos", o->videos, "Folder holding the class folders of .avi files")->required();
     c->add_option("--split", o->split, "Split number")->capture_default_str()->check(CLI::Range(1, 3));
-    finish_import(c, [o] { return import_ucf101(*o); });
+    finish_import(c, "ucf101", [o](ImportReport* r) { return import_ucf101(*o, r); });
   }
   {
     auto o = std::make_shared<Hmdb51ImportOptions>();
@@ -61,7 +68,7 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--splits", o->splits_dir, "Folder with the split files")->required();
     c->add_option("--videos", o->videos, "Folder holding <action>/<video>.avi")->required();
     c->add_option("--split", o->split, "Split number")->capture_default_str()->check(CLI::Range(1, 3));
-    finish_import(c, [o] { return import_hmdb51(*o); });
+    finish_import(c, "hmdb51", [o](ImportReport* r) { return import_hmdb51(*o, r); });
   }
   {
     auto o = std::make_shared<PaHmdb51ImportOptions>();
@@ -70,7 +77,15 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--videos", o->videos, "Folder holding <action>/<video>.avi")->required();
     c->add_option("--hmdb-splits", o->hmdb_splits, "HMDB51 split folder (default: every video in split 'test')");
     c->add_option("--split", o->split, "HMDB51 split number")->capture_default_str()->check(CLI::Range(1, 3));
-    finish_import(c, [o] { return import_pa_hmdb51(*o); });
+    const std::map<std::string, PaHmdb51ImportOptions::Face> faces = {
+        {"complete-partial", PaHmdb51ImportOptions::Face::kCompletePartial},
+        {"visible", PaHmdb51ImportOptions::Face::kVisible}};
+    c->add_option("--face", o->face,
+                  "Face values to VISPR ids: complete-partial (2 -> a9_face_complete, 1 -> a10_face_partial) or "
+                  "visible (1 or 2 -> a9_face_complete, no a10)")
+        ->transform(CLI::CheckedTransformer(faces, CLI::ignore_case))
+        ->default_str("complete-partial");
+    finish_import(c, "pa-hmdb51", [o](ImportReport* r) { return import_pa_hmdb51(*o, r); });
   }
   {
     auto o = std::make_shared<OkvqaImportOptions>();
@@ -81,14 +96,14 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--privacy", o->privacy, "OK-VQA privacy annotations (e.g. ../shared/data/okvqa-privacy-annotations.json)");
     c->add_flag("--only-annotated", o->only_annotated, "Keep only images that have privacy annotations");
     c->add_option("--split", o->split, "Split name (default: train for train2014, else test)");
-    finish_import(c, [o] { return import_okvqa(*o); });
+    finish_import(c, "okvqa", [o](ImportReport* r) { return import_okvqa(*o, r); });
   }
   {
     auto o = std::make_shared<FolderImportOptions>();
     auto* c = imp->add_subcommand("folder", "A plain folder of images and videos, without labels");
     c->add_option("FOLDER", o->folder, "Folder to scan recursively")->required();
     c->add_option("--split", o->split, "Split name")->capture_default_str();
-    finish_import(c, [o] { return import_folder(*o); });
+    finish_import(c, "folder", [o](ImportReport* r) { return import_folder(*o, r); });
   }
 }
 
