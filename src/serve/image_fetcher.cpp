@@ -277,6 +277,7 @@ FetchResult ImageFetcher::fetch(std::string_view url) const {
   if (u.https) client = std::make_unique<httplib::SSLClient>(u.host, u.port);  // SNI and certificate checks use the name
   else client = std::make_unique<httplib::ClientImpl>(u.host, u.port);         // so does the Host header
   client->set_hostname_addr_map({{u.host, pinned}});
+  if (u.https && !options_.ca_cert_file.empty()) client->set_ca_cert_path(options_.ca_cert_file);
   client->set_follow_location(false);  // a redirect could lead anywhere
   client->set_decompress(false);       // no Accept-Encoding: the size cap counts the bytes as they come
   client->set_url_encode(false);       // request_target() already encoded it

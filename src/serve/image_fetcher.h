@@ -38,6 +38,7 @@ struct FetchOptions {
   size_t max_bytes = 20 * 1024 * 1024;   // largest image body
   double timeout_s = 10;                 // total deadline: connect, TLS, headers and body
   size_t max_url_chars = 8192;           // longer URLs are refused before any parsing
+  std::string ca_cert_file;              // PEM file of CAs that https image hosts are checked against; empty: the system's
 };
 
 // A URL the fetcher accepted syntactically.

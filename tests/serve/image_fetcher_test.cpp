@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -21,6 +22,7 @@
 
 #include "scrim/privacy/protector.h"
 #include "serve/proxy_fixture.h"
+#include "test_util.h"
 
 using nlohmann::json;
 
@@ -306,6 +308,37 @@ TEST(ImageFetcher, TotalDeadlineHoldsAgainstAServerThatDribbles) {
   EXPECT_FALSE(r.ok());
   EXPECT_LT(seconds, 2.5);
   EXPECT_NE(r.failure.find("within"), std::string::npos) << r.failure;
+}
+
+TEST(ImageFetcher, HttpsChecksTheCertificateForTheNameWhileConnectingToThePinnedAddress) {
+  testing::ScratchDir d;
+  std::string cert = (d / "cert.pem").string(), key = (d / "key.pem").string();
+  std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=images.test -addext subjectAltName=DNS:images.test -keyout " +
+                     key + " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) GTEST_SKIP() << "no openssl command to make a test certificate";
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  auto png = encode_image(testing::TinyReference::get().image(3), ImageFormat::kPng);
+  std::string body(png.begin(), png.end());
+  server.Get("/cat.png", [&](const httplib::Request&, httplib::Response& r) { r.set_content(body, "image/png"); });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  FetchOptions o;
+  o.allow_private = true;
+  o.ports = {port};
+  o.ca_cert_file = cert;  // the certificate is its own CA
+  auto to_loopback = [](const std::string&) { return std::vector<std::string>{"127.0.0.1"}; };
+  std::string p = ":" + std::to_string(port) + "/cat.png";
+  // Connected to 127.0.0.1, the certificate checked for the name in the URL.
+  auto ok = ImageFetcher(o, to_loopback).fetch("https://images.test" + p);
+  EXPECT_TRUE(ok.ok()) << ok.failure;
+  EXPECT_EQ(ok.bytes.size(), png.size());
+  // The same address under a name the certificate does not carry.
+  EXPECT_FALSE(ImageFetcher(o, to_loopback).fetch("https://other.test" + p).ok());
+  // The system's CAs do not trust a self-signed certificate.
+  o.ca_cert_file.clear();
+  EXPECT_FALSE(ImageFetcher(o, to_loopback).fetch("https://images.test" + p).ok());
+  server.stop();
+  t.join();
 }
 
 TEST(ImageFetcher, ServeRefusesFetchUrlsOffLoopbackWithoutAnAllowList) {
