@@ -18,6 +18,7 @@
 
 #include "scrim/core/error.h"
 #include "oracle/http_client_pool.h"
+#include "serve/connection_guard.h"
 #include "serve/http_common.h"
 #include "serve/image_fetcher.h"
 #include "scrim/core/sha256.h"
@@ -206,6 +207,8 @@ struct PrivacyProxy::Impl {
   std::ofstream audit;
   InFlight in_flight;
   std::atomic<bool> draining{false};
+  serve::ConnectionGuard connections;
+  size_t worker_threads = 0;
   serve::GuardOptions guard;
 
   // Upstream connections, kept alive and reused across requests (each one
@@ -218,6 +221,7 @@ struct PrivacyProxy::Impl {
         protectors(options.protector),
         cache(options.cache_entries, options.cache_max_bytes),
         in_flight(options.max_requests_per_client),
+        connections({options.header_timeout_s, options.max_connections_per_client, options.max_connections}),
         pool(upstream.origin, upstream_settings(options)) {
     guard.max_depth = options.max_json_depth;
     guard.parts.max_images = options.max_images;
@@ -584,8 +588,7 @@ PrivacyProxy::PrivacyProxy(ProxyOptions options) : impl_(std::make_unique<Impl>(
   auto* impl = impl_.get();
   auto& s = impl->server;
   int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  int threads = impl->options.workers > 0 ? impl->options.workers : std::max(32, 4 * cores);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  impl->worker_threads = static_cast<size_t>(impl->options.workers > 0 ? impl->options.workers : std::max(32, 4 * cores));
   s.set_payload_max_length(impl->options.max_body_bytes);
   // Per read; the whole body is also bounded by request_timeout_s in read_body().
   s.set_read_timeout(static_cast<time_t>(std::min(10.0, impl->options.request_timeout_s)), 0);
@@ -610,7 +613,10 @@ PrivacyProxy::PrivacyProxy(ProxyOptions options) : impl_(std::make_unique<Impl>(
 
 PrivacyProxy::~PrivacyProxy() { stop(); }
 
-void PrivacyProxy::bind() { impl_->port = serve::bind_server(impl_->server, impl_->options.host, impl_->options.port); }
+void PrivacyProxy::bind() {
+  impl_->port = serve::bind_server(impl_->server, impl_->options.host, impl_->options.port);
+  impl_->connections.attach(impl_->server, impl_->port, impl_->worker_threads);
+}
 
 void PrivacyProxy::serve() { impl_->server.listen_after_bind(); }
 void PrivacyProxy::stop() {

@@ -226,6 +226,42 @@ TEST(ProxyHardening, SlowClientsDoNotStarveHealth) {
   for (int fd : slow) ::close(fd);
 }
 
+TEST(ProxyHardening, ClientsTricklingTheirHeadersAreCutOffAtTheDeadline) {
+  RecordingUpstream up;
+  up.start();
+  ProxyOptions po;
+  po.workers = 4;
+  po.header_timeout_s = 1.5;
+  Proxy p(po, up.port);
+  // 12 clients (three times the workers) send their headers a byte every 300 ms, for ever.
+  std::vector<int> slow;
+  for (int i = 0; i < 12; ++i) {
+    int fd = connect_to(p.proxy->port());
+    ASSERT_GE(fd, 0);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    const std::string head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Padding: ";
+    for (size_t i = 0; !stop; ++i) {
+      for (int fd : slow) ::send(fd, &head[std::min(i, head.size() - 1)], 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(300ms);
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  httplib::Client c("127.0.0.1", p.proxy->port());
+  c.set_read_timeout(10, 0);
+  c.set_connection_timeout(10, 0);
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.Get("/health");
+  auto waited = std::chrono::steady_clock::now() - start;
+  stop = true;
+  trickle.join();
+  for (int fd : slow) ::close(fd);
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_LT(waited, 6s) << "the tricklers held the workers";
+}
+
 TEST(ProxyHardening, ASecondServerOnABusyPortFailsAndTheCliExits1) {
   RecordingUpstream up;
   up.start();

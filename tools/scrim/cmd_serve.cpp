@@ -69,6 +69,12 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-requests-per-client", o->max_requests_per_client, "Requests in flight from one client address")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--header-timeout", o->header_timeout_s, "Seconds a request's line and headers may take to arrive, in total")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-client", o->max_connections_per_client, "Open connections from one client address")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
   cmd->add_option("--drain-timeout", o->drain_timeout_s, "Seconds in-flight requests get to finish on SIGTERM")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--timeout", o->upstream_timeout_s, "Upstream timeout in seconds")->capture_default_str();
   cmd->add_option("--audit-log", o->audit_log, "JSON-lines audit log (hashes and timings; no pixels, text or keys)");

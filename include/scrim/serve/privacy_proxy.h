@@ -52,6 +52,9 @@ struct ProxyOptions {
   std::filesystem::path audit_log;          // JSON lines; empty: none
   int workers = 0;                          // request threads (0: max(32, 4 x cores), so slow clients cannot pin them all)
   int max_requests_per_client = 16;         // in flight from one client address; more get 429
+  double header_timeout_s = 10;             // a request's line and headers must all arrive within this
+  int max_connections_per_client = 64;      // open connections from one address; more are closed at once
+  int max_connections = 1024;               // open connections in all
   size_t cache_entries = 512;               // protected images kept by content hash, per client key
   size_t cache_max_bytes = 256 * 1024 * 1024;
   size_t max_stream_buffer_bytes = 4 * 1024 * 1024;  // SSE bytes held for a slow client before the upstream is paused
