@@ -1,142 +1,336 @@
-// Estimator quality on the reference MLLM: the cosine between the zeroth-order
-// estimate of dL_u/dx' and the true gradient (read through the white-box
-// reference model), per image and in the anonymizer's parameter space, against
-// probes per sample, for --history none and full. Medians over the samples.
+// Estimator quality on the reference MLLM: how close the black-box utility
+// gradient comes to the true one (read through the white-box reference model),
+// per estimator and probe count, with the diagnostics that say why (medians
+// over the samples):
+//   image_cos       cosine with the true gradient in the probed space's own terms
+//                   (pixel: the image x'; control: the blend weights' tangent part, the only
+//                   part that reaches the parameters)
+//   ceiling         |P_S g| / |g|: the share of the gradient the probe basis can see at all
+//                   (control: cos(J^T P_T g, J^T g), which is 1 when nothing is lost)
+//   basis_cos       cosine with P_S g, the most any number of probes can reach
+//   split_half_cos  the estimate's own figure for basis_cos, from two independent halves
+//                   of its probes (no true gradient needed); split_half_error = |difference|
+//   param_cos       cosine after both are mapped to the anonymizer's parameters (J^T g),
+//                   per sample; batch_param_cos for the batch's sum, which moves training;
+//                   split_half_batch_cos its split-half figure (what train-log.jsonl logs)
+//   coherence       c = |sum_i G_i|^2 / sum_i |G_i|^2 of the true parameter gradients of a batch
+//   flat_pairs      share of probe pairs whose loss difference is below float resolution
 //
-//   scrim_bench_estimator MODEL MANIFEST [SAMPLES=100] [Q=4,8,16,32,64]
+//   scrim_bench_estimator MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32]
+//                         [--estimators pixel,control] [--loss margin|logprob] [--grid G] [--mu-control M]
+//                         [--surrogate MODEL]
 //
-// `full` first visits every sample once (so the per-sample prior and the
-// history subspace exist, as they do from the second epoch of training on), then
-// is measured on the second visit; `none` is measured on its only visit.
+// pixel: the U-Net near the identity, probed in an 8 x 8 coarse image basis (mu 0.03);
+// control: the control-space anonymizer (G x G blend weights over the identity, blur,
+// pixelation and a grey fill) near the identity, probed in its blend weights.
+// pixel+surrogate, control+surrogate: the same with the transfer prior of --surrogate
+// (another reference model: one pair along its gradient, the rest orthogonal;
+// prior_param_cos is the prior's own cosine). No history (it would make the
+// halves dependent). Batches of 8.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "method/anonymizer_model.h"
 #include "method/blackbox_utility.h"
+#include "method/probe_space.h"
+#include "method/surrogate_prior.h"
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
-#include "nets/anonymizer_net.h"
 #include "oracle/reference_whitebox.h"
 #include "optim/zo_estimator.h"
 #include "scrim/core/runtime.h"
 #include "scrim/oracle/oracle_factory.h"
 
 using namespace scrim;
+using nlohmann::json;
 
 namespace {
 
 double median(std::vector<double> v) {
-  if (v.empty()) return 0;
+  if (v.empty()) return std::nan("");
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// The gradient of the surrogate sum(x' * g) with respect to the anonymizer's parameters, flattened.
-torch::Tensor parameter_gradient(nets::AnonymizerNet& net, const torch::Tensor& x, const torch::Tensor& g) {
-  net->zero_grad();
-  auto xp = net->forward(x);
-  optim::ZerothOrderEstimator::surrogate(xp, g).backward();
+std::vector<int> parse_list(const std::string& text) {
+  std::vector<int> out;
+  std::stringstream ss(text);
+  for (std::string t; std::getline(ss, t, ',');) out.push_back(std::stoi(t));
+  return out;
+}
+
+struct Setup {
+  std::string estimator;  // pixel | control (the probe space; a +surrogate suffix is the caller's)
+  method::AnonymizerModel model;
+  optim::ZerothOrderEstimator basis{optim::ZoOptions{}};
+  double mu = 0.03;
+};
+
+// An anonymizer near the identity (L1 reconstruction), as at the start of training.
+Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control) {
+  Setup s;
+  s.estimator = estimator;
+  torch::manual_seed(1);
+  nets::BlendAnonymizerOptions blend;
+  blend.grid = grid;
+  s.model = method::make_anonymizer_model(estimator == "control" ? "blend" : "unet", 112, 8, 3, 6, blend);
+  optim::ZoOptions zo;
+  zo.grid = 8;
+  s.mu = estimator == "control" ? mu_control : 0.03;
+  zo.mu = s.mu;
+  s.basis = optim::ZerothOrderEstimator(zo);
+  auto n = static_cast<int64_t>(data.size());
+  torch::optim::Adam init(s.model.net().parameters(), torch::optim::AdamOptions(3e-3));
+  for (int i = 0; i < 150; ++i) {
+    auto x = data.stack({i % n, (i * 7 + 3) % n, (i * 13 + 5) % n, (i * 29 + 1) % n});
+    init.zero_grad();
+    torch::nn::functional::l1_loss(s.model.forward(x), x).backward();
+    init.step();
+  }
+  s.model.net().eval();
+  return s;
+}
+
+torch::Tensor flat_parameter_grad(const method::AnonymizerModel& model) {
   std::vector<torch::Tensor> parts;
-  for (const auto& p : net->parameters()) parts.push_back(p.grad().flatten().clone());
+  for (const auto& p : model.net().parameters()) parts.push_back(p.grad().defined() ? p.grad().flatten().clone() : torch::zeros({p.numel()}));
   return torch::cat(parts);
+}
+
+// The anonymizer's parameter gradient of `scalar(space)` for one sample alone (J^T of a gradient in its space).
+torch::Tensor parameter_grad(const Setup& s, const method::TrainingSet& data, int64_t row,
+                             const std::function<torch::Tensor(const method::ProbeSpace&)>& scalar) {
+  std::vector<std::vector<int64_t>> groups;
+  auto x = data.stack({row}, &groups);
+  auto space = method::make_probe_space(s.model, x, groups, s.basis);
+  s.model.net().zero_grad();
+  scalar(*space).backward();
+  return flat_parameter_grad(s.model);
+}
+
+// The true gradient of the loss for one sample, in its probe coordinates and (pixel) in image space.
+struct Truth {
+  torch::Tensor coords;  // d L / d coordinates (pixel: coarse cell sums; control: blend weights)
+  torch::Tensor image;   // pixel only: d L / d x' [T, 3, S, S]
+  torch::Tensor params;  // J^T of the full gradient
+  torch::Tensor params_projected;  // J^T of its projection on the probe basis
+};
+
+torch::Tensor loss_of(ReferenceMllm& model, const method::TrainingSet& data, int64_t row, const torch::Tensor& images, bool margin) {
+  auto groups = std::vector<std::vector<int64_t>>{{}};
+  for (int64_t f = 0; f < images.size(0); ++f) groups[0].push_back(f);
+  auto l = reference_answer_losses(model, images, {data.prompts[row]}, {data.answers[row]}, groups);
+  return (margin ? l.margin : l.cross_entropy).sum();
+}
+
+Truth truth_of(const Setup& s, ReferenceMllm& model, const method::TrainingSet& data, int64_t row, bool margin) {
+  std::vector<std::vector<int64_t>> groups;
+  auto x = data.stack({row}, &groups);
+  Truth t;
+  std::unique_ptr<method::ProbeSpace> space;
+  {
+    torch::NoGradGuard no_grad;
+    space = method::make_probe_space(s.model, x, groups, s.basis);
+  }
+  // The gradient with respect to the probe coordinates, through the very images the probes send.
+  auto offset = torch::zeros(space->shape(0)).unsqueeze(0).requires_grad_(true);
+  auto images = space->images(0, offset).view({-1, 3, x.size(2), x.size(3)});
+  t.coords = torch::autograd::grad({loss_of(model, data, row, images, margin)}, {offset})[0][0];
+  if (s.estimator == "pixel") {
+    auto leaf = images.detach().clone().requires_grad_(true);
+    t.image = torch::autograd::grad({loss_of(model, data, row, leaf, margin)}, {leaf})[0];
+    t.params = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return optim::ZerothOrderEstimator::surrogate(sp.x_prime(), t.image); });
+    auto projected = s.basis.project(t.image.reshape({-1, x.size(2), x.size(3)})).view(t.image.sizes());
+    t.params_projected = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return optim::ZerothOrderEstimator::surrogate(sp.x_prime(), projected); });
+  } else {
+    t.params = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return sp.surrogate({t.coords}); });
+    auto tangent = space->constrain(t.coords);  // the part a probe within the simplex can see
+    t.params_projected = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return sp.surrogate({tangent}); });
+  }
+  return t;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MODEL MANIFEST [SAMPLES=100] [Q=4,8,16,32,64]\n", argv[0]);
+  std::vector<std::string> positional;
+  bool as_json = false;
+  std::vector<int> qs = {4, 8, 16, 32};
+  std::vector<std::string> estimators = {"pixel", "control"};
+  std::string loss_kind = "margin";
+  int grid = 8;
+  double mu_control = 0.1;
+  std::string surrogate_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--json") as_json = true;
+    else if (a == "--q") qs = parse_list(value());
+    else if (a == "--estimators") {
+      estimators.clear();
+      std::stringstream ss(value());
+      for (std::string t; std::getline(ss, t, ',');) estimators.push_back(t);
+    } else if (a == "--loss") loss_kind = value();
+    else if (a == "--grid") grid = std::stoi(value());
+    else if (a == "--mu-control") mu_control = std::stod(value());
+    else if (a == "--surrogate") surrogate_file = value();
+    else positional.push_back(a);
+  }
+  if (positional.size() < 2 || (loss_kind != "margin" && loss_kind != "logprob")) {
+    std::fprintf(stderr,
+                 "usage: %s MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32] [--estimators pixel,control] [--loss margin|logprob] "
+                 "[--grid G] [--mu-control M]\n",
+                 argv[0]);
     return 2;
+  }
+  for (const auto& e : estimators) {
+    if (e != "pixel" && e != "control" && e != "pixel+surrogate" && e != "control+surrogate") {
+      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, pixel+surrogate, control+surrogate)\n", e.c_str());
+      return 2;
+    }
+    if (e.find("+surrogate") != std::string::npos && surrogate_file.empty()) {
+      std::fprintf(stderr, "%s needs --surrogate MODEL\n", e.c_str());
+      return 2;
+    }
   }
   reexec_with_thread_environment(argv);
   configure_threads();
-  int samples = argc > 3 ? std::atoi(argv[3]) : 100;
-  std::vector<int> qs = {4, 8, 16, 32, 64};
-  if (argc > 4) {
-    qs.clear();
-    std::stringstream ss(argv[4]);
-    for (std::string t; std::getline(ss, t, ',');) qs.push_back(std::stoi(t));
-  }
-  auto model = ReferenceMllm::load(argv[1]);
-  auto data = method::load_training_set(argv[2], "test", 112, 4, samples);
+  int samples = positional.size() > 2 ? std::stoi(positional[2]) : 48;
+  const bool margin = loss_kind == "margin";
+  auto model = ReferenceMllm::load(positional[0]);
+  std::shared_ptr<ReferenceMllm> surrogate_model = surrogate_file.empty() ? nullptr : ReferenceMllm::load(surrogate_file);
+  auto data = method::load_training_set(positional[1], "test", 112, 4, samples);
   const int64_t n = static_cast<int64_t>(data.size());
   const int batch = 8;
 
-  // An anonymizer near the identity (L1 reconstruction), as at the start of training.
-  torch::manual_seed(1);
-  nets::AnonymizerNet net(nets::AnonymizerNetOptions{});
-  {
-    torch::optim::Adam init(net->parameters(), torch::optim::AdamOptions(3e-3));
-    for (int i = 0; i < 150; ++i) {
-      auto x = data.stack({i % n, (i * 7 + 3) % n, (i * 13 + 5) % n, (i * 29 + 1) % n});
-      init.zero_grad();
-      torch::nn::functional::l1_loss(net->forward(x), x).backward();
-      init.step();
+  if (!as_json)
+    std::printf("%-8s %4s %7s %9s %8s %9s %10s %9s %9s %10s %10s %9s %8s\n", "estim.", "q", "queries", "image_cos", "ceiling", "basis_cos",
+                "split_half", "param_cos", "param_ceil", "batch_cos", "split_batch", "coherence", "flat");
+  for (const auto& estimator : estimators) {
+    const bool with_prior = estimator.find("+surrogate") != std::string::npos;
+    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control);
+    std::unique_ptr<method::SurrogatePrior> prior;
+    if (with_prior) prior = std::make_unique<method::SurrogatePrior>(surrogate_model, data);
+    std::vector<Truth> truth;
+    for (int64_t i = 0; i < n; ++i) truth.push_back(truth_of(s, *model, data, i, margin));
+    std::vector<double> coherence;
+    for (int64_t b0 = 0; b0 < n; b0 += batch) {
+      torch::Tensor sum = torch::zeros_like(truth[b0].params);
+      double energy = 0;
+      for (int64_t i = b0; i < std::min(n, b0 + batch); ++i) {
+        sum += truth[i].params;
+        energy += truth[i].params.pow(2).sum().item<double>();
+      }
+      if (energy > 0) coherence.push_back(sum.pow(2).sum().item<double>() / energy);
     }
-    net->eval();
-  }
-
-  // True gradients of L_u = -log p(answer) at x' = f_A(x), per sample.
-  std::vector<torch::Tensor> x_prime(n), truth(n);
-  for (int64_t i = 0; i < n; ++i) {
-    std::vector<std::vector<int64_t>> groups;
-    auto x = data.stack({i}, &groups);
-    torch::Tensor xp;
-    {
-      torch::NoGradGuard no_grad;
-      xp = net->forward(x);
-    }
-    auto leaf = xp.clone().requires_grad_(true);
-    reference_answer_loss(*model, leaf, {data.prompts[i]}, {data.answers[i]}, groups).sum().backward();
-    x_prime[i] = xp;
-    truth[i] = leaf.grad().clone();
-  }
-
-  std::printf("estimator cosine with the true gradient, median over %lld samples (grid 8, mu 0.03, log-prob loss)\n",
-              static_cast<long long>(n));
-  std::printf("%-8s %4s %12s %12s %10s %8s\n", "history", "q", "cos(image)", "cos(params)", "queries", "seconds");
-  for (const std::string mode : {"none", "full"}) {
     for (int q : qs) {
       auto start = std::chrono::steady_clock::now();
       OracleStackOptions no_cache;
-      auto stack = make_oracle(std::string("reference:") + argv[1], no_cache);
-      method::BlackBoxUtility utility(*stack.oracle, data, 8, 20, false);
-      optim::CriticalHistory history(optim::HistoryOptions{optim::parse_history_mode(mode)});
+      auto stack = make_oracle("reference:" + positional[0], no_cache);
+      method::BlackBoxUtility utility(*stack.oracle, data, 8, 20, margin ? method::UtilityLoss::kMargin : method::UtilityLoss::kNegLogProb);
+      optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
       method::BlackBoxOptions bo;
+      bo.zo = s.basis.options();
       bo.zo.probes = q;
-      bo.zo.mu = 0.03;
-      bo.zo.grid = 8;
-      bo.scout_probes = std::max(1, q / 4);
-      method::BlackBoxGradient estimator(utility, bo, history, data);
-      std::vector<double> image_cos, param_cos;
-      int visits = mode == "none" ? 1 : 2;
-      for (int visit = 0; visit < visits; ++visit) {
-        for (int64_t b0 = 0; b0 < n; b0 += batch) {
-          std::vector<int64_t> rows;
-          for (int64_t i = b0; i < std::min(n, b0 + batch); ++i) rows.push_back(i);
-          std::vector<std::vector<int64_t>> groups;
-          data.stack(rows, &groups);
-          std::vector<torch::Tensor> xs;
-          for (auto r : rows) xs.push_back(x_prime[r]);
-          auto xp = torch::cat(xs);
-          estimator.step(xp, rows, groups, 1000 * visit + b0 + q);
-          if (visit + 1 < visits) continue;
-          const auto& g = estimator.last_estimate();
-          for (size_t k = 0; k < rows.size(); ++k) {
-            auto gi = g.index_select(0, torch::tensor(groups[k], torch::kLong));
-            image_cos.push_back(optim::cosine(gi, truth[rows[k]]));
-            auto x = data.stack({rows[k]});
-            param_cos.push_back(optim::cosine(parameter_gradient(net, x, gi), parameter_gradient(net, x, truth[rows[k]])));
-          }
+      bo.scout_probes = q;
+      method::BlackBoxGradient estimate(utility, bo, history, data);
+      estimate.set_prior(prior.get());
+      std::vector<double> prior_param_cos;
+      std::vector<double> image_cos, ceiling, basis_cos, split_half, split_error, param_cos, param_ceiling, batch_cos, split_batch;
+      int64_t pairs = 0, flat = 0;
+      for (int64_t b0 = 0; b0 < n; b0 += batch) {
+        std::vector<int64_t> rows;
+        for (int64_t i = b0; i < std::min(n, b0 + batch); ++i) rows.push_back(i);
+        std::vector<std::vector<int64_t>> groups;
+        auto x = data.stack(rows, &groups);
+        method::UtilityStep step;
+        std::vector<torch::Tensor> priors;
+        {
+          torch::NoGradGuard no_grad;
+          auto space = method::make_probe_space(s.model, x, groups, s.basis);
+          step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
+          if (prior)
+            for (size_t k = 0; k < rows.size(); ++k) priors.push_back(space->constrain(prior->prior(*space, k, rows[k])));
         }
+        pairs += step.pairs;
+        flat += step.flat_pairs;
+        torch::Tensor sum_est, sum_true, sum_a, sum_b;
+        for (size_t k = 0; k < rows.size(); ++k) {
+          const auto& e = estimate.last_estimates()[k];
+          const Truth& t = truth[rows[k]];
+          auto projected = s.estimator == "pixel" ? t.coords : t.coords - t.coords.mean(-3, true);  // what the probes can see
+          basis_cos.push_back(optim::cosine(e.g, projected));
+          double sh = optim::split_half_cosine(e.a, e.b, e.g, e.weight_a, e.weight_b);
+          split_half.push_back(sh);
+          split_error.push_back(std::abs(sh - basis_cos.back()));
+          auto to_params = [&](const torch::Tensor& g) {
+            return parameter_grad(s, data, rows[k], [&](const method::ProbeSpace& sp) { return sp.surrogate({g}); });
+          };
+          if (s.estimator == "pixel") {
+            auto img = s.basis.expand(e.g, t.image.reshape({-1, t.image.size(2), t.image.size(3)}));
+            image_cos.push_back(optim::cosine(img, t.image));
+            auto proj = s.basis.project(t.image.reshape({-1, t.image.size(2), t.image.size(3)}));
+            ceiling.push_back(proj.norm().item<double>() / std::max(1e-30, t.image.norm().item<double>()));
+          } else {
+            // Only the tangent part of a blend-weight gradient reaches the parameters (the rest is in
+            // softmax's kernel): the probes see all of what matters, and the ceiling is J^T's cosine.
+            image_cos.push_back(optim::cosine(e.g, projected));
+            ceiling.push_back(optim::cosine(t.params_projected, t.params));
+          }
+          auto est = to_params(e.g), ga = to_params(e.a), gb = to_params(e.b);
+          param_cos.push_back(optim::cosine(est, t.params));
+          if (prior) prior_param_cos.push_back(optim::cosine(to_params(priors[k]), t.params));
+          param_ceiling.push_back(optim::cosine(t.params_projected, t.params));
+          sum_est = sum_est.defined() ? sum_est + est : est;
+          sum_true = sum_true.defined() ? sum_true + t.params : t.params.clone();
+          sum_a = sum_a.defined() ? sum_a + ga : ga;
+          sum_b = sum_b.defined() ? sum_b + gb : gb;
+        }
+        batch_cos.push_back(optim::cosine(sum_est, sum_true));
+        split_batch.push_back(optim::split_half_cosine(sum_a, sum_b, sum_est, step.weight_a, step.weight_b));
       }
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::printf("%-8s %4d %12.3f %12.3f %10lld %8.1f\n", mode.c_str(), q, median(image_cos), median(param_cos),
-                  static_cast<long long>(utility.queries()), seconds);
+      json row = {{"estimator", estimator},
+                  {"loss", loss_kind},
+                  {"space", estimator == "pixel" ? "image 8x8 basis" : "blend weights " + std::to_string(grid) + "x" + std::to_string(grid)},
+                  {"probes", q},
+                  {"queries_per_image", 1 + 2 * q},
+                  {"mu", s.mu},
+                  {"samples", n},
+                  {"image_cos", median(image_cos)},
+                  {"ceiling", median(ceiling)},
+                  {"basis_cos", median(basis_cos)},
+                  {"split_half_cos", median(split_half)},
+                  {"split_half_error", median(split_error)},
+                  {"param_cos", median(param_cos)},
+                  {"param_ceiling", median(param_ceiling)},
+                  {"batch_param_cos", median(batch_cos)},
+                  {"split_half_batch_cos", median(split_batch)},
+                  {"coherence", median(coherence)},
+                  {"prior_param_cos", prior ? json(median(prior_param_cos)) : json(nullptr)},
+                  {"flat_pairs", pairs > 0 ? static_cast<double>(flat) / static_cast<double>(pairs) : 0.0},
+                  {"seconds", seconds}};
+      if (as_json) {
+        std::printf("%s\n", row.dump().c_str());
+      } else {
+        std::printf("%-8s %4d %7d %9.3f %8.3f %9.3f %10.3f %9.3f %9.3f %10.3f %10.3f %9.2f %8.3f\n", estimator.c_str(), q, 1 + 2 * q,
+                    median(image_cos), median(ceiling), median(basis_cos), median(split_half), median(param_cos), median(param_ceiling),
+                    median(batch_cos), median(split_batch), median(coherence), row["flat_pairs"].get<double>());
+      }
       std::fflush(stdout);
     }
   }

@@ -24,19 +24,33 @@ AnonymizerModel build(const nlohmann::json& cfg) {
     o.levels = cfg.at("levels");
     o.input_size = cfg.at("input_size");
     m.module = torch::nn::AnyModule(nets::BdqEncoder(o));
+  } else if (kind == "blend") {
+    nets::BlendAnonymizerOptions o;
+    o.grid = cfg.at("grid");
+    o.bank = cfg.at("bank").get<std::string>();
+    o.residual = cfg.at("residual").get<bool>();
+    o.width = cfg.at("width");
+    o.input_size = cfg.at("input_size");
+    m.module = torch::nn::AnyModule(nets::BlendAnonymizer(o));
   } else {
-    throw UsageError("unknown anonymizer kind '" + kind + "' (use unet or bdq)");
+    throw UsageError("unknown anonymizer kind '" + kind + "' (use unet, bdq or blend)");
   }
   return m;
 }
 
 }  // namespace
 
-AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels) {
+AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels,
+                                      const nets::BlendAnonymizerOptions& blend) {
   nlohmann::json cfg = {{"format", "scrim-anonymizer-1"}, {"kind", kind}, {"input_size", input_size}};
   if (kind == "unet") cfg["width"] = width, cfg["depth"] = depth;
   if (kind == "bdq") cfg["levels"] = levels;
+  if (kind == "blend") cfg["width"] = width, cfg["grid"] = blend.grid, cfg["bank"] = blend.bank, cfg["residual"] = blend.residual;
   return build(cfg);
+}
+
+nets::BlendAnonymizerImpl* blend_anonymizer(const AnonymizerModel& model) {
+  return dynamic_cast<nets::BlendAnonymizerImpl*>(&model.net());
 }
 
 void write_anonymizer(torch::serialize::OutputArchive& archive, const AnonymizerModel& model) {

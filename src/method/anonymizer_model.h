@@ -1,6 +1,7 @@
 // The learnable protector f_A and its model file. Two kinds:
 //   unet  the U-Net anonymizer (nets/anonymizer_net.h), the default;
-//   bdq   a BDQ encoder with learned blur and quantisation bins (nets/bdq_encoder.h).
+//   bdq   a BDQ encoder with learned blur and quantisation bins (nets/bdq_encoder.h);
+//   blend the control-space anonymizer: blend weights over a bank of fixed obfuscations (nets/blend_anonymizer.h).
 // A model file is a LibTorch archive holding the network under "anonymizer"
 // and its configuration under "anonymizer_config"; the trainer's checkpoints
 // hold the same two entries, so either can be used as `anonymizer:PATH`.
@@ -14,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "nets/blend_anonymizer.h"
+
 namespace scrim::method {
 
 struct AnonymizerModel {
@@ -25,8 +28,12 @@ struct AnonymizerModel {
   int64_t input_size() const { return config.at("input_size").get<int64_t>(); }
 };
 
-// A fresh model: kind "unet" (width, depth) or "bdq" (levels, sigma); throws scrim::UsageError.
-AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels);
+// A fresh model: kind "unet" (width, depth), "bdq" (levels) or "blend" (width, and
+// `blend`'s grid, bank and residual); throws scrim::UsageError.
+AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_size, int64_t width, int64_t depth, int64_t levels,
+                                      const nets::BlendAnonymizerOptions& blend = {});
+// The control-space anonymizer inside a model of kind "blend"; nullptr for the other kinds.
+nets::BlendAnonymizerImpl* blend_anonymizer(const AnonymizerModel& model);
 
 void write_anonymizer(torch::serialize::OutputArchive& archive, const AnonymizerModel& model);
 // Throws scrim::Error naming the file when it is missing or not an anonymizer. The model is in eval mode, on the CPU.

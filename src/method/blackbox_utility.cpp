@@ -1,5 +1,8 @@
 #include "method/blackbox_utility.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "scrim/media/tensor_image.h"
 
 namespace scrim::method {
@@ -12,7 +15,7 @@ std::vector<UtilityLosses> BlackBoxUtility::evaluate_many(const std::vector<std:
     for (int64_t i = 0; i < p.size(0); ++i) {
       OracleRequest r;
       r.prompt = data_.prompts[static_cast<size_t>(row)];
-      r.options.top_logprobs = hard_label_ ? 0 : top_logprobs_;
+      r.options.top_logprobs = loss_ == UtilityLoss::kHardLabel ? 0 : top_logprobs_;
       r.options.encoding = ImageEncoding::kPng;  // lossless: JPEG would erase the probes
       for (int64_t f = 0; f < frames; ++f) r.images.push_back(tensor_to_image(p[i].slice(0, 3 * f, 3 * f + 3)));
       requests.push_back(std::move(r));
@@ -29,7 +32,8 @@ std::vector<UtilityLosses> BlackBoxUtility::evaluate_many(const std::vector<std:
     for (int64_t i = 0; i < probes.size(0); ++i, ++k) {
       TaskScore s = scorer.score(sample, *data_.manifest, replies[k]);
       utility.push_back(s.utility);
-      loss.push_back(hard_label_ ? 1.0 - s.utility : s.loss);
+      if (loss_ == UtilityLoss::kNegLogProb && s.probability >= 0) loss.push_back(-std::log(std::max(s.probability, 1e-4)));
+      else loss.push_back(loss_ == UtilityLoss::kHardLabel ? 1.0 - s.utility : s.loss);
     }
     out.push_back({torch::tensor(loss, torch::kFloat64).to(torch::kFloat32), torch::tensor(utility, torch::kFloat64).to(torch::kFloat32)});
   }

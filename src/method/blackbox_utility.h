@@ -1,7 +1,7 @@
 // The utility loss L_u(x') as the black box sees it: protected frames are sent
 // to the oracle (losslessly, as PNG) with the sample's task prompt, and the
-// task scorer turns the reply into a loss (-log p(right answer) when the
-// service gives log-probs, else 1 - utility). Private header: LibTorch inside.
+// task scorer turns the reply into a loss (minus the log-odds margin of the
+// right answer when the service gives log-probs, task/scorer.h; else 1 - utility). Private header: LibTorch inside.
 #pragma once
 
 #include <atomic>
@@ -19,15 +19,27 @@ struct UtilityLosses {
   torch::Tensor utility;  // [P] hard utility (right or wrong; VQA: soft accuracy)
 };
 
-class BlackBoxUtility {
+// Scores probe images of samples (the oracle through the task scorer; tests: a known function).
+class ProbeScorer {
  public:
-  BlackBoxUtility(Oracle& oracle, const TrainingSet& data, int concurrency, int top_logprobs, bool hard_label)
-      : oracle_(oracle), data_(data), concurrency_(concurrency), top_logprobs_(top_logprobs), hard_label_(hard_label) {}
+  virtual ~ProbeScorer() = default;
+  // Several samples' probes [P, T*3, H, W] (row, probes) -> their losses and utilities.
+  virtual std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work) = 0;
+};
+
+// What a reply's loss is: minus the log-odds margin (the default), -log p of the
+// right answer (saturates on confident answers; kept to measure that), or 1 - utility (hard labels).
+enum class UtilityLoss { kMargin, kNegLogProb, kHardLabel };
+
+class BlackBoxUtility : public ProbeScorer {
+ public:
+  BlackBoxUtility(Oracle& oracle, const TrainingSet& data, int concurrency, int top_logprobs, UtilityLoss loss)
+      : oracle_(oracle), data_(data), concurrency_(concurrency), top_logprobs_(top_logprobs), loss_(loss) {}
 
   // Losses of P versions of sample `row`: probes [P, T*3, H, W] (values clamped to [0, 1]).
   UtilityLosses evaluate(int64_t row, const torch::Tensor& probes) { return evaluate_many({{row, probes}})[0]; }
   // Several samples' probes in one batch of queries (the concurrency applies across them).
-  std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work);
+  std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work) override;
 
   int64_t queries() const { return queries_; }
 
@@ -36,7 +48,7 @@ class BlackBoxUtility {
   const TrainingSet& data_;
   int concurrency_;
   int top_logprobs_;
-  bool hard_label_;
+  UtilityLoss loss_;
   std::atomic<int64_t> queries_{0};
 };
 

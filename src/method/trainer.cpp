@@ -10,6 +10,7 @@
 #include "method/anonymizer_model.h"
 #include "method/blackbox_utility.h"
 #include "method/privacy_adversary.h"
+#include "method/probe_space.h"
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
 #include "optim/critical_history.h"
@@ -36,7 +37,8 @@ json to_json(const TrainOptions& o) {
           {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
           {"adversary_steps", o.adversary_steps}, {"privacy_target", o.privacy_target}, {"width", o.width},
-          {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+          {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"blend_grid", o.blend_grid}, {"bank", o.bank},
+          {"blend_residual", o.blend_residual}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
 namespace {
@@ -58,7 +60,11 @@ void validate(const TrainOptions& o) {
   if (o.out.empty()) throw UsageError("train: --out is required");
   if (o.mllm.empty()) throw UsageError("train: --mllm is required");
   one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
-  one_of(o.anonymizer, {"unet", "bdq"}, "--anonymizer");
+  one_of(o.anonymizer, {"unet", "bdq", "blend"}, "--anonymizer");
+  if (o.anonymizer == "blend") {
+    nets::parse_bank(o.bank);  // throws UsageError naming a bad item
+    if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
+  }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {
     if (o.anonymizer == "bdq") throw UsageError("--init-target: a BDQ encoder starts from its own blur and bins, not from a target");
@@ -104,10 +110,15 @@ class Trainer {
   explicit Trainer(const TrainOptions& o)
       : o_(o),
         device_(o.device == "cuda" ? torch::kCUDA : torch::kCPU),
-        history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}) {
+        history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}),
+        basis_(optim::ZoOptions{o.probes, o.mu, o.grid}) {
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
-    model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels);
+    nets::BlendAnonymizerOptions blend;
+    blend.grid = o.blend_grid;
+    blend.bank = o.bank;
+    blend.residual = o.blend_residual;
+    model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);
     model_.net().to(device_);
     make_optimizer();
     method::AdversaryOptions adv;
@@ -124,7 +135,8 @@ class Trainer {
       gradient_ = std::make_unique<method::WhiteBoxGradient>(*reference_, data_);
     } else {
       stack_ = make_oracle(o.mllm, o.oracle);
-      utility_ = std::make_unique<method::BlackBoxUtility>(*stack_.oracle, data_, o.concurrency, o.top_logprobs, o.hard_label);
+      utility_ = std::make_unique<method::BlackBoxUtility>(*stack_.oracle, data_, o.concurrency, o.top_logprobs,
+                                                          o.hard_label ? method::UtilityLoss::kHardLabel : method::UtilityLoss::kMargin);
       method::BlackBoxOptions bo;
       bo.zo.probes = o.probes;
       bo.zo.mu = o.mu;
@@ -268,7 +280,9 @@ class Trainer {
     std::vector<torch::Tensor> buffers_before;
     for (const auto& b : model_.net().buffers()) buffers_before.push_back(b.clone());
     model_.net().train();
-    auto xp = model_.forward(x);
+    // Where the utility gradient is probed: the control-space anonymizer's blend weights, else x' through a coarse basis.
+    auto space = method::make_probe_space(model_, x, groups, basis_);
+    const auto& xp = space->output();
     auto params = model_.net().parameters();
 
     auto mid = middle_frames(groups);
@@ -276,7 +290,7 @@ class Trainer {
     auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
     method::UtilityStep u;
     try {
-      u = gradient_->step(xp, rows, groups, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)));
+      u = gradient_->step(*space, rows, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)));
     } catch (...) {
       torch::NoGradGuard no_grad;
       auto buffers = model_.net().buffers();
@@ -286,7 +300,16 @@ class Trainer {
     torch::Tensor g_f;  // the fidelity prior's gradient (no queries)
     if (o_.fidelity > 0)
       g_f = flat_grad(torch::autograd::grad({F::l1_loss(xp, x)}, params, {}, /*retain_graph=*/true, false, true), params);
-    auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, true), params);
+    torch::Tensor g_u;
+    json split_half = nullptr;  // the estimate's own quality, from its two halves (black box only)
+    if (u.half_a.defined()) {
+      auto g_a = flat_grad(torch::autograd::grad({u.half_a}, params, {}, true, false, true), params);
+      auto g_b = flat_grad(torch::autograd::grad({u.half_b}, params, {}, false, false, true), params);
+      g_u = g_a + g_b;
+      if (u.weight_a > 0 && u.weight_b > 0) split_half = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
+    } else {
+      g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, true), params);
+    }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
 
     optim::ParetoStep combined;
@@ -320,6 +343,7 @@ class Trainer {
             {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
+            {"split_half_cos", split_half}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
             {"step_queries", u.queries}, {"queries", queries_}};
   }
 
@@ -421,6 +445,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<method::PrivacyAdversary> adversary_;
   optim::CriticalHistory history_;
+  optim::ZerothOrderEstimator basis_;  // the coarse pixel basis of PixelProbeSpace
   OracleStack stack_;
   std::shared_ptr<ReferenceMllm> reference_;
   std::unique_ptr<method::BlackBoxUtility> utility_;

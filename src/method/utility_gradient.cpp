@@ -6,65 +6,90 @@
 
 namespace scrim::method {
 
-torch::Tensor BlackBoxGradient::coarse_direction(const std::vector<int64_t>& shape, torch::Generator& gen) const {
-  if (options_.zo.distribution == optim::ProbeDistribution::kRademacher)
-    return at::bernoulli(torch::full(shape, 0.5), gen).mul_(2).sub_(1);
-  return history_.sample(shape, gen);  // isotropic Gaussian, or Guided-ES mixed with the history subspace
+torch::Tensor BlackBoxGradient::direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const {
+  auto shape = space.shape(b);
+  auto u = space.constrain(options_.zo.distribution == optim::ProbeDistribution::kRademacher
+                               ? estimator_.sample(shape, gen)
+                               : history_.sample(shape, gen));  // isotropic Gaussian, or Guided-ES mixed with the history subspace
+  if (avoid.defined()) u = u - (u * avoid).sum() / (avoid * avoid).sum() * avoid;
+  return u;
 }
 
-UtilityStep BlackBoxGradient::step(const torch::Tensor& x_prime, const std::vector<int64_t>& rows,
-                                   const std::vector<std::vector<int64_t>>& groups, uint64_t seed) {
+optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
+                                                  const std::vector<double>& diffs) const {
+  // The black box's directional derivative along the prior fixes its sign and scale exactly.
+  auto along = prior * (diffs[0] / (2 * options_.zo.mu) / (prior * prior).sum().item<double>());
+  optim::SplitEstimate s;
+  if (dirs.size() < 2) {
+    s.g = s.a = along;
+    s.b = torch::zeros_like(along);
+    return s;
+  }
+  auto rest = torch::stack(std::vector<torch::Tensor>(dirs.begin() + 1, dirs.end()));
+  auto split = estimator_.combine_split(rest, torch::tensor(std::vector<double>(diffs.begin() + 1, diffs.end()), torch::kFloat64));
+  // The orthogonal part's noise is ~ D / m times its signal: shrinking it by m / (m + D) maximises the cosine.
+  double m = static_cast<double>(rest.size(0)), d = rest.pow(2).sum().item<double>() / m;
+  double shrink = m / (m + d);
+  s.a = along + shrink * split.a;
+  s.b = split.weight_b > 0 ? along + shrink * split.b : torch::zeros_like(along);
+  s.weight_a = split.weight_a;
+  s.weight_b = split.weight_b;
+  s.g = along + shrink * split.g;
+  return s;
+}
+
+UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);
   const double mu = options_.zo.mu;
   const size_t n = rows.size();
   const int q = std::max(1, options_.zo.probes);
   const int scout = std::clamp(options_.scout_probes, 1, q);
-  auto xd = x_prime.detach().to(torch::kCPU);
 
-  std::vector<torch::Tensor> images(n);              // per sample [T*3, S, S]
-  std::vector<std::vector<torch::Tensor>> dirs(n);   // per sample, coarse directions
-  std::vector<std::vector<double>> diffs(n);         // per sample, (L+ - L-) per direction
-  for (size_t b = 0; b < n; ++b) {
-    auto idx = torch::tensor(groups[b], torch::kLong);
-    images[b] = xd.index_select(0, idx).reshape({-1, xd.size(2), xd.size(3)});
-  }
-  auto shape_of = [&](size_t b) { return estimator_.coarse_shape(images[b]); };
+  std::vector<std::vector<torch::Tensor>> dirs(n);  // per sample, directions in its coordinates
+  std::vector<std::vector<double>> diffs(n);        // per sample, (L+ - L-) per direction
   auto id_of = [&](size_t b) { return data_.samples[static_cast<size_t>(rows[b])]->id; };
 
-  // Runs probe pairs along the given coarse directions for several samples in one batch of queries.
+  // Runs probe pairs along the given directions for several samples in one batch of queries.
   auto probe = [&](const std::vector<std::pair<size_t, std::vector<torch::Tensor>>>& todo, bool with_center) {
     std::vector<std::pair<int64_t, torch::Tensor>> work;
     for (const auto& [b, ds] : todo) {
-      std::vector<torch::Tensor> p;
-      if (with_center) p.push_back(images[b]);
+      std::vector<torch::Tensor> offsets;
+      if (with_center) offsets.push_back(torch::zeros(space.shape(b)));
       for (const auto& d : ds) {
-        auto u = estimator_.expand(d, images[b]);
-        p.push_back(images[b] + mu * u);
-        p.push_back(images[b] - mu * u);
+        offsets.push_back(mu * d);
+        offsets.push_back(-mu * d);
       }
-      work.push_back({rows[b], torch::stack(p)});
+      work.push_back({rows[b], space.images(b, torch::stack(offsets))});
     }
     return utility_.evaluate_many(work);
   };
 
   // 1. Scouting: the center and `scout` pairs per sample; the first pair follows the sample's prior when it has one.
   std::vector<std::pair<size_t, std::vector<torch::Tensor>>> todo;
+  std::vector<torch::Tensor> transfer(n);  // the transfer prior per sample, rms 1 (undefined: none)
   for (size_t b = 0; b < n; ++b) {
     std::vector<torch::Tensor> ds;
-    if (auto prior = history_.prior(id_of(b))) {
-      auto p = prior->view(shape_of(b));
+    if (prior_) {
+      auto v = space.constrain(prior_->prior(space, b, rows[b]));
+      auto rms = v.pow(2).mean().sqrt().item<double>();
+      if (rms > 0) transfer[b] = v / rms;
+      if (rms > 0) ds.push_back(transfer[b]);
+    } else if (auto prior = history_.prior(id_of(b))) {
+      auto p = space.constrain(prior->view(space.shape(b)));
       auto rms = p.pow(2).mean().sqrt().item<double>();
       if (rms > 0) ds.push_back(p / rms);
     }
-    while (static_cast<int>(ds.size()) < scout) ds.push_back(coarse_direction(shape_of(b), gen));
+    while (static_cast<int>(ds.size()) < scout) ds.push_back(direction(space, b, gen, transfer[b]));
     todo.push_back({b, ds});
   }
   auto scouted = probe(todo, true);
   UtilityStep out;
+  out.utility = 0;
   std::vector<double> criticality(n, 0.0);
   for (size_t b = 0; b < n; ++b) {
     const auto& l = scouted[b].loss;
-    out.loss += l[0].item<double>();
+    out.loss += l[0].item<double>() / static_cast<double>(n);
+    out.utility += scouted[b].utility[0].item<double>() / static_cast<double>(n);
     for (size_t k = 0; k < todo[b].second.size(); ++k) {
       double d = l[static_cast<int64_t>(1 + 2 * k)].item<double>() - l[static_cast<int64_t>(2 + 2 * k)].item<double>();
       dirs[b].push_back(todo[b].second[k]);
@@ -72,18 +97,14 @@ UtilityStep BlackBoxGradient::step(const torch::Tensor& x_prime, const std::vect
       criticality[b] += std::abs(d) / static_cast<double>(todo[b].second.size());
     }
   }
-  out.loss /= static_cast<double>(n);
-  out.utility = 0;
-  for (size_t b = 0; b < n; ++b) out.utility += scouted[b].utility[0].item<double>() / static_cast<double>(n);
 
   // 2. The rest of the batch's probes, allocated by the history (critical samples first, under `full`).
-  int rest = static_cast<int>(n) * (q - scout);
-  auto extra = history_.allocate(criticality, rest, 0);
+  auto extra = history_.allocate(criticality, static_cast<int>(n) * (q - scout), 0);
   todo.clear();
   for (size_t b = 0; b < n; ++b) {
     if (extra[b] <= 0) continue;
     std::vector<torch::Tensor> ds;
-    for (int k = 0; k < extra[b]; ++k) ds.push_back(coarse_direction(shape_of(b), gen));
+    for (int k = 0; k < extra[b]; ++k) ds.push_back(direction(space, b, gen, transfer[b]));
     todo.push_back({b, ds});
   }
   if (!todo.empty()) {
@@ -98,37 +119,46 @@ UtilityStep BlackBoxGradient::step(const torch::Tensor& x_prime, const std::vect
     }
   }
 
-  // 3. Per-sample estimates g_b = mean_k (L+ - L-) / (2 mu) u_k; the history records them in coarse coordinates.
-  auto g = torch::zeros_like(xd);
+  // 3. Per-sample estimates, split into halves; the history records them.
+  last_.clear();
+  std::vector<torch::Tensor> g, ga, gb;
   for (size_t b = 0; b < n; ++b) {
-    auto coarse = torch::zeros(shape_of(b));
-    for (size_t k = 0; k < dirs[b].size(); ++k) coarse += diffs[b][k] / (2 * mu) * dirs[b][k];
-    coarse /= static_cast<double>(dirs[b].size());
+    auto split = transfer[b].defined() ? with_prior(transfer[b], dirs[b], diffs[b])
+                                       : estimator_.combine_split(torch::stack(dirs[b]), torch::tensor(diffs[b], torch::kFloat64));
     double crit = 0;
-    for (double d : diffs[b]) crit += std::abs(d) / static_cast<double>(diffs[b].size());
+    for (double d : diffs[b]) {
+      crit += std::abs(d) / static_cast<double>(diffs[b].size());
+      out.flat_pairs += std::abs(d) <= kFlatDifference ? 1 : 0;
+    }
+    out.pairs += static_cast<int64_t>(diffs[b].size());
     if (crit > 0) ++out.critical_samples;
-    history_.record(id_of(b), coarse, crit);
-    auto img = estimator_.expand(coarse, images[b]).view({-1, 3, xd.size(2), xd.size(3)});
-    g.index_copy_(0, torch::tensor(groups[b], torch::kLong), img);
+    history_.record(id_of(b), split.g, crit);
+    g.push_back(split.g);
+    ga.push_back(split.weight_a * split.a);
+    gb.push_back(split.weight_b * split.b);
+    out.weight_a += split.weight_a / static_cast<double>(n);
+    out.weight_b += split.weight_b / static_cast<double>(n);
+    last_.push_back(std::move(split));
   }
-  last_ = g;
-  out.queries = static_cast<int64_t>(n) + 2 * static_cast<int64_t>(n) * q;
-  out.surrogate = optim::ZerothOrderEstimator::surrogate(x_prime, g.to(x_prime.device())) / static_cast<double>(n);
+  out.queries = static_cast<int64_t>(n) + 2 * out.pairs;
+  out.half_a = space.surrogate(ga);
+  out.half_b = space.surrogate(gb);
+  out.surrogate = out.half_a + out.half_b;
   return out;
 }
 
-UtilityStep WhiteBoxGradient::step(const torch::Tensor& x_prime, const std::vector<int64_t>& rows,
-                                   const std::vector<std::vector<int64_t>>& groups, uint64_t) {
+UtilityStep WhiteBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t) {
   std::vector<std::string> prompts, answers;
   for (auto r : rows) {
     prompts.push_back(data_.prompts[static_cast<size_t>(r)]);
     answers.push_back(data_.answers[static_cast<size_t>(r)]);
   }
-  auto loss = reference_answer_loss(model_, x_prime.to(torch::kCPU), prompts, answers, groups);
+  // The black box's loss (minus the log-odds margin), read exactly.
+  auto losses = reference_answer_losses(model_, space.x_prime().to(torch::kCPU), prompts, answers, space.groups());
   UtilityStep out;
-  out.surrogate = loss.mean();
+  out.surrogate = losses.margin.mean();
   out.loss = out.surrogate.item<double>();
-  out.utility = torch::exp(-loss).mean().item<double>();  // the probability of the right answer
+  out.utility = torch::exp(-losses.cross_entropy).mean().item<double>();  // the probability of the right answer
   return out;
 }
 

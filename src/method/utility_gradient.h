@@ -1,10 +1,13 @@
 // The utility side of the anonymizer's update: a scalar "surrogate" whose
 // autograd gradient with respect to the anonymizer's parameters is the
 // utility gradient. Two sources:
-//  - BlackBoxGradient: zeroth-order estimates of dL_u/dx' from the oracle,
-//    with the critical-history prior, subspace and query allocation
-//    (optim/critical_history.h), reaching the parameters through the
-//    surrogate sum(x' * stopgrad(g));
+//  - BlackBoxGradient: zeroth-order estimates of dL_u/dc from the oracle in a
+//    probe space (method/probe_space.h: a coarse pixel basis on x', or the
+//    control-space anonymizer's blend weights), with the critical-history
+//    prior, subspace and query allocation (optim/critical_history.h), reaching
+//    the parameters through the surrogate sum(c * stopgrad(g)). The probe pairs
+//    alternate between two halves, so every step also measures its own quality
+//    (optim::split_half_cosine) without a true gradient;
 //  - WhiteBoxGradient: the true gradient through the in-process reference
 //    MLLM — the upper bound a black-box method can approach.
 // Private header: LibTorch inside.
@@ -17,6 +20,8 @@
 #include <torch/torch.h>
 
 #include "method/blackbox_utility.h"
+#include "method/probe_space.h"
+#include "method/surrogate_prior.h"
 #include "method/training_set.h"
 #include "optim/critical_history.h"
 #include "optim/zo_estimator.h"
@@ -26,19 +31,24 @@ namespace scrim::method {
 
 struct UtilityStep {
   torch::Tensor surrogate;      // scalar; its gradient w.r.t. the anonymizer is the utility gradient
+  // The same split into the two halves of the probes: surrogate = half_a + half_b (black box only).
+  torch::Tensor half_a, half_b;
+  double weight_a = 0, weight_b = 0;  // the halves' mean shares of the estimate
   double loss = 0;              // mean utility loss of the batch (black box: at x' itself)
   double utility = -1;          // mean hard utility of the batch; -1 when not measured
   int64_t queries = 0;          // oracle queries this step
   int critical_samples = 0;     // samples whose probes changed the loss
+  int64_t pairs = 0, flat_pairs = 0;  // probe pairs, and those whose loss difference is below float resolution
 };
+
+// |L+ - L-| at or below this counts as flat: float32 log-softmax over logits of order 10 resolves ~1e-6.
+constexpr double kFlatDifference = 1e-6;
 
 class UtilityGradient {
  public:
   virtual ~UtilityGradient() = default;
-  // x_prime: the protected frames [sum T, 3, S, S] (attached to the anonymizer's graph);
-  // rows: the batch's sample indices; groups: each sample's frame rows in x_prime.
-  virtual UtilityStep step(const torch::Tensor& x_prime, const std::vector<int64_t>& rows,
-                           const std::vector<std::vector<int64_t>>& groups, uint64_t seed) = 0;
+  // space: the batch's protected frames and where to probe them; rows: the batch's sample indices.
+  virtual UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) = 0;
 };
 
 struct BlackBoxOptions {
@@ -48,30 +58,36 @@ struct BlackBoxOptions {
 
 class BlackBoxGradient : public UtilityGradient {
  public:
-  BlackBoxGradient(BlackBoxUtility& utility, BlackBoxOptions options, optim::CriticalHistory& history, const TrainingSet& data)
+  BlackBoxGradient(ProbeScorer& utility, BlackBoxOptions options, optim::CriticalHistory& history, const TrainingSet& data)
       : utility_(utility), options_(options), estimator_(options.zo), history_(history), data_(data) {}
-  UtilityStep step(const torch::Tensor& x_prime, const std::vector<int64_t>& rows, const std::vector<std::vector<int64_t>>& groups,
-                   uint64_t seed) override;
+  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) override;
+  // A transfer prior (method/surrogate_prior.h): each sample's first probe pair follows it, the rest
+  // are orthogonal to it and shrunk by m / (m + D) (m pairs, D dimensions); nullptr: none.
+  void set_prior(PriorSource* prior) { prior_ = prior; }
 
-  // The per-sample image-space estimates of the last step, [sum T, 3, S, S] (for measurements).
-  const torch::Tensor& last_estimate() const { return last_; }
+  // The per-sample estimates of the last step, in each sample's probe coordinates (for measurements).
+  const std::vector<optim::SplitEstimate>& last_estimates() const { return last_; }
+  const optim::ZerothOrderEstimator& estimator() const { return estimator_; }
 
  private:
-  torch::Tensor coarse_direction(const std::vector<int64_t>& shape, torch::Generator& gen) const;
+  // A random direction in the space; orthogonal to `avoid` when it is defined.
+  torch::Tensor direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
+  // The estimate from a first pair along `prior` and the rest orthogonal to it.
+  optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
 
-  BlackBoxUtility& utility_;
+  ProbeScorer& utility_;
   BlackBoxOptions options_;
   optim::ZerothOrderEstimator estimator_;
   optim::CriticalHistory& history_;
   const TrainingSet& data_;
-  torch::Tensor last_;
+  PriorSource* prior_ = nullptr;
+  std::vector<optim::SplitEstimate> last_;
 };
 
 class WhiteBoxGradient : public UtilityGradient {
  public:
   WhiteBoxGradient(ReferenceMllm& model, const TrainingSet& data) : model_(model), data_(data) {}
-  UtilityStep step(const torch::Tensor& x_prime, const std::vector<int64_t>& rows, const std::vector<std::vector<int64_t>>& groups,
-                   uint64_t seed) override;
+  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) override;
 
  private:
   ReferenceMllm& model_;

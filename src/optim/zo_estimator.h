@@ -1,13 +1,14 @@
-// Zeroth-order estimate of the gradient of a black-box loss L(x') with respect
-// to an image x', from antithetic two-point probes (Nesterov & Spokoiny 2017;
-// SPSA: Spall 1992). Directions live in a low-dimensional basis — a coarse
-// grid up-sampled to image size — which bounds the variance (ZO-AE-DS, Zhang
-// et al. ICLR 2022; BlackVIP, Oh et al. CVPR 2023). The estimate reaches the
-// anonymizer's parameters through autograd via the surrogate sum(x' *
-// stopgrad(g)). Private header: LibTorch inside.
+// Zeroth-order estimate of the gradient of a black-box loss L(c) with respect
+// to probed coordinates c, from antithetic two-point probes (Nesterov &
+// Spokoiny 2017; SPSA: Spall 1992): g = (1/q) sum_k (L(c + mu u_k) - L(c - mu u_k)) / (2 mu) u_k.
+// The coordinates are either an image x' seen through a low-dimensional basis —
+// a coarse grid up-sampled to image size, which bounds the variance (ZO-AE-DS,
+// Zhang et al. ICLR 2022; BlackVIP, Oh et al. CVPR 2023) — or the
+// control-space anonymizer's blend weights (method/probe_space.h). The probing
+// itself (batched queries, history, allocation) is method::BlackBoxGradient's;
+// this class holds the arithmetic it and the benchmark share. Private header: LibTorch inside.
 #pragma once
 
-#include <functional>
 #include <vector>
 
 #include <torch/torch.h>
@@ -18,34 +19,43 @@ enum class ProbeDistribution { kGaussian, kRademacher };
 
 struct ZoOptions {
   int probes = 8;           // q: antithetic pairs per sample
-  double mu = 0.01;         // smoothing radius, in [0, 1] image units
-  int grid = 8;             // coarse basis: grid x grid per channel (0: full resolution)
+  double mu = 0.01;         // smoothing radius, in coordinate units ([0, 1] image units for pixels)
+  int grid = 8;             // coarse pixel basis: grid x grid per channel (0: full resolution)
   ProbeDistribution distribution = ProbeDistribution::kGaussian;
 };
 
-// Evaluates the black-box loss of a batch of probe images [P, C, H, W] -> [P].
-using BatchLoss = std::function<torch::Tensor(const torch::Tensor& probes)>;
+// Two independent halves of one estimate (probe pairs alternate between them).
+// Each half is unbiased for the same mean m (the gradient's projection on the
+// probed basis), so a . b is unbiased for |m|^2 and sqrt(a . b) / |g| estimates
+// cos(g, m) with no true gradient (split_half_cosine).
+struct SplitEstimate {
+  torch::Tensor g;         // the estimate from all probes: weight_a * a + weight_b * b
+  torch::Tensor a, b;      // the halves' estimates (b is zero when there was a single probe)
+  double weight_a = 1, weight_b = 0;
+};
 
 class ZerothOrderEstimator {
  public:
   explicit ZerothOrderEstimator(ZoOptions options) : options_(options) {}
 
-  // The shape of the coarse basis for an image shaped `like` [C, H, W]: [C, g, g].
+  // The shape of the coarse pixel basis for an image shaped `like` [C, H, W]: [C, g, g].
   std::vector<int64_t> coarse_shape(const torch::Tensor& like) const;
   // Coarse coordinates [C, g, g] (or [P, C, g, g]) -> image-space directions shaped like `like`.
   torch::Tensor expand(const torch::Tensor& coarse, const torch::Tensor& like) const;
+  // The orthogonal projection of an image-space tensor [C, H, W] onto the coarse basis (cell means).
+  torch::Tensor project(const torch::Tensor& image) const;
 
-  // A direction in the basis, up-sampled to `like`'s shape [C, H, W]; unit variance per coarse coordinate.
-  torch::Tensor sample_direction(const torch::Tensor& like, torch::Generator& gen) const;
+  // A random direction of `shape`, unit variance per coordinate (Gaussian or Rademacher).
+  torch::Tensor sample(const std::vector<int64_t>& shape, torch::Generator& gen) const;
 
-  // g = (1/q) sum_k (L(x + mu u_k) - L(x - mu u_k)) / (2 mu) * u_k for one image x [C, H, W].
-  // `directions` (optional, [q, C, H, W]) replaces the random ones (used by the history prior).
-  torch::Tensor estimate(const torch::Tensor& x, const BatchLoss& loss, torch::Generator& gen,
-                         const torch::Tensor& directions = {}) const;
+  // mean_k differences[k] / (2 mu) * directions[k]; directions [q, ...], differences [q] (L+ - L-).
+  torch::Tensor combine(const torch::Tensor& directions, const torch::Tensor& differences) const;
+  // The same split into two halves: even-numbered pairs in a, odd-numbered in b.
+  SplitEstimate combine_split(const torch::Tensor& directions, const torch::Tensor& differences) const;
 
   // The surrogate whose autograd gradient with respect to the anonymizer's
-  // parameters is J^T g: sum(x_prime * g.detach()).
-  static torch::Tensor surrogate(const torch::Tensor& x_prime, const torch::Tensor& g) { return (x_prime * g.detach()).sum(); }
+  // parameters is J^T g: sum(point * g.detach()).
+  static torch::Tensor surrogate(const torch::Tensor& point, const torch::Tensor& g) { return (point * g.detach()).sum(); }
 
   const ZoOptions& options() const { return options_; }
 
@@ -55,5 +65,9 @@ class ZerothOrderEstimator {
 
 // Cosine similarity of two tensors of the same shape, flattened.
 double cosine(const torch::Tensor& a, const torch::Tensor& b);
+
+// The split-half estimate of cos(g, E[g]) from the halves' estimates a, b of
+// g = weight_a a + weight_b b: sqrt(max(0, a . b)) / |g / (weight_a + weight_b)|, in [0, 1]; 0 when undefined.
+double split_half_cosine(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& g, double weight_a, double weight_b);
 
 }  // namespace scrim::optim

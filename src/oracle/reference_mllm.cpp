@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cctype>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <numeric>
@@ -269,6 +270,11 @@ OracleReply ReferenceMllm::query(const OracleRequest& request) {
 
 torch::Tensor reference_answer_loss(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
                                     const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups) {
+  return reference_answer_losses(model, images, prompts, answers, groups).cross_entropy;
+}
+
+ReferenceAnswerLosses reference_answer_losses(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
+                                              const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups) {
   auto& impl = model.impl();
   std::vector<int64_t> targets;
   for (const auto& a : answers) {
@@ -284,8 +290,11 @@ torch::Tensor reference_answer_loss(ReferenceMllm& model, const torch::Tensor& i
     x = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size}).mode(torch::kBilinear).align_corners(false));
   }
   auto logits = impl.net->forward(x, impl.tokens_for(prompts), groups);
-  return torch::nn::functional::cross_entropy(logits, torch::tensor(targets, torch::kLong),
-                                              torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  auto target = torch::tensor(targets, torch::kLong);
+  auto logp = torch::log_softmax(logits, 1);
+  auto right = logp.gather(1, target.unsqueeze(1)).squeeze(1);
+  auto others = logp.scatter(1, target.unsqueeze(1), -std::numeric_limits<float>::infinity());
+  return {-right, std::get<0>(others.max(1)) - right};
 }
 
 std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs::path>& manifests, const std::string& split,

@@ -20,4 +20,13 @@ namespace scrim {
 torch::Tensor reference_answer_loss(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
                                     const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups);
 
+// The same forward pass scored both ways, [Q] each: the cross-entropy and minus
+// the log-odds margin, max_{j != answer} log p_j - log p_answer (the loss the
+// black box's scorer computes from top_logprobs; task/scorer.h answer_margin()).
+struct ReferenceAnswerLosses {
+  torch::Tensor cross_entropy, margin;
+};
+ReferenceAnswerLosses reference_answer_losses(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
+                                              const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups);
+
 }  // namespace scrim

@@ -10,8 +10,17 @@
 namespace scrim {
 namespace {
 
-double loss_from(double utility, double probability) {
-  return probability >= 0 ? -std::log(std::max(probability, 1e-4)) : 1.0 - utility;
+// With log-probs: minus the log-odds margin, which stays large and smooth where
+// -log p sits below float resolution (a confident answer: log p = -3e-6). Without: 1 - utility.
+double loss_from(double utility, const OracleReply& reply, const std::string& normalized_answer) {
+  return reply.logprobs.empty() ? 1.0 - utility : -answer_margin(reply, normalized_answer);
+}
+
+double log_sum_exp(const std::vector<double>& v) {
+  double m = *std::max_element(v.begin(), v.end());
+  double s = 0;
+  for (double x : v) s += std::exp(x - m);
+  return m + std::log(s);
 }
 
 std::vector<std::string> words_of(const std::string& normalized) {
@@ -35,6 +44,27 @@ double answer_probability(const OracleReply& reply, const std::string& normalize
     if (!t.empty() && normalized_answer.compare(0, t.size(), t) == 0) p += std::exp(a.logprob);
   }
   return std::min(1.0, p);
+}
+
+double answer_margin(const OracleReply& reply, const std::string& normalized_answer) {
+  if (reply.logprobs.empty()) return std::nan("");
+  const auto& first = reply.logprobs.front();
+  std::vector<TokenAlternative> alts = first.top;
+  if (alts.empty()) alts.push_back({first.token, first.logprob});
+  std::vector<double> right, other, all;
+  for (const auto& a : alts) {
+    std::string t = normalize_label_text(a.token);
+    bool match = !t.empty() && normalized_answer.compare(0, t.size(), t) == 0;
+    (match ? right : other).push_back(a.logprob);
+    all.push_back(a.logprob);
+  }
+  // The mass outside the list bounds whatever the list does not show; expm1 keeps it exact near 1.
+  const double floor = -100.0;
+  double unlisted = std::max(floor, std::log(std::max(1e-300, -std::expm1(std::min(0.0, log_sum_exp(all))))));
+  double min_listed = *std::min_element(all.begin(), all.end());
+  double log_right = right.empty() ? std::min(min_listed, unlisted) : log_sum_exp(right);
+  double log_other = other.empty() ? unlisted : *std::max_element(other.begin(), other.end());
+  return log_right - log_other;
 }
 
 ClassificationScorer::ClassificationScorer(std::vector<std::pair<std::string, std::string>> synonyms)
@@ -79,7 +109,7 @@ TaskScore ClassificationScorer::score(const Sample& sample, const Manifest& mani
   s.prediction = match_label(reply.text, manifest.labels_of(sample.task));
   s.utility = s.prediction == sample.task.label ? 1.0 : 0.0;
   s.probability = answer_probability(reply, normalize_label_text(sample.task.label));
-  s.loss = loss_from(s.utility, s.probability);
+  s.loss = loss_from(s.utility, reply, normalize_label_text(sample.task.label));
   return s;
 }
 
@@ -93,7 +123,7 @@ TaskScore VqaScorer::score(const Sample& sample, const Manifest&, const OracleRe
   s.prediction = normalize_vqa_answer(reply.text);
   s.utility = vqa_accuracy(reply.text, sample.task.vqa.answers);
   s.probability = answer_probability(reply, normalize_label_text(majority_answer(sample.task.vqa.answers)));
-  s.loss = loss_from(s.utility, s.probability);
+  s.loss = loss_from(s.utility, reply, normalize_label_text(majority_answer(sample.task.vqa.answers)));
   return s;
 }
 
@@ -102,7 +132,7 @@ TaskScore ConsistencyScorer::score(const std::string& reference_answer, const Or
   s.prediction = normalize_vqa_answer(reply.text);
   s.utility = s.prediction == normalize_vqa_answer(reference_answer) ? 1.0 : 0.0;
   s.probability = answer_probability(reply, normalize_label_text(reference_answer));
-  s.loss = loss_from(s.utility, s.probability);
+  s.loss = loss_from(s.utility, reply, normalize_label_text(reference_answer));
   return s;
 }
 

@@ -2,7 +2,9 @@
 // run continues exactly, the query budget stops it cleanly, the white-box
 // bound makes no queries, a run is never silently overwritten, --init-target
 // starts from a protector's output, --fidelity keeps the output nearer its
-// input, and the trained model works as the `anonymizer:` protector.
+// input, the control-space anonymizer (--anonymizer blend) trains, resumes
+// exactly and logs its split-half gradient quality, and the trained model
+// works as the `anonymizer:` protector.
 #include "scrim/method/trainer.h"
 
 #include <fstream>
@@ -80,6 +82,45 @@ TEST(Trainer, AResumedRunContinuesExactly) {
   auto pa = make_protector("anonymizer:" + (dir / "straight/anonymizer.pt").string())->protect(img);
   auto pb = make_protector("anonymizer:" + (dir / "cut/anonymizer.pt").string())->protect(img);
   EXPECT_EQ(cv::norm(pa, pb, cv::NORM_INF), 0.0);
+}
+
+TEST(Trainer, BlendAnonymizerTrainsInItsControlsResumesExactlyAndLogsItsGradientQuality) {
+  ScratchDir dir;
+  auto blend = [&](const std::string& name) {
+    auto o = tiny_options(dir / name);
+    o.anonymizer = "blend";
+    o.blend_grid = 4;
+    o.bank = "blur:sigma=2,fill:value=0.5";
+    o.blend_residual = true;
+    o.history = "none";
+    return o;
+  };
+  auto r = train_anonymizer(blend("straight"));
+  EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));
+  auto cut = blend("cut");
+  cut.oracle.budget.max_queries = 30;
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
+  cut.oracle.budget.max_queries = 0;
+  cut.resume = true;
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 4);
+  auto a = read_log(dir / "straight/train-log.jsonl"), b = read_log(dir / "cut/train-log.jsonl");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 1; i < a.size(); ++i) {
+    for (const char* k : {"privacy_loss", "utility_loss", "norm_u", "norm_p", "split_half_cos"}) EXPECT_EQ(a[i][k], b[i][k]) << "step " << i << " " << k;
+    // Every step measures its own gradient quality from its two halves of probes.
+    ASSERT_TRUE(a[i]["split_half_cos"].is_number());
+    EXPECT_GE(a[i]["split_half_cos"].get<double>(), 0.0);
+    EXPECT_LE(a[i]["split_half_cos"].get<double>(), 1.0);
+    EXPECT_TRUE(a[i]["flat_pairs"].is_number());
+  }
+  auto img = TinyReference::get().image(0);
+  auto pa = make_protector("anonymizer:" + (dir / "straight/anonymizer.pt").string())->protect(img);
+  auto pb = make_protector("anonymizer:" + (dir / "cut/anonymizer.pt").string())->protect(img);
+  EXPECT_EQ(cv::norm(pa, pb, cv::NORM_INF), 0.0);
+  auto bad = blend("bad");
+  bad.bank = "swirl";
+  EXPECT_THROW(train_anonymizer(bad), UsageError);
 }
 
 TEST(Trainer, StopsCleanlyWhenTheQueryBudgetIsSpent) {

@@ -49,7 +49,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--privacy-target", o->privacy_target,
                   "What the privacy loss pushes the attackers toward: prevalence (the label prior: uninformative) or half (0.5, uniform)")
       ->capture_default_str();
-  cmd->add_option("--anonymizer", o->anonymizer, "unet, or bdq (BDQ encoder: learned blur and quantisation bins)")->capture_default_str();
+  cmd->add_option("--anonymizer", o->anonymizer,
+                  "unet, bdq (BDQ encoder: learned blur and quantisation bins), or blend (control space: blend weights over --bank, "
+                  "probed in those weights)")->capture_default_str();
+  cmd->add_option("--blend-grid", o->blend_grid, "blend: control cells per side (G; D = K G^2 controls per image)")->capture_default_str();
+  cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
+      ->capture_default_str();
+  cmd->add_flag("--blend-residual", o->blend_residual, "blend: add a residual that only the privacy side trains");
   cmd->add_option("--levels", o->levels, "BDQ quantisation levels")->capture_default_str();
   cmd->add_option("--width", o->width, "Anonymizer width")->capture_default_str();
   cmd->add_option("--depth", o->depth, "Anonymizer depth")->capture_default_str();

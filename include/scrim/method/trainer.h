@@ -65,6 +65,10 @@ struct TrainOptions {
   std::string privacy_target = "prevalence";
 
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
+                                        // | blend (control-space: blend weights over a bank of obfuscations, probed in those weights)
+  int blend_grid = 8;                   // blend: G x G control cells per image
+  std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
+  bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
   int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
   int levels = 6;                       // BDQ quantisation levels
   int frames = 4;                       // frames per video sample

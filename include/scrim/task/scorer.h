@@ -14,7 +14,7 @@ namespace scrim {
 struct TaskScore {
   double utility = 0.0;       // hard: 1 correct / 0 wrong (VQA: the soft VQA accuracy)
   double probability = -1.0;  // mass the log-probs put on the right answer; -1 without log-probs
-  double loss = 1.0;          // -log(max(probability, 1e-4)) with log-probs, else 1 - utility
+  double loss = 1.0;          // -answer_margin() with log-probs, else 1 - utility
   std::string prediction;     // the normalised answer the scorer read
 };
 
@@ -22,6 +22,13 @@ struct TaskScore {
 // the alternatives whose normalised text is a non-empty prefix of the answer
 // (multi-token answers are credited through their first token). -1 without log-probs.
 double answer_probability(const OracleReply& reply, const std::string& normalized_answer);
+
+// The log-odds margin log p(answer) - log p(best other answer), from the same
+// first-token alternatives (an answer missing from the list is bounded by the
+// smallest listed log-prob and the unlisted mass; a list that shows no other
+// answer, by the unlisted mass). NaN without log-probs. Unlike -log p it does
+// not saturate: a confident answer has log p = -3e-6 but a margin of about 13.
+double answer_margin(const OracleReply& reply, const std::string& normalized_answer);
 
 class TaskScorer {
  public:

@@ -1,0 +1,147 @@
+#include "nets/blend_anonymizer.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "scrim/core/error.h"
+
+namespace scrim::nets {
+
+namespace F = torch::nn::functional;
+
+std::vector<BankItem> parse_bank(const std::string& spec) {
+  std::vector<BankItem> items{{BankItem::Kind::kIdentity, 0}};
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (item.empty()) throw UsageError("--bank: empty item in '" + spec + "'");
+    auto colon = item.find(':');
+    std::string name = item.substr(0, colon), param, value;
+    if (colon != std::string::npos) {
+      auto rest = item.substr(colon + 1);
+      auto eq = rest.find('=');
+      if (eq == std::string::npos) throw UsageError("--bank: '" + item + "' needs name:key=value");
+      param = rest.substr(0, eq);
+      value = rest.substr(eq + 1);
+    }
+    // Each obfuscation, its one parameter and that parameter's default.
+    struct Known {
+      const char* name;
+      BankItem::Kind kind;
+      const char* param;
+      double value;
+    };
+    static const Known known[] = {{"identity", BankItem::Kind::kIdentity, "", 0.0},
+                                  {"blur", BankItem::Kind::kBlur, "sigma", 3.0},
+                                  {"pixelate", BankItem::Kind::kPixelate, "block", 8.0},
+                                  {"fill", BankItem::Kind::kFill, "value", 0.5}};
+    const Known* k = nullptr;
+    for (const auto& candidate : known)
+      if (name == candidate.name) k = &candidate;
+    if (!k) throw UsageError("--bank: unknown obfuscation '" + name + "' (use blur, pixelate, fill)");
+    BankItem b{k->kind, k->value};
+    std::string expected = k->param;
+    if (!param.empty()) {
+      if (param != expected) throw UsageError("--bank: " + name + " takes " + (expected.empty() ? "no parameter" : expected) + ", not '" + param + "'");
+      try {
+        size_t used = 0;
+        b.value = std::stod(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+      } catch (const std::exception&) {
+        throw UsageError("--bank: '" + value + "' is not a number in '" + item + "'");
+      }
+    }
+    bool ok = b.kind == BankItem::Kind::kBlur ? b.value > 0 && b.value <= 32
+              : b.kind == BankItem::Kind::kPixelate ? b.value >= 2 && b.value <= 64 && std::floor(b.value) == b.value
+              : b.kind == BankItem::Kind::kFill ? b.value >= 0 && b.value <= 1 : true;
+    if (!ok) throw UsageError("--bank: '" + item + "' is out of range (sigma in (0, 32], block an integer in 2..64, value in [0, 1])");
+    if (b.kind != BankItem::Kind::kIdentity) items.push_back(b);
+  }
+  if (items.size() < 2) throw UsageError("--bank: name at least one obfuscation besides the identity");
+  return items;
+}
+
+namespace {
+
+torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
+  int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
+  radius = std::min<int64_t>(radius, std::min(x.size(2), x.size(3)) - 1);
+  auto t = torch::arange(-radius, radius + 1, torch::kFloat32);
+  auto k = torch::exp(-(t * t) / (2 * sigma * sigma));
+  k = k / k.sum();
+  auto c = x.size(1);
+  auto kh = k.view({1, 1, 1, -1}).repeat({c, 1, 1, 1}), kv = k.view({1, 1, -1, 1}).repeat({c, 1, 1, 1});
+  auto y = F::pad(x, F::PadFuncOptions({radius, radius, 0, 0}).mode(torch::kReplicate));
+  y = F::conv2d(y, kh, F::Conv2dFuncOptions().groups(c));
+  y = F::pad(y, F::PadFuncOptions({0, 0, radius, radius}).mode(torch::kReplicate));
+  return F::conv2d(y, kv, F::Conv2dFuncOptions().groups(c));
+}
+
+torch::Tensor pixelate(const torch::Tensor& x, int64_t block) {
+  auto h = x.size(2), w = x.size(3);
+  auto small = F::adaptive_avg_pool2d(x, F::AdaptiveAvgPool2dFuncOptions({std::max<int64_t>(1, h / block), std::max<int64_t>(1, w / block)}));
+  return F::interpolate(small, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kNearest));
+}
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2));
+}
+
+}  // namespace
+
+BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : options_(o), items_(parse_bank(o.bank)) {
+  if (o.grid < 2 || o.grid > 32) throw UsageError("--blend-grid must be in 2..32");
+  if (o.width < 1) throw UsageError("BlendAnonymizer: width >= 1");
+  auto w = o.width;
+  encoder_ = register_module("encoder", torch::nn::Sequential(conv(3, w, 3, 2), torch::nn::ReLU(), conv(w, w, 3, 2), torch::nn::ReLU(),
+                                                               conv(w, 2 * w, 3, 2), torch::nn::ReLU()));
+  head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(2 * w, kinds(), 1)));
+  // Near the identity: zero weights, the identity's logit 5 above the others (weight 0.98 with K = 4).
+  torch::NoGradGuard no_grad;
+  head_->weight.zero_();
+  head_->bias.zero_();
+  head_->bias[0] = 5.0;
+  if (o.residual) {
+    residual_ = register_module("residual", torch::nn::Sequential(conv(3, w, 3, 1), torch::nn::ReLU(), conv(w, 3, 3, 1)));
+    auto& last = *residual_[2]->as<torch::nn::Conv2d>();
+    last.weight.zero_();
+    last.bias.zero_();
+  }
+}
+
+torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
+  auto h = encoder_->forward(x);
+  h = F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
+  return torch::softmax(head_->forward(h), 1);
+}
+
+torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> outs;
+  for (const auto& b : items_) {
+    switch (b.kind) {
+      case BankItem::Kind::kIdentity: outs.push_back(x); break;
+      case BankItem::Kind::kBlur: outs.push_back(gaussian_blur(x, b.value)); break;
+      case BankItem::Kind::kPixelate: outs.push_back(pixelate(x, static_cast<int64_t>(b.value))); break;
+      case BankItem::Kind::kFill: outs.push_back(torch::full_like(x, b.value)); break;
+    }
+  }
+  return torch::stack(outs, 1).detach();
+}
+
+torch::Tensor BlendAnonymizerImpl::residual(const torch::Tensor& x) {
+  if (!options_.residual) return torch::zeros_like(x);
+  return 0.25 * torch::tanh(residual_->forward(x));
+}
+
+torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights) {
+  auto n = bank.size(0), k = bank.size(1), h = bank.size(3), w = bank.size(4);
+  auto m = F::interpolate(weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  return (m.view({n, k, 1, h, w}) * bank).sum(1);
+}
+
+torch::Tensor BlendAnonymizerImpl::forward(const torch::Tensor& x) {
+  auto y = render(bank(x), weights(x));
+  return options_.residual ? (y + residual(x)).clamp(0, 1) : y;
+}
+
+}  // namespace scrim::nets

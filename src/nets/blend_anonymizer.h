@@ -1,0 +1,68 @@
+// The control-space anonymizer: a small network predicts, per image, a G x G
+// grid of softmax blend weights over a bank of fixed obfuscations O_k (the
+// identity first, then e.g. blur, pixelation, a flat fill), smoothly
+// (bilinearly) up-sampled, and renders
+//     x' = sum_k m_k (.) O_k(x)   (+ an optional residual r(x) that only the privacy side trains).
+// The blend weights are the anonymizer's own low-dimensional controls (D = K G^2
+// per image): the black-box utility gradient is estimated with respect to them
+// — almost exactly at few queries — and back-propagated into the network, the
+// principle of TREMBA (Huang & Zhang, ICLR 2020: search a generator's latent
+// space, not pixels) and DeepZero (Chen et al., ICLR 2024: zeroth-order
+// training in a model's own coordinates). It starts near the identity.
+// Private header: LibTorch inside.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace scrim::nets {
+
+// One fixed obfuscation of the bank.
+struct BankItem {
+  enum class Kind { kIdentity, kBlur, kPixelate, kFill } kind = Kind::kIdentity;
+  double value = 0;  // blur: sigma (pixels); pixelate: block (pixels); fill: the grey level in [0, 1]
+};
+
+// "blur:sigma=3,pixelate:block=8,fill:value=0.5" -> the identity, then those (each with its one parameter,
+// defaults sigma 3, block 8, value 0.5). Throws scrim::UsageError naming a bad item.
+std::vector<BankItem> parse_bank(const std::string& spec);
+
+struct BlendAnonymizerOptions {
+  int64_t grid = 8;             // G: control cells per side
+  std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";
+  bool residual = false;        // an additive residual r(x) (trained by the privacy side only)
+  int64_t width = 16;           // channels of the control network
+  int64_t input_size = 112;
+};
+
+class BlendAnonymizerImpl : public torch::nn::Module {
+ public:
+  explicit BlendAnonymizerImpl(const BlendAnonymizerOptions& options = {});
+
+  // x: [N, 3, S, S] in [0, 1] -> x' of the same shape.
+  torch::Tensor forward(const torch::Tensor& x);
+  // The controls: blend weights [N, K, G, G], a softmax over k per cell.
+  torch::Tensor weights(const torch::Tensor& x);
+  // The bank's outputs [N, K, 3, S, S] (fixed: no parameters).
+  torch::Tensor bank(const torch::Tensor& x) const;
+  // The residual [N, 3, S, S] (zeros when off).
+  torch::Tensor residual(const torch::Tensor& x);
+  // sum_k up(weights_k) (.) bank_k: weights [N, K, G, G], bank [N, K, 3, S, S]. Linear in the weights,
+  // so it is defined for any weights (probes may leave the simplex).
+  static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights);
+
+  int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
+  const BlendAnonymizerOptions& options() const { return options_; }
+
+ private:
+  BlendAnonymizerOptions options_;
+  std::vector<BankItem> items_;
+  torch::nn::Sequential encoder_{nullptr};
+  torch::nn::Conv2d head_{nullptr};
+  torch::nn::Sequential residual_{nullptr};
+};
+TORCH_MODULE(BlendAnonymizer);
+
+}  // namespace scrim::nets

@@ -1,0 +1,188 @@
+// The black-box utility gradient the trainer runs (method::BlackBoxGradient:
+// batched probes, halves, history) against losses whose gradient is known, in
+// both probe spaces: the coarse pixel basis and the control-space anonymizer's
+// blend weights; and its split-half figure against the true cosine.
+#include "method/utility_gradient.h"
+
+#include <gtest/gtest.h>
+
+#include "nets/blend_anonymizer.h"
+
+namespace scrim::method {
+namespace {
+
+// L(image) = sum(a * image) for every sample: the gradient is a.
+class LinearScorer : public ProbeScorer {
+ public:
+  explicit LinearScorer(torch::Tensor a) : a_(std::move(a)) {}
+  std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work) override {
+    std::vector<UtilityLosses> out;
+    for (const auto& [row, probes] : work) {
+      ++calls;
+      out.push_back({(probes * a_).sum({1, 2, 3}), torch::ones({probes.size(0)})});
+    }
+    return out;
+  }
+  int calls = 0;
+
+ private:
+  torch::Tensor a_;
+};
+
+// A training set of n samples with ids only (the estimator reads nothing else).
+struct Ids {
+  Manifest manifest;
+  TrainingSet set;
+  explicit Ids(int n) {
+    for (int i = 0; i < n; ++i) {
+      Sample s;
+      s.id = "s" + std::to_string(i);
+      manifest.samples.push_back(s);
+    }
+    for (const auto& s : manifest.samples) set.samples.push_back(&s);
+  }
+};
+
+optim::ZoOptions zo(int probes, double mu, int grid) {
+  optim::ZoOptions o;
+  o.probes = probes;
+  o.mu = mu;
+  o.grid = grid;
+  return o;
+}
+
+}  // namespace
+
+TEST(BlackBoxGradient, RecoversALinearGradientInThePixelBasis) {
+  torch::manual_seed(1);
+  auto a = torch::randn({3, 32, 32});
+  auto x = torch::rand({2, 3, 32, 32});
+  Ids ids(2);
+  LinearScorer scorer(a);
+  optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+  BlackBoxOptions bo{zo(512, 0.01, 8), 512};
+  BlackBoxGradient estimator(scorer, bo, history, ids.set);
+  PixelProbeSpace space(x, {{0}, {1}}, estimator.estimator());
+  auto step = estimator.step(space, {0, 1}, 7);
+  EXPECT_EQ(step.queries, 2 * (1 + 2 * 512));
+  auto target = estimator.estimator().project(a);
+  for (size_t b = 0; b < 2; ++b) {
+    auto g = space.to_image(b, estimator.last_estimates()[b].g)[0];
+    // Basis dimension 192, q = 512: cos ~ 1 / sqrt(1 + 192 / 512) = 0.85 in expectation.
+    EXPECT_GT(optim::cosine(g, target), 0.78);
+    // The full-resolution gradient is only seen through the basis: the cosine with `a` itself is lower.
+    EXPECT_LT(optim::cosine(g, a), optim::cosine(g, target));
+  }
+  // The surrogate carries the estimate: d/dx' of it is the image-space estimate / n.
+  auto leaf = x.clone().requires_grad_(true);
+  PixelProbeSpace attached(leaf, {{0}, {1}}, estimator.estimator());
+  std::vector<torch::Tensor> gs;
+  for (const auto& e : estimator.last_estimates()) gs.push_back(e.g);
+  auto grad = torch::autograd::grad({attached.surrogate(gs)}, {leaf})[0];
+  EXPECT_TRUE(torch::allclose(grad[1], space.to_image(1, gs[1])[0] / 2, 1e-5, 1e-6));
+}
+
+TEST(BlackBoxGradient, MoreProbesBetterEstimatesOnAQuadraticLoss) {
+  torch::manual_seed(2);
+  auto t = torch::rand({3, 16, 16});
+  auto x = torch::rand({1, 3, 16, 16});
+  // L(p) = |p - t|^2: the scorer below; its gradient 2 (x - t).
+  class Quadratic : public ProbeScorer {
+   public:
+    explicit Quadratic(torch::Tensor t) : t_(std::move(t)) {}
+    std::vector<UtilityLosses> evaluate_many(const std::vector<std::pair<int64_t, torch::Tensor>>& work) override {
+      return {{(work[0].second - t_).pow(2).sum({1, 2, 3}), torch::ones({work[0].second.size(0)})}};
+    }
+    torch::Tensor t_;
+  } scorer(t);
+  Ids ids(1);
+  double previous = -1;
+  for (int q : {4, 64, 512}) {
+    optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+    BlackBoxGradient estimator(scorer, BlackBoxOptions{zo(q, 1e-3, 4), q}, history, ids.set);
+    PixelProbeSpace space(x, {{0}}, estimator.estimator());
+    auto target = estimator.estimator().project(2 * (x[0] - t));
+    double mean_cos = 0;
+    for (int trial = 0; trial < 5; ++trial) {
+      estimator.step(space, {0}, 100 + trial);
+      mean_cos += optim::cosine(space.to_image(0, estimator.last_estimates()[0].g)[0], target) / 5;
+    }
+    EXPECT_GT(mean_cos, previous);  // more probes, better estimates
+    previous = mean_cos;
+  }
+  EXPECT_GT(previous, 0.9);
+}
+
+TEST(BlackBoxGradient, EstimatesTheBlendWeightGradientInTheSimplexTangent) {
+  torch::manual_seed(3);
+  nets::BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.bank = "blur:sigma=2,fill:value=0.5";
+  o.input_size = 32;
+  nets::BlendAnonymizer net(o);
+  auto x = torch::rand({1, 3, 32, 32});
+  auto a = torch::randn({3, 32, 32});
+  auto bank = net->bank(x);
+  // A point inside the simplex, away from the identity.
+  auto weights = torch::softmax(torch::randn({1, 3, 4, 4}), 1).requires_grad_(true);
+  // The true gradient of sum(a * render(bank, w)) with respect to w, and its tangent part.
+  auto truth = torch::autograd::grad({(nets::BlendAnonymizerImpl::render(bank, weights) * a).sum()}, {weights})[0][0];
+  auto tangent = truth - truth.mean(0, true);
+  Ids ids(1);
+  LinearScorer scorer(a);
+  optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+  // D = 3 x 16 = 48 controls (32 in the tangent space): q = 256 pairs make it close to exact.
+  BlackBoxGradient estimator(scorer, BlackBoxOptions{zo(256, 0.05, 8), 256}, history, ids.set);
+  ControlProbeSpace space(bank, weights, {}, {{0}});
+  auto step = estimator.step(space, {0}, 11);
+  const auto& e = estimator.last_estimates()[0];
+  EXPECT_GT(optim::cosine(e.g, tangent), 0.9);
+  // The probes stayed in the tangent space: the estimate's weights sum to zero in every cell.
+  EXPECT_LT(e.g.sum(1).abs().max().item<double>(), 1e-4 * e.g.abs().max().item<double>());
+  // The surrogate carries it to the weights: its gradient is g / n.
+  auto grad = torch::autograd::grad({step.surrogate}, {weights})[0][0];
+  EXPECT_TRUE(torch::allclose(grad, e.g.to(grad.scalar_type()), 1e-4, 1e-6));
+}
+
+TEST(BlackBoxGradient, SplitHalfCosineTracksTheTrueCosine) {
+  // Linear loss, pixel basis of dimension 3 x 8 x 8 = 192: the estimate's cosine with the
+  // basis projection ranges from ~0.3 (q = 16) to ~0.9 (q = 1024); the split-half figure,
+  // computed from the probes alone, must follow it.
+  torch::manual_seed(4);
+  auto a = torch::randn({3, 32, 32});
+  Ids ids(6);
+  LinearScorer scorer(a);
+  auto x = torch::rand({6, 3, 32, 32});
+  for (int q : {16, 64, 1024}) {
+    optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+    BlackBoxGradient estimator(scorer, BlackBoxOptions{zo(q, 0.01, 8), q}, history, ids.set);
+    PixelProbeSpace space(x, {{0}, {1}, {2}, {3}, {4}, {5}}, estimator.estimator());
+    estimator.step(space, {0, 1, 2, 3, 4, 5}, 13 + q);
+    auto target = estimator.estimator().project(a);
+    double true_cos = 0, split = 0;
+    for (size_t b = 0; b < 6; ++b) {
+      const auto& e = estimator.last_estimates()[b];
+      true_cos += optim::cosine(space.to_image(b, e.g)[0], target) / 6;
+      split += optim::split_half_cosine(e.a, e.b, e.g, e.weight_a, e.weight_b) / 6;
+    }
+    EXPECT_NEAR(split, true_cos, 0.1) << "q = " << q;
+  }
+}
+
+TEST(ZerothOrderEstimator, CombineSplitsAlternatePairsIntoHalves) {
+  optim::ZerothOrderEstimator zo(optim::ZoOptions{3, 0.5, 8});
+  auto u = torch::eye(3).view({3, 3, 1, 1});
+  auto d = torch::tensor({1.0, 2.0, 4.0}, torch::kFloat64);
+  // g = mean_k d_k / (2 mu) u_k = (1, 2, 4) / 3.
+  auto s = zo.combine_split(u, d);
+  EXPECT_TRUE(torch::allclose(s.g.flatten(), torch::tensor({1.0f, 2.0f, 4.0f}) / 3));
+  EXPECT_TRUE(torch::allclose(s.a.flatten(), torch::tensor({0.5f, 0.0f, 2.0f})));  // pairs 0 and 2
+  EXPECT_TRUE(torch::allclose(s.b.flatten(), torch::tensor({0.0f, 2.0f, 0.0f})));  // pair 1
+  EXPECT_NEAR(s.weight_a, 2.0 / 3, 1e-12);
+  // Halves that agree give a split-half cosine of 1; orthogonal ones 0.
+  auto v = torch::tensor({1.0, 1.0});
+  EXPECT_NEAR(optim::split_half_cosine(v, v, v, 0.5, 0.5), 1.0, 1e-12);
+  EXPECT_EQ(optim::split_half_cosine(torch::tensor({1.0, 0.0}), torch::tensor({0.0, 1.0}), v, 0.5, 0.5), 0.0);
+}
+
+}  // namespace scrim::method

@@ -1,0 +1,76 @@
+// The control-space anonymizer: its bank spec, its start near the identity,
+// blend weights on the simplex, a render linear in the weights, and a residual
+// that the utility side cannot move.
+#include "nets/blend_anonymizer.h"
+
+#include <gtest/gtest.h>
+
+#include "method/probe_space.h"
+#include "scrim/core/error.h"
+
+namespace scrim::nets {
+
+TEST(BlendAnonymizer, ParsesTheBankAndRejectsBadItems) {
+  auto items = parse_bank("blur:sigma=2,pixelate:block=4,fill");
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].kind, BankItem::Kind::kIdentity);
+  EXPECT_EQ(items[1].kind, BankItem::Kind::kBlur);
+  EXPECT_EQ(items[1].value, 2.0);
+  EXPECT_EQ(items[2].value, 4.0);
+  EXPECT_EQ(items[3].value, 0.5);
+  for (const char* bad : {"", "blur:sigma=x", "blur:block=3", "swirl", "pixelate:block=2.5", "fill:value=2", "blur,,fill", "identity"})
+    EXPECT_THROW(parse_bank(bad), UsageError) << bad;
+}
+
+TEST(BlendAnonymizer, StartsNearTheIdentityWithWeightsOnTheSimplex) {
+  torch::manual_seed(1);
+  BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.input_size = 32;
+  BlendAnonymizer net(o);
+  auto x = torch::rand({2, 3, 32, 32});
+  auto w = net->weights(x);
+  EXPECT_EQ(w.sizes(), (std::vector<int64_t>{2, 4, 4, 4}));
+  EXPECT_TRUE(torch::allclose(w.sum(1), torch::ones({2, 4, 4})));
+  EXPECT_GT(w.select(1, 0).min().item<double>(), 0.97);  // the identity's share
+  EXPECT_LT((net->forward(x) - x).abs().mean().item<double>(), 0.02);
+  // Rendering is linear in the weights: all weight on the fill gives the grey image.
+  auto bank = net->bank(x);
+  auto fill = torch::zeros({2, 4, 4, 4});
+  fill.select(1, 3).fill_(1);
+  EXPECT_TRUE(torch::allclose(BlendAnonymizerImpl::render(bank, fill), torch::full({2, 3, 32, 32}, 0.5)));
+  auto w2 = torch::rand({2, 4, 4, 4});
+  EXPECT_TRUE(torch::allclose(BlendAnonymizerImpl::render(bank, w + 2 * w2),
+                              BlendAnonymizerImpl::render(bank, w) + 2 * BlendAnonymizerImpl::render(bank, w2), 1e-4, 1e-5));
+  EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{1, "blur", false, 8, 32}), UsageError);
+}
+
+TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {
+  torch::manual_seed(2);
+  BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.input_size = 32;
+  o.residual = true;
+  BlendAnonymizer net(o);
+  auto x = torch::rand({1, 3, 32, 32});
+  method::ControlProbeSpace space(net->bank(x), net->weights(x), net->residual(x), {{0}});
+  auto residual_params = net->named_parameters(true);
+  std::vector<torch::Tensor> res, ctl;
+  for (const auto& p : residual_params) (p.key().rfind("residual", 0) == 0 ? res : ctl).push_back(p.value());
+  ASSERT_FALSE(res.empty());
+  // What the utility side reads (the black box's probes, the white-box bound's x') reaches the
+  // controls, not the residual.
+  auto grads = torch::autograd::grad({space.x_prime().sum()}, res, {}, true, false, /*allow_unused=*/true);
+  for (const auto& t : grads) EXPECT_TRUE(!t.defined() || t.abs().sum().item<double>() == 0);
+  auto ctl_grads = torch::autograd::grad({space.surrogate({torch::randn({1, 4, 4, 4})})}, ctl, {}, true, false, true);
+  double moved = 0;
+  for (const auto& t : ctl_grads) moved += t.defined() ? t.abs().sum().item<double>() : 0;
+  EXPECT_GT(moved, 0);
+  // The output the privacy side sees does carry the residual.
+  auto out_grads = torch::autograd::grad({space.output().sum()}, res, {}, false, false, true);
+  double reached = 0;
+  for (const auto& t : out_grads) reached += t.defined() ? t.abs().sum().item<double>() : 0;
+  EXPECT_GT(reached, 0);
+}
+
+}  // namespace scrim::nets
