@@ -46,9 +46,10 @@ std::vector<std::vector<cv::Mat>> protect_all(const std::string& spec, const std
   std::vector<std::vector<cv::Mat>> out;
   out.reserve(data.size());
   for (const auto& d : data) {
-    if (d.sample->media.is_video()) protector->begin_video();
+    // A video's frames share one session (frame memory); a still is protected alone.
+    std::unique_ptr<VideoSession> video = d.sample->media.is_video() ? protector->video_session() : nullptr;
     std::vector<cv::Mat> frames;
-    for (const auto& f : d.frames) frames.push_back(protector->protect(f));
+    for (const auto& f : d.frames) frames.push_back(video ? video->protect(f) : protector->protect(f));
     out.push_back(std::move(frames));
   }
   return out;

@@ -70,6 +70,20 @@ std::vector<int> wanted_indices(const FrameSampling& s, int total) {
   return out;
 }
 
+cv::VideoCapture open_video(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
+  cv::VideoCapture cap(path.string(), cv::CAP_FFMPEG);
+  if (!cap.isOpened()) throw Error(path.string() + ": cannot open as a video");
+  return cap;
+}
+
+void check_frame(const cv::Mat& frame, int64_t index, int64_t max_pixels, const std::string& name) {
+  if (frame.empty()) throw Error(name + ": frame " + std::to_string(index) + " cannot be decoded");
+  if (int64_t{frame.cols} * frame.rows > max_pixels)
+    throw Error(name + ": frame size exceeds the limit of " + std::to_string(max_pixels) + " pixels");
+}
+
 // One pass over the file: decode only the frames in `wanted` (sorted, may repeat).
 // Returns the number of frames in the file.
 int decode_pass(cv::VideoCapture& cap, const std::vector<int>& wanted, bool stop_after_last,
@@ -83,9 +97,7 @@ int decode_pass(cv::VideoCapture& cap, const std::vector<int>& wanted, bool stop
     if (want.count(index)) {
       cv::Mat frame;
       cap.retrieve(frame);
-      if (frame.empty()) throw Error(name + ": frame " + std::to_string(index) + " cannot be decoded");
-      if (int64_t{frame.cols} * frame.rows > max_pixels)
-        throw Error(name + ": frame size exceeds the limit of " + std::to_string(max_pixels) + " pixels");
+      check_frame(frame, index, max_pixels, name);
       got.emplace_back(index, frame);
     }
     ++index;
@@ -106,10 +118,7 @@ int decode_pass(cv::VideoCapture& cap, const std::vector<int>& wanted, bool stop
 }  // namespace
 
 VideoFrames read_video(const fs::path& path, const FrameSampling& sampling, int64_t max_pixels) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file");
-  cv::VideoCapture cap(path.string(), cv::CAP_FFMPEG);
-  if (!cap.isOpened()) throw Error(path.string() + ": cannot open as a video");
+  cv::VideoCapture cap = open_video(path);
   VideoFrames out;
   out.fps = cap.get(cv::CAP_PROP_FPS);
   out.width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
@@ -137,14 +146,57 @@ VideoFrames read_video(const fs::path& path, const FrameSampling& sampling, int6
   return out;
 }
 
+namespace {
+
+// The codec follows the extension: .mp4 → MPEG-4 part 2, .avi → Motion-JPEG.
+int fourcc_for(const fs::path& path) {
+  auto ext = lower_extension(path);
+  if (ext == "mp4" || ext == "m4v" || ext == "mov") return cv::VideoWriter::fourcc('m', 'p', '4', 'v');
+  if (ext == "avi") return cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
+  throw UsageError(path.string() + ": unsupported video extension (use mp4 or avi)");
+}
+
+}  // namespace
+
+VideoInfo map_video(const fs::path& in, const fs::path& out, const std::function<cv::Mat(const cv::Mat&)>& map, int64_t max_frames,
+                    int64_t max_pixels) {
+  int fourcc = fourcc_for(out);
+  cv::VideoCapture cap = open_video(in);
+  VideoInfo info;
+  info.fps = cap.get(cv::CAP_PROP_FPS);
+  if (!(info.fps > 0 && info.fps < 1000)) info.fps = 25.0;
+  std::error_code ec;
+  if (out.has_parent_path()) fs::create_directories(out.parent_path(), ec);
+  TempFileGuard tmp(temp_path_for(out));
+  {
+    cv::VideoWriter writer;
+    cv::Mat frame;
+    while (cap.read(frame)) {
+      check_frame(frame, info.frames, max_pixels, in.string());
+      if (info.frames == max_frames)
+        throw Error(in.string() + ": more than " + std::to_string(max_frames) + " frames (raise the frame limit to process it)");
+      cv::Mat mapped = map(frame);
+      if (!writer.isOpened()) {
+        info.width = mapped.cols;
+        info.height = mapped.rows;
+        writer.open(tmp.path().string(), cv::CAP_FFMPEG, fourcc, info.fps, mapped.size(), true);
+        if (!writer.isOpened()) throw Error(out.string() + ": cannot open a video writer");
+      }
+      if (mapped.cols != info.width || mapped.rows != info.height || mapped.type() != CV_8UC3)
+        throw Error(in.string() + ": frame " + std::to_string(info.frames) + " changes size or type");
+      writer.write(mapped);
+      ++info.frames;
+    }
+    if (info.frames == 0) throw Error(in.string() + ": no decodable frames");
+  }
+  tmp.commit(out);
+  return info;
+}
+
 void write_video(const fs::path& path, const std::vector<cv::Mat>& frames, double fps) {
   if (frames.empty()) throw UsageError("write_video(): no frames for " + path.string());
   if (fps <= 0) fps = 25.0;
-  auto ext = lower_extension(path);
-  int fourcc;
-  if (ext == "mp4" || ext == "m4v" || ext == "mov") fourcc = cv::VideoWriter::fourcc('m', 'p', '4', 'v');
-  else if (ext == "avi") fourcc = cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
-  else throw UsageError(path.string() + ": unsupported video extension (use mp4 or avi)");
+  int fourcc = fourcc_for(path);
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   TempFileGuard tmp(temp_path_for(path));

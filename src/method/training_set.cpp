@@ -36,9 +36,9 @@ std::vector<torch::Tensor> protected_frames(const TrainingSet& set, Protector& p
   std::vector<torch::Tensor> out;
   out.reserve(set.frames.size());
   for (const auto& f : set.frames) {
-    protector.begin_video();
+    auto session = protector.video_session();
     std::vector<torch::Tensor> frames;
-    for (int64_t i = 0; i < f.size(0); ++i) frames.push_back(image_to_tensor(protector.protect(tensor_to_image(f[i]))));
+    for (int64_t i = 0; i < f.size(0); ++i) frames.push_back(image_to_tensor(session->protect(tensor_to_image(f[i]))));
     out.push_back(torch::stack(frames));
   }
   return out;

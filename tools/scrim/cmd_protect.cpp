@@ -1,8 +1,10 @@
 // `scrim protect`: apply a protector to images, folders (mirrored) and videos.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -47,18 +49,15 @@ json catalog_json() {
   return j;
 }
 
-json protect_one(Protector& protector, const Job& job) {
+json protect_one(const Protector& protector, const Job& job, int64_t max_frames) {
   auto start = std::chrono::steady_clock::now();
   json rec = {{"input", job.in.string()}, {"output", job.out.string()}, {"protector", protector.spec()}};
   if (job.video) {
-    auto v = read_video(job.in, FrameSampling::all());
-    protector.begin_video();
-    std::vector<cv::Mat> frames;
-    frames.reserve(v.frames.size());
-    for (const auto& f : v.frames) frames.push_back(protector.protect(f));
-    write_video(job.out, frames, v.fps);
+    // Streamed: one frame in memory at a time, whatever the video's length.
+    auto session = protector.video_session();  // frame memory for this video only
+    auto v = map_video(job.in, job.out, [&](const cv::Mat& frame) { return session->protect(frame); }, max_frames);
     rec["kind"] = "video";
-    rec["frames"] = frames.size();
+    rec["frames"] = v.frames;
     rec["fps"] = v.fps;
     rec["width"] = v.width;
     rec["height"] = v.height;
@@ -75,6 +74,28 @@ json protect_one(Protector& protector, const Job& job) {
   return rec;
 }
 
+// Refuses, before any work, what would otherwise fail once per input or lose
+// files silently: --out naming a file, two inputs written to the same output
+// (a.jpg given from two folders; clip.mov and clip.mp4), an input overwritten.
+void check_outputs(std::vector<Job>& jobs, const fs::path& out) {
+  std::error_code ec;
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec)) throw UsageError("protect: --out " + out.string() + " is a file, not a folder");
+  std::sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.in < b.in; });  // a stable record order
+  std::map<fs::path, const Job*> by_output;
+  for (const auto& j : jobs) {
+    fs::path key = fs::weakly_canonical(j.out, ec);
+    if (key.empty()) key = j.out;
+    auto [it, fresh] = by_output.emplace(key, &j);
+    if (!fresh && it->second->in != j.in)
+      throw UsageError("protect: " + it->second->in.string() + " and " + j.in.string() + " would both be written to " + j.out.string() +
+                       "; protect them into different --out folders");
+    if (fs::exists(j.in, ec) && fs::exists(j.out, ec) && fs::equivalent(j.in, j.out, ec))
+      throw UsageError("protect: " + j.out.string() + " would overwrite its input; choose another --out folder");
+  }
+  // The same file given twice is protected once.
+  jobs.erase(std::unique(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.in == b.in && a.out == b.out; }), jobs.end());
+}
+
 }  // namespace
 
 void add_protect_command(CLI::App& app) {
@@ -84,11 +105,15 @@ void add_protect_command(CLI::App& app) {
   auto out = std::make_shared<fs::path>();
   auto list = std::make_shared<bool>(false);
   auto workers = std::make_shared<int>(0);
+  auto max_frames = std::make_shared<int64_t>(108000);
   cmd->add_option("--protector", *spec, "Protector spec (see --list)")->capture_default_str();
   cmd->add_option("INPUT", *inputs, "Image files, video files or folders (recursive)");
   cmd->add_option("--out", *out, "Output folder (folders are mirrored inside it)");
   cmd->add_flag("--list", *list, "List the protectors with their parameters and defaults");
   cmd->add_option("--workers", *workers, "Parallel workers for images (0: one per core)");
+  cmd->add_option("--max-frames", *max_frames, "Refuse a video longer than this many frames (the default is an hour at 30 fps)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
   cmd->callback([=] {
     if (*list) {
       print_result(catalog_json(), catalog_text());
@@ -118,6 +143,7 @@ void add_protect_command(CLI::App& app) {
     }
     for (auto& j : jobs)
       if (j.video && lower_extension(j.out) != "mp4" && lower_extension(j.out) != "avi") j.out.replace_extension(".mp4");
+    check_outputs(jobs, *out);
 
     std::vector<json> records(jobs.size());
     std::atomic<size_t> next{0};
@@ -130,7 +156,7 @@ void add_protect_command(CLI::App& app) {
         size_t k = next.fetch_add(1);
         if (k >= jobs.size()) return;
         try {
-          records[k] = protect_one(*protector, jobs[k]);
+          records[k] = protect_one(*protector, jobs[k], *max_frames);
         } catch (const std::exception& e) {
           ++failures;
           records[k] = {{"input", jobs[k].in.string()}, {"status", "error"}, {"error", one_line(e.what())}};

@@ -2,7 +2,9 @@
 // Audio is not read or written: scrim's outputs carry pixels only.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,5 +47,22 @@ VideoFrames read_video(const std::filesystem::path& path, const FrameSampling& s
 // Writes frames (all the same size, 8-bit BGR) at fps, atomically. The codec
 // follows the extension: .mp4 → MPEG-4 part 2, .avi → Motion-JPEG.
 void write_video(const std::filesystem::path& path, const std::vector<cv::Mat>& frames, double fps);
+
+// What map_video() read and wrote.
+struct VideoInfo {
+  double fps = 0.0;
+  int width = 0, height = 0;
+  int64_t frames = 0;
+};
+
+// Streams `in` to `out` frame by frame: decodes a frame, writes map(frame)
+// (8-bit BGR, the size of the first mapped frame), and keeps no other frame,
+// so memory does not grow with the video's length. `out` appears only when
+// every frame is written. Throws scrim::Error when `in` cannot be decoded or
+// has no frames, a frame exceeds max_pixels, or the video has more than
+// max_frames frames (checked as it streams: nothing is written then).
+VideoInfo map_video(const std::filesystem::path& in, const std::filesystem::path& out,
+                    const std::function<cv::Mat(const cv::Mat&)>& map, int64_t max_frames,
+                    int64_t max_pixels = 50'000'000);
 
 }  // namespace scrim

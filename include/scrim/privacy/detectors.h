@@ -30,13 +30,14 @@ class RegionDetector {
   virtual std::string name() const = 0;
 };
 
-// Where detector model files are looked for: $SCRIM_MODELS_DIR, then
-// ../shared/realdata/models relative to the working folder and to the scrim
-// binary's folder and its parents. Empty when not found.
+// Where the detector models that ship with scrim (models/ in the source tree)
+// are looked for: $SCRIM_MODELS_DIR when set, else share/scrim/models beside
+// the running binary's folder (install layout P/bin, P/share) or inside it
+// (the build tree). Throws scrim::Error naming the paths when the file is not there.
 std::filesystem::path find_model_file(const std::string& file_name);
 
-// "yunet" (needs face_detection_yunet_2022mar.onnx; falls back to "haar" when
-// absent), "haar", "dlib". Throws scrim::UsageError for other names.
+// "yunet" (face_detection_yunet_2022mar.onnx; a missing model is an error,
+// never a fallback), "haar", "dlib". Throws scrim::UsageError for other names.
 std::unique_ptr<RegionDetector> make_face_detector(const std::string& kind = "yunet", double min_score = 0.6);
 std::unique_ptr<RegionDetector> make_plate_detector();
 // Tesseract words with confidence >= min_confidence (0-100).

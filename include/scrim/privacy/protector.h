@@ -13,13 +13,25 @@
 
 namespace scrim {
 
+// The frames of one video, protected in order. It holds what a protector
+// carries from frame to frame (the region hider's box memory, BDQ's previous
+// frame), so that no image ever depends on another outside its own video.
+class VideoSession {
+ public:
+  virtual ~VideoSession() = default;
+  virtual cv::Mat protect(const cv::Mat& bgr) = 0;
+};
+
 class Protector {
  public:
   virtual ~Protector() = default;
-  // 8-bit BGR in, 8-bit BGR of the same size out. Not thread-safe: one per thread.
-  virtual cv::Mat protect(const cv::Mat& bgr) = 0;
-  // Called before the first frame of a video: clears frame memory and the previous frame.
-  virtual void begin_video() {}
+  // 8-bit BGR in, 8-bit BGR of the same size out. The result depends on this
+  // image alone (const: a protector keeps no memory of earlier images), so one
+  // protector may serve a folder or a proxy's clients in turn. Not thread-safe: one per thread.
+  virtual cv::Mat protect(const cv::Mat& bgr) const = 0;
+  // A session for the frames of one video; the protector must outlive it.
+  // By default each frame is protected alone.
+  virtual std::unique_ptr<VideoSession> video_session() const;
   // The normalised spec, with every parameter spelled out.
   virtual std::string spec() const = 0;
 };
@@ -30,7 +42,11 @@ struct ProtectorSpec {
   std::string positional;                     // e.g. "faces+plates" for regions, a path for anonymizer
   std::map<std::string, std::string> params;  // key -> value
   static ProtectorSpec parse(const std::string& text);
-  double number(const std::string& key, double fallback) const;
+  // A finite number in [min, max] (the fallback when absent); anything else
+  // (not a number, NaN, infinite, out of range) is a scrim::UsageError naming the parameter.
+  double number(const std::string& key, double fallback, double min, double max) const;
+  // The same for a whole number.
+  int integer(const std::string& key, int fallback, int min, int max) const;
   std::string text(const std::string& key, const std::string& fallback) const;
 };
 

@@ -16,7 +16,7 @@ class AnonymizerProtector : public Protector {
     if (path_.empty()) throw UsageError("anonymizer: give the model file, as in anonymizer:runs/a/anonymizer.pt");
     model_ = method::read_anonymizer(path_);
   }
-  cv::Mat protect(const cv::Mat& bgr) override {
+  cv::Mat protect(const cv::Mat& bgr) const override {
     torch::NoGradGuard no_grad;
     auto y = method::apply_anonymizer(model_, image_to_tensor(bgr).unsqueeze(0));
     return tensor_to_image(y[0]);

@@ -21,7 +21,7 @@ namespace {
 class BdqProtector : public Protector {
  public:
   explicit BdqProtector(const ProtectorSpec& s)
-      : sigma_(s.number("sigma", 2)), levels_(static_cast<int>(s.number("levels", 6))), difference_(s.number("difference", 1) != 0),
+      : sigma_(s.number("sigma", 2, 0.1, 112)), levels_(s.integer("levels", 6, 2, 64)), difference_(s.integer("difference", 1, 0, 1) != 0),
         model_(s.text("model", "")) {
     if (!model_.empty()) {
       if (s.params.count("sigma") || s.params.count("levels")) throw UsageError("bdq: model= sets sigma and levels; give one or the other");
@@ -29,21 +29,22 @@ class BdqProtector : public Protector {
       sigma_ = learned.sigma;
       levels_ = learned.levels();
       boundaries_ = learned.boundaries;
+      if (!std::isfinite(sigma_) || sigma_ <= 0 || levels_ < 2) throw Error(model_ + ": the learned BDQ blur or bins are out of range");
     }
-    if (sigma_ <= 0 || levels_ < 2) throw UsageError("bdq: sigma must be positive and levels at least 2");
     if (boundaries_.empty())
       for (int i = 0; i + 1 < levels_; ++i) boundaries_.push_back((i + 0.5) / (levels_ - 1));  // uniform bins
   }
-  cv::Mat protect(const cv::Mat& bgr) override {
-    cv::Mat blurred;
-    cv::GaussianBlur(bgr, blurred, cv::Size(0, 0), scaled(sigma_, bgr), 0, cv::BORDER_REFLECT);
-    blurred.convertTo(blurred, CV_32FC3, 1.0 / 255.0);
-    cv::Mat signal = blurred;
-    if (difference_ && in_video_) {
-      if (!previous_.empty() && previous_.size() == blurred.size()) signal = (blurred - previous_) * 0.5 + 0.5;  // centre at mid-grey
-      previous_ = blurred.clone();
-    }
-    // The number of bin boundaries below each value, back to [0, 255].
+
+  // Blurred, in [0, 1] floats.
+  cv::Mat blurred(const cv::Mat& bgr) const {
+    cv::Mat out;
+    cv::GaussianBlur(bgr, out, cv::Size(0, 0), scaled(sigma_, bgr), 0, cv::BORDER_REFLECT);
+    out.convertTo(out, CV_32FC3, 1.0 / 255.0);
+    return out;
+  }
+
+  // The number of bin boundaries below each value, back to [0, 255].
+  cv::Mat quantised(const cv::Mat& signal) const {
     cv::Mat out(signal.size(), CV_8UC3);
     const auto& b = boundaries_;
     const double scale = 255.0 / (levels_ - 1);
@@ -54,10 +55,10 @@ class BdqProtector : public Protector {
     });
     return out;
   }
-  void begin_video() override {
-    in_video_ = true;
-    previous_.release();
-  }
+
+  cv::Mat protect(const cv::Mat& bgr) const override { return quantised(blurred(bgr)); }
+  std::unique_ptr<VideoSession> video_session() const override;
+
   std::string spec() const override {
     char buf[96];
     if (!model_.empty()) {
@@ -74,9 +75,29 @@ class BdqProtector : public Protector {
   bool difference_;
   std::string model_;
   std::vector<double> boundaries_;  // sorted, in [0, 1]
-  bool in_video_ = false;
+};
+
+// On video BDQ quantises the difference with the previous blurred frame.
+class BdqVideoSession : public VideoSession {
+ public:
+  explicit BdqVideoSession(const BdqProtector& bdq) : bdq_(bdq) {}
+  cv::Mat protect(const cv::Mat& bgr) override {
+    cv::Mat now = bdq_.blurred(bgr);
+    cv::Mat signal = now;
+    if (!previous_.empty() && previous_.size() == now.size()) signal = (now - previous_) * 0.5 + 0.5;  // centre at mid-grey
+    previous_ = now;
+    return bdq_.quantised(signal);
+  }
+
+ private:
+  const BdqProtector& bdq_;
   cv::Mat previous_;
 };
+
+std::unique_ptr<VideoSession> BdqProtector::video_session() const {
+  if (!difference_) return Protector::video_session();
+  return std::make_unique<BdqVideoSession>(*this);
+}
 
 }  // namespace
 

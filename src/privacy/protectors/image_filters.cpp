@@ -5,11 +5,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "privacy/protectors/protectors.h"
-#include "scrim/core/error.h"
 
 namespace scrim::protectors {
 
-double scaled(double at_112, const cv::Mat& image) { return at_112 * std::min(image.cols, image.rows) / 112.0; }
+double scaled(double at_112, const cv::Mat& image) { return at_112 * std::sqrt(static_cast<double>(image.cols) * image.rows) / 112.0; }
 
 cv::Mat gaussian_blur(const cv::Mat& bgr, double sigma) {
   cv::Mat out;
@@ -38,18 +37,19 @@ std::string fmt(double v) {
 
 class Raw : public Protector {
  public:
-  cv::Mat protect(const cv::Mat& bgr) override { return bgr.clone(); }
+  cv::Mat protect(const cv::Mat& bgr) const override { return bgr.clone(); }
   std::string spec() const override { return "raw"; }
 };
 
+// Parameter ranges: the lower ends are the weakest settings that still change
+// an image (a protector that returns its input unchanged is refused); the
+// upper ends are the 112-px reference side, beyond which nothing is left.
+// Sizes are floored at the lower end in pixels too, so tiny images change.
 class Blur : public Protector {
  public:
-  explicit Blur(double sigma) : sigma_(sigma) {
-    if (sigma <= 0) throw UsageError("blur: sigma must be positive");
-  }
-  cv::Mat protect(const cv::Mat& bgr) override {
-    return gaussian_blur(bgr, scaled(sigma_, bgr));
-  }
+  static constexpr double kMinSigma = 0.5;
+  explicit Blur(const ProtectorSpec& s) : sigma_(s.number("sigma", 6, kMinSigma, 112)) {}
+  cv::Mat protect(const cv::Mat& bgr) const override { return gaussian_blur(bgr, std::max(kMinSigma, scaled(sigma_, bgr))); }
   std::string spec() const override { return "blur:sigma=" + fmt(sigma_); }
 
  private:
@@ -58,11 +58,10 @@ class Blur : public Protector {
 
 class Pixelate : public Protector {
  public:
-  explicit Pixelate(double block) : block_(block) {
-    if (block < 1) throw UsageError("pixelate: block must be at least 1");
-  }
-  cv::Mat protect(const cv::Mat& bgr) override {
-    double b = std::max(1.0, scaled(block_, bgr));
+  static constexpr double kMinBlock = 2;
+  explicit Pixelate(const ProtectorSpec& s) : block_(s.number("block", 8, kMinBlock, 112)) {}
+  cv::Mat protect(const cv::Mat& bgr) const override {
+    double b = std::max(kMinBlock, scaled(block_, bgr));
     cv::Size small(std::max(1, static_cast<int>(std::round(bgr.cols / b))), std::max(1, static_cast<int>(std::round(bgr.rows / b))));
     cv::Mat tiny, out;
     cv::resize(bgr, tiny, small, 0, 0, cv::INTER_AREA);
@@ -77,11 +76,11 @@ class Pixelate : public Protector {
 
 class Downsample : public Protector {
  public:
-  explicit Downsample(double factor) : factor_(factor) {
-    if (factor < 1) throw UsageError("downsample: factor must be at least 1");
-  }
-  cv::Mat protect(const cv::Mat& bgr) override {
-    cv::Size small(std::max(1, static_cast<int>(bgr.cols / factor_)), std::max(1, static_cast<int>(bgr.rows / factor_)));
+  static constexpr double kMinFactor = 1.5;
+  explicit Downsample(const ProtectorSpec& s) : factor_(s.number("factor", 4, kMinFactor, 112)) {}
+  cv::Mat protect(const cv::Mat& bgr) const override {
+    double f = std::max(kMinFactor, scaled(factor_, bgr));
+    cv::Size small(std::max(1, static_cast<int>(bgr.cols / f)), std::max(1, static_cast<int>(bgr.rows / f)));
     cv::Mat tiny, out;
     cv::resize(bgr, tiny, small, 0, 0, cv::INTER_AREA);
     cv::resize(tiny, out, bgr.size(), 0, 0, cv::INTER_LINEAR);
@@ -96,8 +95,8 @@ class Downsample : public Protector {
 }  // namespace
 
 std::unique_ptr<Protector> make_raw() { return std::make_unique<Raw>(); }
-std::unique_ptr<Protector> make_blur(const ProtectorSpec& s) { return std::make_unique<Blur>(s.number("sigma", 6)); }
-std::unique_ptr<Protector> make_pixelate(const ProtectorSpec& s) { return std::make_unique<Pixelate>(s.number("block", 8)); }
-std::unique_ptr<Protector> make_downsample(const ProtectorSpec& s) { return std::make_unique<Downsample>(s.number("factor", 4)); }
+std::unique_ptr<Protector> make_blur(const ProtectorSpec& s) { return std::make_unique<Blur>(s); }
+std::unique_ptr<Protector> make_pixelate(const ProtectorSpec& s) { return std::make_unique<Pixelate>(s); }
+std::unique_ptr<Protector> make_downsample(const ProtectorSpec& s) { return std::make_unique<Downsample>(s); }
 
 }  // namespace scrim::protectors

@@ -15,7 +15,10 @@ std::unique_ptr<Protector> make_regions(const ProtectorSpec& spec);
 std::unique_ptr<Protector> make_bdq(const ProtectorSpec& spec);
 std::unique_ptr<Protector> make_anonymizer(const ProtectorSpec& spec);
 
-// Scales a size given at the 112-px reference resolution to an image.
+// Scales a size given at the 112x112 reference resolution to an image, by the
+// square root of the area: a protector then leaves the same amount of detail
+// (e.g. 196 pixelation blocks at block=8) on an image of any shape. Scaling by
+// the shorter side blurred a 900x28 text line by 1.5 px (blur:sigma=6): Tesseract still read it.
 double scaled(double at_112, const cv::Mat& image);
 
 // Gaussian blur that stays fast for large sigma: beyond sigma 4 the image is
