@@ -55,6 +55,10 @@ std::vector<Hmdb51SplitEntry> read_hmdb51_split(const Hmdb51ImportOptions& o, st
 
 }  // namespace import_detail
 
+namespace {
+constexpr size_t kHmdb51Classes = 51;
+}  // namespace
+
 Manifest import_hmdb51(const Hmdb51ImportOptions& o, ImportReport* report) {
   ImportReport local;
   ImportReport& r = report ? *report : local;
@@ -79,6 +83,10 @@ Manifest import_hmdb51(const Hmdb51ImportOptions& o, ImportReport* report) {
     s.task.label_set = "hmdb51";
     m.samples.push_back(std::move(s));
   }
+  // A class missing from every split number cannot be told from the files alone; say so.
+  if (labels.size() != kHmdb51Classes)
+    r.warn("HMDB51 class count is not the published " + std::to_string(kHmdb51Classes),
+           "found " + std::to_string(labels.size()) + " action classes");
   r.set_read(entries.size(), "split lines");
   r.set_kept(m.samples.size(), labels.size());
   return m;

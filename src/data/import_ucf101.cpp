@@ -8,6 +8,9 @@
 namespace fs = std::filesystem;
 
 namespace scrim {
+namespace {
+constexpr size_t kUcf101Classes = 101;
+}  // namespace
 
 Manifest import_ucf101(const Ucf101ImportOptions& o, ImportReport* report) {
   using import_detail::read_lines;
@@ -32,6 +35,9 @@ Manifest import_ucf101(const Ucf101ImportOptions& o, ImportReport* report) {
     classes.push_back(name);
   }
   if (classes.empty()) throw Error(class_file.string() + ": no classes");
+  if (classes.size() != kUcf101Classes)
+    r.warn("UCF101 class count is not the published " + std::to_string(kUcf101Classes),
+           "found " + std::to_string(classes.size()) + " in " + class_file.string());
 
   Manifest m;
   m.name = "ucf101-split" + std::to_string(o.split);

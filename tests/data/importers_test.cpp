@@ -147,6 +147,7 @@ TEST(ImportUcf101, ListCutMidLineIsAnErrorNamingTheLine) {
   Manifest m = import_ucf101({d.path(), d.path(), 1}, &report);
   EXPECT_EQ(m.samples.size(), 2u);
   EXPECT_EQ(report.summary_line(), "read 2 list lines; kept 2 samples, 2 classes; dropped none");
+  EXPECT_EQ(report.warnings("UCF101 class count is not the published 101"), 1u);
 }
 
 TEST(ImportHmdb51, TagsGiveSplits) {
@@ -173,6 +174,8 @@ TEST(ImportHmdb51, ReportCountsTagZeroAndClasses) {
   ImportReport report;
   import_hmdb51({d / "splits", d / "videos", 1}, &report);
   EXPECT_EQ(report.summary_line(), "read 4 split lines; kept 2 samples, 2 classes; dropped 2 tag 0 (unused in split 1)");
+  // A class missing from every split number is invisible in the files: the count is flagged.
+  EXPECT_EQ(report.warning_lines(), std::vector<std::string>{"1 HMDB51 class count is not the published 51 (found 2 action classes)"});
 }
 
 TEST(ImportHmdb51, ClassFileMissingFromTheSplitSetIsAnError) {

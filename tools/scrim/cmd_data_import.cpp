@@ -93,8 +93,9 @@ void add_data_import_command(CLI::App& data) {
     c->add_option("--questions", o->questions, "OpenEnded_mscoco_<split>_questions.json")->required();
     c->add_option("--annotations", o->annotations, "mscoco_<split>_annotations.json")->required();
     c->add_option("--coco", o->coco_images, "Folder holding train2014/ and val2014/")->required();
-    c->add_option("--privacy", o->privacy, "OK-VQA privacy annotations (e.g. ../shared/data/okvqa-privacy-annotations.json)");
-    c->add_flag("--only-annotated", o->only_annotated, "Keep only images that have privacy annotations");
+    auto* privacy = c->add_option("--privacy", o->privacy, "OK-VQA privacy annotations (e.g. ../shared/data/okvqa-privacy-annotations.json)");
+    c->add_flag("--only-annotated", o->only_annotated, "Keep only images that have privacy annotations (an error when none has)")
+        ->needs(privacy);
     c->add_option("--split", o->split, "Split name (default: train for train2014, else test)");
     finish_import(c, "okvqa", [o](ImportReport* r) { return import_okvqa(*o, r); });
   }
