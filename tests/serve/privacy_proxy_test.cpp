@@ -68,7 +68,7 @@ TEST(PrivacyProxy, ForwardsOnlyProtectedImagesAndAnswers) {
   EXPECT_EQ(c.Get("/health")->status, 200);
 }
 
-TEST(PrivacyProxy, RelaysStreamsChunkByChunk) {
+TEST(PrivacyProxy, RelaysAStreamedAnswerFromTheReferenceServer) {
   Stack s;
   auto c = s.client();
   auto r = c.Post("/v1/chat/completions", chat({png_url(testing::TinyReference::get().image(1))}, true).dump(), "application/json");

@@ -318,6 +318,37 @@ TEST(ProxyHardening, SmuggledImagesNeverReachTheUpstreamAndAllowedPartsAreAudite
   EXPECT_EQ(row["images"].size(), 1u);
 }
 
+TEST(ProxyHardening, RelaysEachStreamChunkAsItArrives) {
+  // The upstream sends five chunks 200 ms apart; a buffering relay would
+  // deliver them all at the end, a chunk-by-chunk relay spreads them out.
+  RecordingUpstream up([](const httplib::Request&, httplib::Response& r) {
+    auto n = std::make_shared<int>(0);
+    r.set_chunked_content_provider("text/event-stream", [n](size_t, httplib::DataSink& sink) {
+      if (*n > 0) std::this_thread::sleep_for(200ms);
+      std::string event = *n < 5 ? "data: {\"n\":" + std::to_string((*n)++) + "}\n\n" : "data: [DONE]\n\n";
+      sink.write(event.data(), event.size());
+      if (event.find("[DONE]") != std::string::npos) sink.done();
+      return true;
+    });
+  });
+  up.start();
+  Proxy p({}, up.port);
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/chat/completions";
+  req.body = chat_body({image_url(32)}, true).dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return true;
+  };
+  auto r = p.client().send(req);
+  ASSERT_TRUE(r);
+  ASSERT_GE(arrivals.size(), 2u);
+  EXPECT_GT(arrivals.back() - arrivals.front(), 600ms) << "the chunks arrived together: the relay buffered the stream";
+}
+
 TEST(ProxyHardening, StreamsEndWithAnErrorEventWhenTheUpstreamDrops) {
   RecordingUpstream up([](const httplib::Request&, httplib::Response& r) {
     auto sent = std::make_shared<int>(0);
