@@ -49,14 +49,16 @@ void reexec_with_thread_environment(char** argv) {
 }
 
 void configure_threads(int torch_threads) {
-  int n = torch_threads;
+  long n = torch_threads;
   if (n <= 0) {
-    if (const char* env = std::getenv("SCRIM_THREADS")) n = std::atoi(env);
+    if (const char* env = std::getenv("SCRIM_THREADS")) n = std::strtol(env, nullptr, 10);
   }
   if (n <= 0) n = std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+  // A typo such as SCRIM_THREADS=100000 would start that many threads.
+  n = std::min(n, static_cast<long>(kMaxThreads));
   if (n != g_torch_threads) {
-    at::set_num_threads(n);
-    g_torch_threads = n;
+    at::set_num_threads(static_cast<int>(n));
+    g_torch_threads = static_cast<int>(n);
   }
   using SetThreads = void (*)(int);
   if (auto* set_blas = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))

@@ -109,6 +109,15 @@ TEST(Cli, AnUnknownSubcommandIsNamedInTheUsageError) {
   EXPECT_NE(r.err.find("'nosuchtool'"), std::string::npos) << r.err;
 }
 
+TEST(Cli, ThreadCountsAreBounded) {
+  // --threads 100000 started 100,000 threads (1.7 GB resident) before any work.
+  auto r = run("--threads 100000 data stats missing.jsonl");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
+  r = run("--threads 4 data stats missing.jsonl");
+  EXPECT_EQ(r.code, 1) << r.err;
+}
+
 TEST(Cli, AskTimeoutIsADeadlineForTheWholeCallRetriesIncluded) {
   testing::ScratchDir d;
   write_image(d / "a.png", cv::Mat(32, 32, CV_8UC3, cv::Scalar(40, 90, 200)));

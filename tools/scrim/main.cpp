@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", g.quiet, "No progress bars or informational messages");
   app.add_flag("--json", g.json, "Print results as JSON on stdout");
   app.add_flag("-v,--verbose", g.verbose, "Debug logging on stderr");
-  app.add_option("--threads", g.threads, "LibTorch threads (0: one per core)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", g.threads, "LibTorch threads (0: one per core)")->check(CLI::Range(0, scrim::kMaxThreads));
   app.parse_complete_callback([&g] {
     if (g.verbose) spdlog::set_level(spdlog::level::debug);
     scrim::configure_threads(g.threads);

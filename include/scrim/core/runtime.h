@@ -22,8 +22,11 @@ std::vector<std::pair<std::string, std::string>> thread_environment_defaults(uns
 // least 2 (0 cores: unknown).
 unsigned omp_thread_limit_for(unsigned cores);
 
-// Sets LibTorch's intra-op threads (0 = the number of cores, capped at 8) and
-// OpenBLAS's threads to 1. Idempotent.
+// The most LibTorch threads scrim starts (--threads and SCRIM_THREADS are capped to it).
+inline constexpr int kMaxThreads = 256;
+
+// Sets LibTorch's intra-op threads (0 = the number of cores, capped at 8; at
+// most kMaxThreads) and OpenBLAS's threads to 1. Idempotent.
 void configure_threads(int torch_threads = 0);
 
 // The number of LibTorch intra-op threads configure_threads() chose.
