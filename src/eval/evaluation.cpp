@@ -246,6 +246,8 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       for (double c : cmap_by_seed) ss += (c - mean_cmap) * (c - mean_cmap);
       r["cmap_by_seed"] = cmap_by_seed;
       r["cmap_sd"] = std::sqrt(ss / (seeds - 1));  // sample standard deviation over seeds
+      // The strongest seed: an attacker that failed to train (near the floor) drags the mean down, not this.
+      r["cmap_worst_seed"] = *std::max_element(cmap_by_seed.begin(), cmap_by_seed.end());
     }
     r["privacy"] = 1.0 - mean_cmap;
 
@@ -297,6 +299,11 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
     results["cmap_raw"] = raw_cmap;
     for (auto& r : rows)
       if (auto l = leakage(r["cmap"], floor, raw_cmap)) r["leakage"] = *l;
+    if (raw->contains("cmap_worst_seed")) {
+      const double raw_worst = (*raw)["cmap_worst_seed"];
+      for (auto& r : rows)
+        if (auto l = leakage(r["cmap_worst_seed"], floor, raw_worst)) r["leakage_worst_seed"] = *l;
+    }
   }
 
   // The trade-off: utility against privacy (1 - worst attacker cMAP).

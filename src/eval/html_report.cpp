@@ -201,14 +201,15 @@ std::string render_html_report(const json& results) {
   for (const auto& r : results["protectors"]) {
     h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(r["protector"]) + "</td><td>" + num(r["utility"]) + "</td><td>" + num(r["utility_probability"]) + "</td><td>" +
          num(r["cmap"]) + (r.contains("cmap_sd") ? " ± " + num(r["cmap_sd"]) : "") + "</td><td>" + num(r.value("leakage", json(-1))) +
-         "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
+         (r.contains("leakage_worst_seed") ? " (strongest seed " + num(r["leakage_worst_seed"]) + ")" : "") + "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
          num(r.value("mllm_leakage", json(-1))) + "</td><td>" + num(r.value("ocr_character_recall", json(-1))) + "</td><td>" +
          num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(r["queries"].get<int64_t>()) + "</td><td>" +
          std::to_string(r["cache_hits"].get<int64_t>()) + "</td><td>" + num(r["seconds"], "%.0f") + "</td></tr>";
   }
   h += "</table><p class='note'>Utility: top-1 accuracy (action) or VQA accuracy, on the protected test split. Lower is better for every "
        "privacy column. cMAP leaves out attributes with no positive test label. Leakage = (cMAP − floor) / (cMAP of raw − floor): "
-       "0 = nothing readable, 1 = as readable as raw pictures (— without a raw row). Floor: cMAP " + num(results.value("cmap_floor", json(-1))) +
+       "0 = nothing readable, 1 = as readable as raw pictures (— without a raw row); in brackets the same from each row's strongest "
+       "attacker seed, which a seed that failed to train cannot pull down. Floor: cMAP " + num(results.value("cmap_floor", json(-1))) +
        ", identity top-1 " + num(results.value("identity_floor", json(-1))) + " (always the most frequent identity).</p>";
   h += per_attribute_table(results) + "<h2>Examples (raw, protected)</h2>";
   for (const auto& r : results["protectors"]) {

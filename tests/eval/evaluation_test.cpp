@@ -92,7 +92,7 @@ TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
   testing::ScratchDir d;
   EvalOptions o;
   o.manifest = t.dir / "synth/actions.jsonl";
-  o.protectors = {"pixelate:block=8"};
+  o.protectors = {"pixelate:block=8", "raw"};
   o.mllm = "reference:" + t.model_file.string();
   o.oracle.cache = d / "cache.sqlite";
   o.attackers = {"small"};
@@ -113,6 +113,12 @@ TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
   EXPECT_NEAR(p["cmap"].get<double>(), (c1 + c2) / 2, 1e-12);
   EXPECT_NEAR(p["cmap_sd"].get<double>(), std::abs(c1 - c2) / std::sqrt(2.0), 1e-12);
   EXPECT_NEAR(p["privacy"].get<double>(), 1 - (c1 + c2) / 2, 1e-12);
+  // The strongest seed's cMAP, and leakage from it against raw's strongest seed.
+  EXPECT_DOUBLE_EQ(p["cmap_worst_seed"].get<double>(), std::max(c1, c2));
+  const auto& raw = r["protectors"][1];
+  const double floor = r["cmap_floor"], raw_worst = std::max(raw["cmap_by_seed"][0].get<double>(), raw["cmap_by_seed"][1].get<double>());
+  EXPECT_NEAR(p["leakage_worst_seed"].get<double>(), (std::max(c1, c2) - floor) / (raw_worst - floor), 1e-12);
+  EXPECT_DOUBLE_EQ(raw["leakage_worst_seed"].get<double>(), 1.0);
   EXPECT_NE(render_html_report(r).find(" ± "), std::string::npos);
 
   o.attacker_seeds = 0;

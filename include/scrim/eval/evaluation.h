@@ -7,7 +7,9 @@
 // MLLM asked the private questions). Beside every cMAP stands the floor, the
 // cMAP of an attacker that reads nothing (`cmap_floor`, the mean test
 // prevalence), and, when `raw` is evaluated, each protector's `leakage`
-// = (cMAP - floor) / (cMAP_raw - floor). Results go to JSON and an HTML report.
+// = (cMAP - floor) / (cMAP_raw - floor); with several attacker seeds also
+// `cmap_worst_seed` (the strongest seed's) and its `leakage_worst_seed`, which
+// an attacker that fails to train cannot pull down. Results go to JSON and an HTML report.
 #pragma once
 
 #include <filesystem>
