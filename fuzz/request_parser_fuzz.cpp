@@ -1,7 +1,8 @@
 // libFuzzer target for the privacy proxy's whole request path, from the
 // client's raw bytes to the body it would forward (serve::guard_request: bounded
 // parsing, the image-part walker, the deny-by-default scan), with real image
-// decoding; and the reference server's chat-request parser.
+// decoding; the image fetcher's URL parser; and the reference server's
+// chat-request parser.
 // A crash, an undocumented exception, or a forwarded body that still holds an
 // image the proxy did not produce is a bug (the last one aborts).
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include "scrim/core/error.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
+#include "serve/image_fetcher.h"
 #include "serve/request_guard.h"
 
 namespace {
@@ -59,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const scrim::openai::ProtocolError&) {
     }
   }
+  // The image fetcher's hand-written URL parser sees client input too.
+  if (auto url = scrim::serve::parse_fetch_url(text, 8192); url && url->host.empty()) std::abort();
   try {
     scrim::openai::parse_chat_request(text, limits, 4);
   } catch (const scrim::openai::ProtocolError&) {

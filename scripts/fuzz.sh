@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 out=build/fuzz
 mkdir -p "$out"
 bin="$out/request_parser_fuzz"
-srcs=(fuzz/request_parser_fuzz.cpp src/serve/image_parts.cpp src/serve/request_guard.cpp src/oracle/openai_protocol.cpp src/core/base64.cpp
+srcs=(fuzz/request_parser_fuzz.cpp src/serve/image_parts.cpp src/serve/request_guard.cpp src/serve/image_fetcher.cpp src/oracle/openai_protocol.cpp src/core/base64.cpp
       src/core/error.cpp src/core/fs_util.cpp src/media/image_io.cpp src/media/image_header.cpp)
 newest=$(ls -t "${srcs[@]}" include/scrim/*/*.h src/serve/*.h 2>/dev/null | head -1)
 if [ ! -x "$bin" ] || [ "$newest" -nt "$bin" ]; then
   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Iinclude -Isrc $(pkg-config --cflags opencv4) "${srcs[@]}" -o "$bin" \
-    -lopencv_imgcodecs -lopencv_imgproc -lopencv_core -pthread
+    -Iinclude -Isrc $(pkg-config --cflags opencv4 cpp-httplib spdlog) "${srcs[@]}" -o "$bin" \
+    -lopencv_imgcodecs -lopencv_imgproc -lopencv_core $(pkg-config --libs cpp-httplib spdlog) -lssl -lcrypto -pthread
 fi
 mkdir -p "$out/corpus"
 cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
