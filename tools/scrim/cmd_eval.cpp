@@ -12,24 +12,23 @@
 namespace scrim::cli {
 
 std::string eval_summary_table(const nlohmann::json& results) {
-  // With several attacker seeds the cMAP column is their mean and the next one its standard deviation.
-  // Leakage scales cMAP between the floor (0: nothing readable) and raw (1); "—" when raw was not evaluated.
+  // With several attacker seeds the cMAP column is their mean, then its standard deviation and the strongest seed's.
+  // Leakage scales cMAP between the floor (0: nothing readable) and raw (1); "—" when raw was not evaluated;
+  // "lk-max" is the same from each row's strongest seed.
   const bool spread = results.value("attacker_seeds", 1) > 1;
-  std::string out = std::string("protector                                   utility   cMAP  ") + (spread ? " ±sd  " : "") +
-                    "leakage   F1   id-top1  mllm   queries\n";
   char line[256];
+  auto cell = [&](const nlohmann::json& r, const char* key) {
+    if (!r.contains(key)) return std::string("    —  ");
+    std::snprintf(line, sizeof line, "%7.3f", r[key].get<double>());
+    return std::string(line);
+  };
+  std::string out = std::string("protector                                   utility   cMAP  ") + (spread ? "    sd    max" : "") +
+                    "  leakage" + (spread ? "   lk-max" : "") + "    F1   id-top1  mllm   queries\n";
   for (const auto& r : results["protectors"]) {
-    std::string sd, leak = "   —   ";
-    if (spread) {
-      std::snprintf(line, sizeof line, " %5.3f", r.value("cmap_sd", 0.0));
-      sd = line;
-    }
-    if (r.contains("leakage")) {
-      std::snprintf(line, sizeof line, "%7.3f", r["leakage"].get<double>());
-      leak = line;
-    }
+    std::string seeds = spread ? cell(r, "cmap_sd") + cell(r, "cmap_worst_seed") : "";
+    std::string leak = cell(r, "leakage") + (spread ? "  " + cell(r, "leakage_worst_seed") : "");
     std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f%s  %s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
-                  r["utility"].get<double>(), r["cmap"].get<double>(), sd.c_str(), leak.c_str(), r["mean_f1"].get<double>(),
+                  r["utility"].get<double>(), r["cmap"].get<double>(), seeds.c_str(), leak.c_str(), r["mean_f1"].get<double>(),
                   r["identity_top1"].get<double>(), r.value("mllm_leakage", -1.0), static_cast<long long>(r["queries"].get<int64_t>()));
     out += line;
   }
