@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -461,6 +462,33 @@ TEST(ProxyHardening, TheProtectionCacheIsPartitionedPerClientKey) {
   EXPECT_EQ(p.proxy->stats().cache_hits, 1);
   EXPECT_EQ(status_of(as("bob")), 200);  // bob's request takes as long as a first one: it learns nothing of alice's
   EXPECT_EQ(p.proxy->stats().cache_hits, 1);
+}
+
+TEST(ProxyHardening, EachImageIsProtectedAloneWhateverOtherClientsSent) {
+  // The proxy's protectors are pooled across requests: a blank picture sent
+  // after a photo with faces must come back without the photo's boxes.
+  std::filesystem::path photo = std::filesystem::path(SCRIM_SHARED_DIR) / "realdata/faces/dlib_pascal/2008_001322.jpg";
+  if (!std::filesystem::exists(photo)) GTEST_SKIP() << "no ../shared/realdata";
+  RecordingUpstream up;
+  up.start();
+  ProxyOptions po;
+  po.protector = "regions:faces,mode=solid";
+  po.workers = 1;
+  Proxy p(po, up.port);
+  auto c = p.client();
+  cv::Mat faces = read_image(photo);
+  cv::Mat blank(faces.size(), CV_8UC3, cv::Scalar(90, 140, 200));
+  auto png = [](const cv::Mat& m) { return openai::data_url(encode_image(m, ImageFormat::kPng), "image/png"); };
+  ASSERT_EQ(status_of(c.Post("/v1/chat/completions", chat_body({png(faces)}).dump(), "application/json")), 200);
+  ASSERT_EQ(status_of(c.Post("/v1/chat/completions", chat_body({png(blank)}).dump(), "application/json")), 200);
+  ASSERT_EQ(up.received(), 2u);
+  auto forwarded = [&](size_t i) {
+    auto body = json::parse(up.bodies[i]);
+    std::string url = body["messages"][0]["content"][1]["image_url"]["url"];
+    return decode_image(openai::decode_data_url(url, "url"), "forwarded");
+  };
+  EXPECT_GT(cv::norm(forwarded(0), faces, cv::NORM_INF), 0) << "the faces should have been hidden";
+  EXPECT_EQ(cv::norm(forwarded(1), blank, cv::NORM_INF), 0) << "the blank picture came back with another picture's boxes";
 }
 
 TEST(ProxyHardening, ARequestsImagesShareAPixelBudget) {
