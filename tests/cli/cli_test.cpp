@@ -118,6 +118,14 @@ TEST(Cli, ThreadCountsAreBounded) {
   EXPECT_EQ(r.code, 1) << r.err;
 }
 
+TEST(Cli, OracleFlagsAreRangeChecked) {
+  // Each was accepted before: NaN rates and budgets, no HTTP slot at all, negative retries.
+  for (const char* bad : {"--rps nan", "--max-cost -1", "--concurrency 0", "--retries -1"}) {
+    auto r = run(std::string("ask --mllm openai:http://127.0.0.1:9/v1#m --image missing.png --prompt q ") + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+  }
+}
+
 TEST(Cli, AskTimeoutIsADeadlineForTheWholeCallRetriesIncluded) {
   testing::ScratchDir d;
   write_image(d / "a.png", cv::Mat(32, 32, CV_8UC3, cv::Scalar(40, 90, 200)));
