@@ -23,9 +23,11 @@
 // pixel: the U-Net near the identity, probed in an 8 x 8 coarse image basis (mu 0.03);
 // control: the control-space anonymizer (G x G blend weights over the identity, blur,
 // pixelation and a grey fill) near the identity, probed in its blend weights.
+// control-head: the same, probed only within the range of the blend weights' Jacobian
+// with respect to the network's 1 x 1 head (method/probe_space.h).
 // pixel+surrogate, control+surrogate: the same with the transfer prior of --surrogate
 // (another reference model: one pair along its gradient, the rest orthogonal;
-// prior_param_cos is the prior's own cosine). No history (it would make the
+// prior_param_cos is the prior's own cosine; not used with the head basis). No history (it would make the
 // halves dependent). Batches of 8.
 #include <algorithm>
 #include <chrono>
@@ -68,7 +70,8 @@ std::vector<int> parse_list(const std::string& text) {
 }
 
 struct Setup {
-  std::string estimator;  // pixel | control (the probe space; a +surrogate suffix is the caller's)
+  std::string estimator;  // pixel | control | control-head (the probe space; a +surrogate suffix is the caller's)
+  bool head_basis = false;
   method::AnonymizerModel model;
   optim::ZerothOrderEstimator basis{optim::ZoOptions{}};
   double mu = 0.03;
@@ -77,14 +80,15 @@ struct Setup {
 // An anonymizer near the identity (L1 reconstruction), as at the start of training.
 Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control) {
   Setup s;
-  s.estimator = estimator;
+  s.estimator = estimator == "pixel" ? "pixel" : "control";
+  s.head_basis = estimator == "control-head";
   torch::manual_seed(1);
   nets::BlendAnonymizerOptions blend;
   blend.grid = grid;
-  s.model = method::make_anonymizer_model(estimator == "control" ? "blend" : "unet", 112, 8, 3, 6, blend);
+  s.model = method::make_anonymizer_model(s.estimator == "control" ? "blend" : "unet", 112, 8, 3, 6, blend);
   optim::ZoOptions zo;
   zo.grid = 8;
-  s.mu = estimator == "control" ? mu_control : 0.03;
+  s.mu = s.estimator == "control" ? mu_control : 0.03;
   zo.mu = s.mu;
   s.basis = optim::ZerothOrderEstimator(zo);
   auto n = static_cast<int64_t>(data.size());
@@ -119,6 +123,7 @@ torch::Tensor parameter_grad(const Setup& s, const method::TrainingSet& data, in
 // The true gradient of the loss for one sample, in its probe coordinates and (pixel) in image space.
 struct Truth {
   torch::Tensor coords;  // d L / d coordinates (pixel: coarse cell sums; control: blend weights)
+  torch::Tensor seen;    // the part of it the probes can see (pixel: all; control: the tangent or the head basis)
   torch::Tensor image;   // pixel only: d L / d x' [T, 3, S, S]
   torch::Tensor params;  // J^T of the full gradient
   torch::Tensor params_projected;  // J^T of its projection on the probe basis
@@ -138,7 +143,7 @@ Truth truth_of(const Setup& s, ReferenceMllm& model, const method::TrainingSet& 
   std::unique_ptr<method::ProbeSpace> space;
   {
     torch::NoGradGuard no_grad;
-    space = method::make_probe_space(s.model, x, groups, s.basis);
+    space = method::make_probe_space(s.model, x, groups, s.basis, s.head_basis);
   }
   // The gradient with respect to the probe coordinates, through the very images the probes send.
   auto offset = torch::zeros(space->shape(0)).unsqueeze(0).requires_grad_(true);
@@ -150,10 +155,15 @@ Truth truth_of(const Setup& s, ReferenceMllm& model, const method::TrainingSet& 
     t.params = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return optim::ZerothOrderEstimator::surrogate(sp.x_prime(), t.image); });
     auto projected = s.basis.project(t.image.reshape({-1, x.size(2), x.size(3)})).view(t.image.sizes());
     t.params_projected = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return optim::ZerothOrderEstimator::surrogate(sp.x_prime(), projected); });
+    t.seen = t.coords;
   } else {
     t.params = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return sp.surrogate({t.coords}); });
-    auto tangent = space->constrain(t.coords);  // the part a probe within the simplex can see
-    t.params_projected = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return sp.surrogate({tangent}); });
+    t.seen = space->constrain(t.coords);  // the part a probe within the simplex can see
+    if (auto q = space->basis(0).q; q.defined()) {
+      auto flat = q.flatten(1);
+      t.seen = torch::matmul(flat.t(), torch::matmul(flat, t.coords.flatten())).view(t.coords.sizes());
+    }
+    t.params_projected = parameter_grad(s, data, row, [&](const method::ProbeSpace& sp) { return sp.surrogate({t.seen}); });
   }
   return t;
 }
@@ -198,8 +208,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto& e : estimators) {
-    if (e != "pixel" && e != "control" && e != "pixel+surrogate" && e != "control+surrogate") {
-      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, pixel+surrogate, control+surrogate)\n", e.c_str());
+    auto base = e.substr(0, e.find('+'));
+    if ((base != "pixel" && base != "control" && base != "control-head") || (base != e && e != base + "+surrogate")) {
+      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, control-head, each optionally +surrogate)\n", e.c_str());
       return 2;
     }
     if (e.find("+surrogate") != std::string::npos && surrogate_file.empty()) {
@@ -261,7 +272,7 @@ int main(int argc, char** argv) {
         std::vector<torch::Tensor> priors;
         {
           torch::NoGradGuard no_grad;
-          auto space = method::make_probe_space(s.model, x, groups, s.basis);
+          auto space = method::make_probe_space(s.model, x, groups, s.basis, s.head_basis);
           step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
           if (prior)
             for (size_t k = 0; k < rows.size(); ++k) priors.push_back(space->constrain(prior->prior(*space, k, rows[k])));
@@ -272,7 +283,7 @@ int main(int argc, char** argv) {
         for (size_t k = 0; k < rows.size(); ++k) {
           const auto& e = estimate.last_estimates()[k];
           const Truth& t = truth[rows[k]];
-          auto projected = s.estimator == "pixel" ? t.coords : t.coords - t.coords.mean(-3, true);  // what the probes can see
+          const auto& projected = t.seen;
           basis_cos.push_back(optim::cosine(e.g, projected));
           double sh = optim::split_half_cosine(e.a, e.b, e.g, e.weight_a, e.weight_b);
           split_half.push_back(sh);
@@ -306,7 +317,8 @@ int main(int argc, char** argv) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       json row = {{"estimator", estimator},
                   {"loss", loss_kind},
-                  {"space", estimator == "pixel" ? "image 8x8 basis" : "blend weights " + std::to_string(grid) + "x" + std::to_string(grid)},
+                  {"space", s.estimator == "pixel" ? "image 8x8 basis"
+                                                   : "blend weights " + std::to_string(grid) + "x" + std::to_string(grid) + (s.head_basis ? ", head basis" : "")},
                   {"probes", q},
                   {"queries_per_image", 1 + 2 * q},
                   {"mu", s.mu},

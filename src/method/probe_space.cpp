@@ -30,8 +30,11 @@ torch::Tensor PixelProbeSpace::surrogate(const std::vector<torch::Tensor>& g) co
   return optim::ZerothOrderEstimator::surrogate(x_prime_, full) / static_cast<double>(g.size());
 }
 
-ControlProbeSpace::ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual, std::vector<std::vector<int64_t>> groups)
-    : ProbeSpace(std::move(groups)), bank_(bank.detach()), weights_(std::move(weights)) {
+ControlProbeSpace::ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual, std::vector<std::vector<int64_t>> groups,
+                                     torch::Tensor features)
+    : ProbeSpace(std::move(groups)), bank_(bank.detach()), weights_(std::move(weights)),
+      features_(features.defined() ? features.detach() : features) {
+  bases_.resize(groups_.size());
   auto rendered = nets::BlendAnonymizerImpl::render(bank_, weights_);
   residual_ = residual.defined() ? residual.detach() : torch::zeros_like(rendered);
   x_prime_ = rendered + residual_;
@@ -59,6 +62,29 @@ torch::Tensor ControlProbeSpace::constrain(const torch::Tensor& direction) const
   return direction - direction.mean(-3, true);
 }
 
+ProbeSpace::Basis ControlProbeSpace::basis(size_t b) const {
+  if (!features_.defined()) return {};
+  if (bases_[b].q.defined()) return bases_[b];
+  torch::NoGradGuard no_grad;
+  auto rows = rows_of(groups_[b]).to(features_.device());
+  auto m = point(b).to(torch::kFloat64);                                                  // [T, K, G, G]
+  auto f = features_.index_select(0, rows).cpu().to(torch::kFloat64);                     // [T, C, G, G]
+  f = torch::cat({f, torch::ones_like(f.slice(1, 0, 1))}, 1);                              // the bias as a constant feature
+  auto t = m.size(0), k = m.size(1), c = f.size(1);
+  // d m_j / d W[k, c] = m_j (delta_jk - m_k) f_c per cell: column (k, c) of the head's Jacobian.
+  auto eye = torch::eye(k, torch::kFloat64).view({k, 1, 1, k, 1, 1});                     // [k, 1, 1, j, 1, 1]
+  auto mj = m.unsqueeze(0).unsqueeze(0);                                                   // [1, 1, T, j, G, G]
+  auto mk = m.permute({1, 0, 2, 3}).unsqueeze(1).unsqueeze(3);                             // [k, 1, T, 1, G, G]
+  auto fc = f.permute({1, 0, 2, 3}).unsqueeze(0).unsqueeze(3);                             // [1, c, T, 1, G, G]
+  auto columns = (mj * (eye - mk) * fc).reshape({k * c, -1});                              // [k c, T K G G]
+  auto svd = torch::linalg::svd(columns, /*full_matrices=*/false, c10::nullopt);
+  auto s = std::get<1>(svd), vh = std::get<2>(svd);
+  int64_t r = (s > 1e-6 * s.max()).sum().item<int64_t>();
+  r = std::max<int64_t>(1, r);
+  bases_[b] = {vh.slice(0, 0, r).to(torch::kFloat32).reshape({-1, t, k, m.size(2), m.size(3)}), s.slice(0, 0, r).to(torch::kFloat32)};
+  return bases_[b];
+}
+
 torch::Tensor ControlProbeSpace::surrogate(const std::vector<torch::Tensor>& g) const {
   auto full = torch::zeros(weights_.sizes(), weights_.options().requires_grad(false));
   for (size_t b = 0; b < g.size(); ++b) full.index_copy_(0, rows_of(groups_[b]).to(full.device()), g[b].to(full.device()).to(full.scalar_type()));
@@ -67,10 +93,11 @@ torch::Tensor ControlProbeSpace::surrogate(const std::vector<torch::Tensor>& g) 
 
 
 std::unique_ptr<ProbeSpace> make_probe_space(const AnonymizerModel& model, const torch::Tensor& x, std::vector<std::vector<int64_t>> groups,
-                                             const optim::ZerothOrderEstimator& basis) {
+                                             const optim::ZerothOrderEstimator& basis, bool head_basis) {
   if (auto* blend = blend_anonymizer(model)) {
     auto residual = blend->options().residual ? blend->residual(x) : torch::Tensor();
-    return std::make_unique<ControlProbeSpace>(blend->bank(x), blend->weights(x), residual, std::move(groups));
+    auto features = head_basis ? blend->features(x).detach() : torch::Tensor();
+    return std::make_unique<ControlProbeSpace>(blend->bank(x), blend->weights(x), residual, std::move(groups), features);
   }
   return std::make_unique<PixelProbeSpace>(model.forward(x), std::move(groups), basis);
 }

@@ -38,7 +38,7 @@ json to_json(const TrainOptions& o) {
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
           {"adversary_steps", o.adversary_steps}, {"privacy_target", o.privacy_target}, {"width", o.width},
           {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"blend_grid", o.blend_grid}, {"bank", o.bank},
-          {"blend_residual", o.blend_residual}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+          {"blend_residual", o.blend_residual}, {"probe_basis", o.probe_basis}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
 namespace {
@@ -61,6 +61,7 @@ void validate(const TrainOptions& o) {
   if (o.mllm.empty()) throw UsageError("train: --mllm is required");
   one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
   one_of(o.anonymizer, {"unet", "bdq", "blend"}, "--anonymizer");
+  one_of(o.probe_basis, {"head", "controls"}, "--probe-basis");
   if (o.anonymizer == "blend") {
     nets::parse_bank(o.bank);  // throws UsageError naming a bad item
     if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
@@ -281,7 +282,7 @@ class Trainer {
     for (const auto& b : model_.net().buffers()) buffers_before.push_back(b.clone());
     model_.net().train();
     // Where the utility gradient is probed: the control-space anonymizer's blend weights, else x' through a coarse basis.
-    auto space = method::make_probe_space(model_, x, groups, basis_);
+    auto space = method::make_probe_space(model_, x, groups, basis_, o_.probe_basis == "head");
     const auto& xp = space->output();
     auto params = model_.net().parameters();
 

@@ -6,13 +6,24 @@
 
 namespace scrim::method {
 
-torch::Tensor BlackBoxGradient::direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const {
+std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeSpace& space, size_t b, torch::Generator& gen,
+                                                                    const torch::Tensor& avoid) const {
   auto shape = space.shape(b);
-  auto u = space.constrain(options_.zo.distribution == optim::ProbeDistribution::kRademacher
-                               ? estimator_.sample(shape, gen)
-                               : history_.sample(shape, gen));  // isotropic Gaussian, or Guided-ES mixed with the history subspace
+  torch::Tensor u;
+  if (auto basis = space.basis(b); basis.q.defined()) {
+    // u = c sum_i s_i y_i Q_i, accumulated through its dual sum_i y_i Q_i / (c s_i) (probe_space.h);
+    // c keeps E|u|^2 = r, the size of an isotropic probe in the basis.
+    auto y = estimator_.sample({basis.q.size(0)}, gen);
+    double c = std::sqrt(static_cast<double>(basis.s.size(0)) / basis.s.pow(2).sum().item<double>());
+    auto q = basis.q.flatten(1);
+    return {(y * basis.s * c).matmul(q).view(shape), (y / (basis.s * c)).matmul(q).view(shape)};
+  } else {
+    u = space.constrain(options_.zo.distribution == optim::ProbeDistribution::kRademacher
+                            ? estimator_.sample(shape, gen)
+                            : history_.sample(shape, gen));  // isotropic Gaussian, or Guided-ES mixed with the history subspace
+  }
   if (avoid.defined()) u = u - (u * avoid).sum() / (avoid * avoid).sum() * avoid;
-  return u;
+  return {u, u};
 }
 
 optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
@@ -46,6 +57,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   const int scout = std::clamp(options_.scout_probes, 1, q);
 
   std::vector<std::vector<torch::Tensor>> dirs(n);  // per sample, directions in its coordinates
+  std::vector<std::vector<torch::Tensor>> duals(n); // per sample, what the estimate accumulates for each (the direction itself but in a weighted basis)
   std::vector<std::vector<double>> diffs(n);        // per sample, (L+ - L-) per direction
   auto id_of = [&](size_t b) { return data_.samples[static_cast<size_t>(rows[b])]->id; };
 
@@ -68,18 +80,23 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   std::vector<std::pair<size_t, std::vector<torch::Tensor>>> todo;
   std::vector<torch::Tensor> transfer(n);  // the transfer prior per sample, rms 1 (undefined: none)
   for (size_t b = 0; b < n; ++b) {
-    std::vector<torch::Tensor> ds;
-    if (prior_) {
+    std::vector<torch::Tensor> ds, dual;
+    if (prior_ && !space.basis(b).q.defined()) {
       auto v = space.constrain(prior_->prior(space, b, rows[b]));
       auto rms = v.pow(2).mean().sqrt().item<double>();
       if (rms > 0) transfer[b] = v / rms;
-      if (rms > 0) ds.push_back(transfer[b]);
+      if (rms > 0) ds.push_back(transfer[b]), dual.push_back(transfer[b]);
     } else if (auto prior = history_.prior(id_of(b))) {
       auto p = space.constrain(prior->view(space.shape(b)));
       auto rms = p.pow(2).mean().sqrt().item<double>();
-      if (rms > 0) ds.push_back(p / rms);
+      if (rms > 0) ds.push_back(p / rms), dual.push_back(p / rms);
     }
-    while (static_cast<int>(ds.size()) < scout) ds.push_back(direction(space, b, gen, transfer[b]));
+    while (static_cast<int>(ds.size()) < scout) {
+      auto [u, d] = direction(space, b, gen, transfer[b]);
+      ds.push_back(u);
+      dual.push_back(d);
+    }
+    duals[b] = dual;
     todo.push_back({b, ds});
   }
   auto scouted = probe(todo, true);
@@ -104,7 +121,11 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   for (size_t b = 0; b < n; ++b) {
     if (extra[b] <= 0) continue;
     std::vector<torch::Tensor> ds;
-    for (int k = 0; k < extra[b]; ++k) ds.push_back(direction(space, b, gen, transfer[b]));
+    for (int k = 0; k < extra[b]; ++k) {
+      auto [u, d] = direction(space, b, gen, transfer[b]);
+      ds.push_back(u);
+      duals[b].push_back(d);
+    }
     todo.push_back({b, ds});
   }
   if (!todo.empty()) {
@@ -124,7 +145,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   std::vector<torch::Tensor> g, ga, gb;
   for (size_t b = 0; b < n; ++b) {
     auto split = transfer[b].defined() ? with_prior(transfer[b], dirs[b], diffs[b])
-                                       : estimator_.combine_split(torch::stack(dirs[b]), torch::tensor(diffs[b], torch::kFloat64));
+                                       : estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
     double crit = 0;
     for (double d : diffs[b]) {
       crit += std::abs(d) / static_cast<double>(diffs[b].size());

@@ -70,8 +70,9 @@ class BlackBoxGradient : public UtilityGradient {
   const optim::ZerothOrderEstimator& estimator() const { return estimator_; }
 
  private:
-  // A random direction in the space; orthogonal to `avoid` when it is defined.
-  torch::Tensor direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
+  // A random direction in the space (orthogonal to `avoid` when it is defined) and its dual, which
+  // the estimate accumulates (the direction itself unless the space has a weighted basis).
+  std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
   // The estimate from a first pair along `prior` and the rest orthogonal to it.
   optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
 

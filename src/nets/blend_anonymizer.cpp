@@ -108,11 +108,11 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
   }
 }
 
-torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
-  auto h = encoder_->forward(x);
-  h = F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
-  return torch::softmax(head_->forward(h), 1);
+torch::Tensor BlendAnonymizerImpl::features(const torch::Tensor& x) {
+  return F::adaptive_avg_pool2d(encoder_->forward(x), F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
 }
+
+torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) { return torch::softmax(head_->forward(features(x)), 1); }
 
 torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {
   torch::NoGradGuard no_grad;

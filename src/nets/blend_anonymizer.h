@@ -43,8 +43,10 @@ class BlendAnonymizerImpl : public torch::nn::Module {
 
   // x: [N, 3, S, S] in [0, 1] -> x' of the same shape.
   torch::Tensor forward(const torch::Tensor& x);
-  // The controls: blend weights [N, K, G, G], a softmax over k per cell.
+  // The controls: blend weights [N, K, G, G], a softmax over k per cell, of head(features(x)).
   torch::Tensor weights(const torch::Tensor& x);
+  // What the 1 x 1 head reads per cell: [N, C, G, G].
+  torch::Tensor features(const torch::Tensor& x);
   // The bank's outputs [N, K, 3, S, S] (fixed: no parameters).
   torch::Tensor bank(const torch::Tensor& x) const;
   // The residual [N, 3, S, S] (zeros when off).

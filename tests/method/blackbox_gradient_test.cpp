@@ -43,6 +43,16 @@ struct Ids {
   }
 };
 
+// A 4 x 4 control grid over {identity, blur, grey} on 32-pixel images.
+nets::BlendAnonymizer tiny_blend(int64_t width) {
+  nets::BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.bank = "blur:sigma=2,fill:value=0.5";
+  o.width = width;
+  o.input_size = 32;
+  return nets::BlendAnonymizer(o);
+}
+
 optim::ZoOptions zo(int probes, double mu, int grid) {
   optim::ZoOptions o;
   o.probes = probes;
@@ -115,11 +125,7 @@ TEST(BlackBoxGradient, MoreProbesBetterEstimatesOnAQuadraticLoss) {
 
 TEST(BlackBoxGradient, EstimatesTheBlendWeightGradientInTheSimplexTangent) {
   torch::manual_seed(3);
-  nets::BlendAnonymizerOptions o;
-  o.grid = 4;
-  o.bank = "blur:sigma=2,fill:value=0.5";
-  o.input_size = 32;
-  nets::BlendAnonymizer net(o);
+  auto net = tiny_blend(16);
   auto x = torch::rand({1, 3, 32, 32});
   auto a = torch::randn({3, 32, 32});
   auto bank = net->bank(x);
@@ -142,6 +148,52 @@ TEST(BlackBoxGradient, EstimatesTheBlendWeightGradientInTheSimplexTangent) {
   // The surrogate carries it to the weights: its gradient is g / n.
   auto grad = torch::autograd::grad({step.surrogate}, {weights})[0][0];
   EXPECT_TRUE(torch::allclose(grad, e.g.to(grad.scalar_type()), 1e-4, 1e-6));
+}
+
+TEST(BlackBoxGradient, TheHeadBasisKeepsAllTheHeadCanUseInFewDimensions) {
+  // A control network whose 1 x 1 head reads C = 4 features: at most r = (K - 1)(C + 1) = 10
+  // directions (fewer where a ReLU feature is dead) move the blend weights, out of K G^2 = 48 controls.
+  torch::manual_seed(5);
+  auto net = tiny_blend(2);
+  std::vector<torch::Tensor> head;
+  for (auto& p : net->named_parameters())
+    if (p.key().rfind("head", 0) == 0) head.push_back(p.value());
+  for (auto& p : head) p.data().normal_(0, 0.5);  // away from the identity
+  auto flat = [](const std::vector<torch::Tensor>& v) {
+    std::vector<torch::Tensor> parts;
+    for (const auto& t : v) parts.push_back(t.flatten());
+    return torch::cat(parts);
+  };
+  auto x = torch::rand({1, 3, 32, 32});
+  auto a = torch::randn({3, 32, 32});
+  ControlProbeSpace space(net->bank(x), net->weights(x), {}, {{0}}, net->features(x));
+  auto q = space.basis(0).q.flatten(1);
+  EXPECT_LE(q.size(0), 10);
+  EXPECT_GE(q.size(0), 4);
+  EXPECT_TRUE(torch::allclose(torch::matmul(q, q.t()), torch::eye(q.size(0)), 1e-4, 1e-4));  // orthonormal
+  // The blend-weight gradient g of sum(a * x') and its projection on the basis: the head's gradient
+  // through either is the same (nothing the head can use is lost).
+  auto leaf = net->weights(x).detach().requires_grad_(true);
+  auto g = torch::autograd::grad({(nets::BlendAnonymizerImpl::render(net->bank(x), leaf) * a).sum()}, {leaf})[0];
+  auto projected = torch::matmul(q.t(), torch::matmul(q, g.flatten())).view(g.sizes());
+  auto through_all = flat(torch::autograd::grad({space.surrogate({g})}, head, {}, true));
+  auto through_basis = flat(torch::autograd::grad({space.surrogate({projected})}, head, {}, true));
+  EXPECT_TRUE(torch::allclose(through_basis, through_all, 1e-3, 1e-4 * through_all.abs().max().item<double>()));
+  EXPECT_LT(projected.norm().item<double>(), 0.5 * g.norm().item<double>());  // though it is a small part of g
+  // The estimate stays in the basis, and carries the head's gradient with noise isotropic in its
+  // r parameters: better than probing all 32 tangent directions with as many pairs.
+  Ids ids(1);
+  LinearScorer scorer(a);
+  optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+  BlackBoxGradient estimator(scorer, BlackBoxOptions{zo(60, 0.05, 8), 60}, history, ids.set);
+  auto head_estimate = flat(torch::autograd::grad({estimator.step(space, {0}, 17).surrogate}, head, {}, true));
+  auto e = estimator.last_estimates()[0].g;
+  auto outside = e.flatten() - torch::matmul(q.t(), torch::matmul(q, e.flatten()));
+  EXPECT_LT(outside.norm().item<double>(), 1e-4 * e.norm().item<double>());
+  EXPECT_GT(optim::cosine(head_estimate, through_all), 0.9);
+  ControlProbeSpace full(net->bank(x), net->weights(x), {}, {{0}});
+  auto full_estimate = flat(torch::autograd::grad({estimator.step(full, {0}, 17).surrogate}, head));
+  EXPECT_LT(optim::cosine(full_estimate, through_all), optim::cosine(head_estimate, through_all));
 }
 
 TEST(BlackBoxGradient, SplitHalfCosineTracksTheTrueCosine) {

@@ -56,6 +56,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
       ->capture_default_str();
   cmd->add_flag("--blend-residual", o->blend_residual, "blend: add a residual that only the privacy side trains");
+  cmd->add_option("--probe-basis", o->probe_basis,
+                  "blend: probe the controls within the range of the head's Jacobian (head) or all of them (controls)")
+      ->capture_default_str();
   cmd->add_option("--levels", o->levels, "BDQ quantisation levels")->capture_default_str();
   cmd->add_option("--width", o->width, "Anonymizer width")->capture_default_str();
   cmd->add_option("--depth", o->depth, "Anonymizer depth")->capture_default_str();

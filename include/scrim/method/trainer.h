@@ -69,6 +69,7 @@ struct TrainOptions {
   int blend_grid = 8;                   // blend: G x G control cells per image
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
   bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
+  std::string probe_basis = "controls"; // blend: probe all the controls, or only the head's Jacobian range (head; docs/estimator.md)
   int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
   int levels = 6;                       // BDQ quantisation levels
   int frames = 4;                       // frames per video sample
