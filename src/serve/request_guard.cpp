@@ -45,6 +45,13 @@ bool is_data_url(std::string_view v) {
   });
 }
 
+// `needle` is lower case; no copy of `text`, which may be megabytes long.
+bool contains_ignoring_case(std::string_view text, std::string_view needle) {
+  auto it = std::search(text.begin(), text.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  return it != text.end();
+}
+
 bool is_base64_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '-' || c == '_' || c == '='; }
 
 bool is_remote_url(std::string_view s) {
@@ -95,7 +102,7 @@ bool looks_like_image_data(std::string_view value) {
   size_t start = value.find_first_not_of(" \t\r\n");
   if (start == std::string_view::npos) return false;
   std::string_view v = value.substr(start);
-  if (is_data_url(v) || lower(v).find("data:image/") != std::string::npos) return true;
+  if (is_data_url(v) || contains_ignoring_case(v, "data:image/")) return true;
   // Bare base64 (Anthropic-style sources, b64_json): decode a prefix and look for a signature.
   if (v.size() < 16) return false;
   size_t n = std::min<size_t>(v.size(), 64) / 4 * 4;
