@@ -297,6 +297,8 @@ ReferenceAnswerLosses reference_answer_losses(ReferenceMllm& model, const torch:
   return {-right, std::get<0>(others.max(1)) - right};
 }
 
+torch::nn::Module& reference_network(ReferenceMllm& model) { return *model.impl().net; }
+
 std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs::path>& manifests, const std::string& split,
                                                            int frames, const std::vector<std::string>& by) {
   auto& net = impl_->net;

@@ -29,4 +29,8 @@ struct ReferenceAnswerLosses {
 ReferenceAnswerLosses reference_answer_losses(ReferenceMllm& model, const torch::Tensor& images, const std::vector<std::string>& prompts,
                                               const std::vector<std::string>& answers, const std::vector<std::vector<int64_t>>& groups);
 
+// The model's network, for code that trains a copy of it (the online surrogate prior:
+// its parameters, train/eval mode, and its state in a checkpoint archive).
+torch::nn::Module& reference_network(ReferenceMllm& model);
+
 }  // namespace scrim
