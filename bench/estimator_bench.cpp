@@ -45,10 +45,10 @@
 #include "method/surrogate_prior.h"
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
-#include "oracle/reference_whitebox.h"
+#include "reference/reference_whitebox.h"
 #include "optim/zo_estimator.h"
 #include "scrim/core/runtime.h"
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 
 using namespace scrim;
 using nlohmann::json;

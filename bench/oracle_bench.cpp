@@ -14,7 +14,7 @@
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/cached_oracle.h"
 #include "scrim/oracle/http_oracle.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 #include "scrim/serve/oracle_server.h"
 
 namespace fs = std::filesystem;

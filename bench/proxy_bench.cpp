@@ -19,7 +19,7 @@
 #include "scrim/data/synth.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 #include "scrim/serve/oracle_server.h"
 #include "scrim/serve/privacy_proxy.h"
 

@@ -1,6 +1,6 @@
 #include "method/surrogate_prior.h"
 
-#include "oracle/reference_whitebox.h"
+#include "reference/reference_whitebox.h"
 
 namespace scrim::method {
 

@@ -15,7 +15,7 @@
 
 #include "method/probe_space.h"
 #include "method/training_set.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim::method {
 

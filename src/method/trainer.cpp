@@ -18,9 +18,9 @@
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/rng.h"
+#include "scrim/media/protector.h"
 #include "scrim/oracle/oracle_error.h"
-#include "scrim/oracle/reference_mllm.h"
-#include "scrim/privacy/protector.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -69,7 +69,7 @@ void validate(const TrainOptions& o) {
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {
     if (o.anonymizer == "bdq") throw UsageError("--init-target: a BDQ encoder starts from its own blur and bins, not from a target");
-    make_protector(o.init_target);  // throws UsageError naming a bad spec
+    if (!o.init_target_protector) throw UsageError("--init-target: no protector was built from '" + o.init_target + "'");
   }
   one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
   one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
@@ -226,7 +226,7 @@ class Trainer {
     // A BDQ encoder starts from its own initial blur and uniform bins, not from the identity.
     const int init_steps = o_.anonymizer == "bdq" ? 0 : o_.init_steps;
     std::vector<torch::Tensor> targets;  // empty: the identity
-    if (!o_.init_target.empty() && init_steps > 0) targets = method::protected_frames(data_, *make_protector(o_.init_target));
+    if (!o_.init_target.empty() && init_steps > 0) targets = method::protected_frames(data_, *o_.init_target_protector);
     for (int i = 1; i <= init_steps; ++i) {
       auto rows = pick_rows(kInitBatch, i);
       auto x = data_.stack(rows).to(device_);

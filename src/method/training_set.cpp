@@ -32,7 +32,7 @@ torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<s
   return stack_frames(frames, rows, groups);
 }
 
-std::vector<torch::Tensor> protected_frames(const TrainingSet& set, Protector& protector) {
+std::vector<torch::Tensor> protected_frames(const TrainingSet& set, const Protector& protector) {
   std::vector<torch::Tensor> out;
   out.reserve(set.frames.size());
   for (const auto& f : set.frames) {

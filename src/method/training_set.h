@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "scrim/data/manifest.h"
-#include "scrim/privacy/protector.h"
+#include "scrim/media/protector.h"
 #include "scrim/task/scorer.h"
 
 namespace scrim::method {
@@ -41,7 +41,7 @@ torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::
 
 // Every sample's frames as `protector` outputs them (at the working
 // resolution; a sample's frames as one video), in the layout of `frames`.
-std::vector<torch::Tensor> protected_frames(const TrainingSet& set, Protector& protector);
+std::vector<torch::Tensor> protected_frames(const TrainingSet& set, const Protector& protector);
 
 // Loads `split` of the manifest (samples with a task only); at most `limit` (0: all).
 // The attribute columns and identities come from the whole manifest, so splits agree.

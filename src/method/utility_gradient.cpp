@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "oracle/reference_whitebox.h"
+#include "reference/reference_whitebox.h"
 
 namespace scrim::method {
 

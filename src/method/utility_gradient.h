@@ -25,7 +25,7 @@
 #include "method/training_set.h"
 #include "optim/critical_history.h"
 #include "optim/zo_estimator.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim::method {
 

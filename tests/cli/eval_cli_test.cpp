@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "test_util.h"
 
 namespace scrim {

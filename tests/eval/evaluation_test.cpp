@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/data/manifest.h"
 #include "scrim/eval/real_photos.h"

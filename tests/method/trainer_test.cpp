@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/data/synth.h"
 #include "scrim/privacy/protector.h"
@@ -229,6 +229,7 @@ TEST(Trainer, InitTargetStartsTheGameFromAProtectorsOutput) {
     o.init_steps = 80;
     o.width = 8;
     o.init_target = target;
+    if (!target.empty()) o.init_target_protector = make_protector(target);
     train_anonymizer(o);
     return make_protector("anonymizer:" + (dir / name / "checkpoint.pt").string());
   };
@@ -250,9 +251,9 @@ TEST(Trainer, InitTargetStartsTheGameFromAProtectorsOutput) {
   EXPECT_LT(to_target, to_input);
   EXPECT_LT(identity_to_input, identity_to_target);
   auto bad = tiny_options(dir / "bad");
-  bad.init_target = "smudge:radius=3";
+  bad.init_target = "blur:sigma=2";  // a spec without the protector built from it
   EXPECT_THROW(train_anonymizer(bad), UsageError);
-  bad.init_target = "blur:sigma=2";
+  bad.init_target_protector = make_protector(bad.init_target);
   bad.anonymizer = "bdq";
   EXPECT_THROW(train_anonymizer(bad), UsageError);
 }

@@ -10,7 +10,7 @@
 #include <opencv2/core.hpp>
 
 #include "scrim/core/error.h"
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 
 namespace scrim {
 namespace {

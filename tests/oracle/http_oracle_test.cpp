@@ -14,7 +14,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "oracle/slow_servers.h"
 #include "scrim/core/base64.h"
 #include "scrim/oracle/budget_oracle.h"
@@ -22,7 +22,7 @@
 #include "scrim/oracle/faulty_oracle.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/oracle/oracle_error.h"
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 #include "scrim/oracle/rate_limited_oracle.h"
 #include "scrim/oracle/retrying_oracle.h"
 #include "scrim/serve/oracle_server.h"

@@ -12,7 +12,7 @@
 #include <httplib.h>
 #include <opencv2/core.hpp>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "scrim/core/base64.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/privacy/protector.h"

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
-#include "oracle/reference_fixture.h"
+#include "reference/reference_fixture.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/serve/oracle_server.h"
 #include "scrim/serve/privacy_proxy.h"

@@ -17,7 +17,7 @@
 #include "scrim/data/synth.h"
 #include "scrim/eval/evaluation.h"
 #include "scrim/method/trainer.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace fs = std::filesystem;
 

@@ -7,7 +7,7 @@
 
 #include "cli_common.h"
 #include "scrim/core/progress.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim::cli {
 namespace {

@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 #include "scrim/serve/oracle_server.h"
 #include "signal_wait.h"
 

@@ -9,6 +9,7 @@
 #include "oracle_options.h"
 #include "scrim/core/progress.h"
 #include "scrim/method/trainer.h"
+#include "scrim/privacy/protector.h"
 
 namespace scrim::cli {
 
@@ -73,6 +74,7 @@ void add_train_command(CLI::App& app) {
     o->oracle = oracle->stack;
     o->concurrency = oracle->stack.concurrency;
     if (o->oracle.cache.empty()) o->oracle.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies
+    if (!o->init_target.empty()) o->init_target_protector = make_protector(o->init_target);  // UsageError naming a bad spec
     int runs = *sweep > 0 ? *sweep : 1;
     ProgressBar bar("train", static_cast<int64_t>(o->steps) * runs, globals().quiet);
     // "queries" counts from the run's start, "seconds" from this process's: rate over this process only.

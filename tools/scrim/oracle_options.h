@@ -7,7 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 
 namespace scrim::cli {
 

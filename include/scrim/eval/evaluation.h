@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 #include "scrim/privacy/attacker.h"
 
 namespace scrim {

@@ -11,14 +11,17 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "scrim/oracle/oracle_factory.h"
+#include "scrim/reference/oracle_factory.h"
 
 namespace scrim {
+
+class Protector;
 
 struct TrainOptions {
   std::filesystem::path manifest;       // training data (its "train" split)
@@ -53,6 +56,7 @@ struct TrainOptions {
   // identity (e.g. "downsample:factor=4"), so the game starts at that
   // baseline's point of the trade-off; empty: the identity.
   std::string init_target;
+  std::shared_ptr<const Protector> init_target_protector;  // built from init_target by the caller (make_protector)
   int adversary_warmup = 100;           // adversary steps on the initialised anonymizer's output (no queries)
   std::string adversary_arch = "small";
   int adversary_members = 2;

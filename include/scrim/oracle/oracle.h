@@ -12,6 +12,8 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include "scrim/task/oracle_reply.h"
+
 namespace scrim {
 
 enum class ImageEncoding { kPng, kJpeg };  // PNG for training probes: JPEG erases small perturbations
@@ -29,30 +31,6 @@ struct OracleRequest {
   std::vector<cv::Mat> images;   // 8-bit BGR; several for video frames
   std::string prompt;
   OracleOptions options;
-};
-
-struct TokenAlternative {
-  std::string token;
-  double logprob = 0.0;
-};
-
-struct TokenLogprob {
-  std::string token;
-  double logprob = 0.0;
-  std::vector<TokenAlternative> top;  // the most likely tokens at this position
-};
-
-struct OracleUsage {
-  int64_t prompt_tokens = 0;
-  int64_t completion_tokens = 0;
-};
-
-struct OracleReply {
-  std::string text;
-  std::vector<TokenLogprob> logprobs;  // empty when the service gave none
-  OracleUsage usage;
-  double latency_ms = 0.0;
-  bool from_cache = false;
 };
 
 class Oracle {

@@ -12,7 +12,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "scrim/eval/metrics.h"
+#include "scrim/privacy/privacy_metrics.h"
 
 namespace scrim {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "scrim/data/manifest.h"
-#include "scrim/oracle/oracle.h"
+#include "scrim/task/oracle_reply.h"
 
 namespace scrim {
 

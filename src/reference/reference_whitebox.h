@@ -9,7 +9,7 @@
 
 #include <torch/torch.h>
 
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim {
 

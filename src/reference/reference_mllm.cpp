@@ -1,4 +1,4 @@
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 #include <algorithm>
 #include <chrono>
@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "nets/reference_vqa_net.h"
-#include "oracle/reference_augment.h"
-#include "oracle/reference_whitebox.h"
+#include "reference/reference_vqa_net.h"
+#include "reference/reference_augment.h"
+#include "reference/reference_whitebox.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/sha256.h"

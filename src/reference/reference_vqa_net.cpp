@@ -1,4 +1,4 @@
-#include "nets/reference_vqa_net.h"
+#include "reference/reference_vqa_net.h"
 
 namespace scrim::nets {
 namespace {

@@ -1,13 +1,13 @@
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 #include <cmath>
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "nets/reference_vqa_net.h"
-#include "oracle/reference_fixture.h"
-#include "oracle/reference_whitebox.h"
+#include "reference/reference_vqa_net.h"
+#include "reference/reference_fixture.h"
+#include "reference/reference_whitebox.h"
 #include "scrim/media/tensor_image.h"
 #include "scrim/core/error.h"
 #include "scrim/oracle/oracle_error.h"

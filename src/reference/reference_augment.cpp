@@ -1,4 +1,4 @@
-#include "oracle/reference_augment.h"
+#include "reference/reference_augment.h"
 
 #include <algorithm>
 #include <cmath>

@@ -12,7 +12,7 @@
 #include "scrim/data/manifest.h"
 #include "scrim/data/synth.h"
 #include "scrim/media/image_io.h"
-#include "scrim/oracle/reference_mllm.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim::testing {
 
