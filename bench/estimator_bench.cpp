@@ -17,8 +17,8 @@
 //   flat_pairs      share of probe pairs whose loss difference is below float resolution
 //
 //   scrim_bench_estimator MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32]
-//                         [--estimators pixel,control] [--loss margin|logprob] [--grid G] [--mu-control M]
-//                         [--surrogate MODEL]
+//                         [--estimators pixel,control] [--loss margin|logprob|hard] [--grid G] [--mu-control M]
+//                         [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N]
 //
 // pixel: the U-Net near the identity, probed in an 8 x 8 coarse image basis (mu 0.03);
 // control: the control-space anonymizer (G x G blend weights over the identity, blur,
@@ -29,6 +29,11 @@
 // (another reference model: one pair along its gradient, the rest orthogonal;
 // prior_param_cos is the prior's own cosine; not used with the head basis). No history (it would make the
 // halves dependent). Batches of 8.
+// pixel+online, control+online: the --surrogate model learned online from the black box's probe
+// differences (method/surrogate_prior.h, Adam at --surrogate-lr): it first learns from the probes of
+// --warmup training samples (the first training steps of a run), then keeps learning on the measured
+// samples; agreement_start / agreement_end are its agreement with the black box over the first and
+// last quarter of the warm-up.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -62,6 +67,13 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// Rows b0 .. min(n, b0 + batch) - 1.
+std::vector<int64_t> batch_rows(int64_t b0, int64_t n, int batch) {
+  std::vector<int64_t> rows;
+  for (int64_t i = b0; i < std::min(n, b0 + batch); ++i) rows.push_back(i);
+  return rows;
+}
+
 std::vector<int> parse_list(const std::string& text) {
   std::vector<int> out;
   std::stringstream ss(text);
@@ -77,8 +89,8 @@ struct Setup {
   double mu = 0.03;
 };
 
-// An anonymizer near the identity (L1 reconstruction), as at the start of training.
-Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control) {
+// An anonymizer near the identity, as at the start of training.
+Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control, int blend_init_steps) {
   Setup s;
   s.estimator = estimator == "pixel" ? "pixel" : "control";
   s.head_basis = estimator == "control-head";
@@ -93,7 +105,10 @@ Setup make_setup(const std::string& estimator, const method::TrainingSet& data, 
   s.basis = optim::ZerothOrderEstimator(zo);
   auto n = static_cast<int64_t>(data.size());
   torch::optim::Adam init(s.model.net().parameters(), torch::optim::AdamOptions(3e-3));
-  for (int i = 0; i < 150; ++i) {
+  // As in training: the U-Net learns the identity by L1; the control-space anonymizer starts near it by
+  // construction (L1 steps would saturate its softmax; --blend-init-steps reproduces that).
+  const int init_steps = s.estimator == "control" ? blend_init_steps : 150;
+  for (int i = 0; i < init_steps; ++i) {
     auto x = data.stack({i % n, (i * 7 + 3) % n, (i * 13 + 5) % n, (i * 29 + 1) % n});
     init.zero_grad();
     torch::nn::functional::l1_loss(s.model.forward(x), x).backward();
@@ -179,6 +194,9 @@ int main(int argc, char** argv) {
   int grid = 8;
   double mu_control = 0.1;
   std::string surrogate_file;
+  double surrogate_lr = 3e-4;
+  int warmup = 96;
+  int blend_init_steps = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -198,22 +216,26 @@ int main(int argc, char** argv) {
     else if (a == "--grid") grid = std::stoi(value());
     else if (a == "--mu-control") mu_control = std::stod(value());
     else if (a == "--surrogate") surrogate_file = value();
+    else if (a == "--surrogate-lr") surrogate_lr = std::stod(value());
+    else if (a == "--warmup") warmup = std::stoi(value());
+    else if (a == "--blend-init-steps") blend_init_steps = std::stoi(value());
     else positional.push_back(a);
   }
-  if (positional.size() < 2 || (loss_kind != "margin" && loss_kind != "logprob")) {
+  if (positional.size() < 2 || (loss_kind != "margin" && loss_kind != "logprob" && loss_kind != "hard")) {
     std::fprintf(stderr,
-                 "usage: %s MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32] [--estimators pixel,control] [--loss margin|logprob] "
-                 "[--grid G] [--mu-control M]\n",
+                 "usage: %s MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32] [--estimators pixel,control] [--loss margin|logprob|hard] "
+                 "[--grid G] [--mu-control M] [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N]\n",
                  argv[0]);
     return 2;
   }
   for (const auto& e : estimators) {
     auto base = e.substr(0, e.find('+'));
-    if ((base != "pixel" && base != "control" && base != "control-head") || (base != e && e != base + "+surrogate")) {
-      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, control-head, each optionally +surrogate)\n", e.c_str());
+    if ((base != "pixel" && base != "control" && base != "control-head") ||
+        (base != e && e != base + "+surrogate" && e != base + "+online")) {
+      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, control-head, each optionally +surrogate or +online)\n", e.c_str());
       return 2;
     }
-    if (e.find("+surrogate") != std::string::npos && surrogate_file.empty()) {
+    if (base != e && surrogate_file.empty()) {
       std::fprintf(stderr, "%s needs --surrogate MODEL\n", e.c_str());
       return 2;
     }
@@ -221,9 +243,12 @@ int main(int argc, char** argv) {
   reexec_with_thread_environment(argv);
   configure_threads();
   int samples = positional.size() > 2 ? std::stoi(positional[2]) : 48;
-  const bool margin = loss_kind == "margin";
+  // The true gradient is the margin's (the cross-entropy's for logprob); hard labels are scored 1 - utility.
+  const bool margin = loss_kind != "logprob";
+  const auto utility_loss = loss_kind == "hard"      ? method::UtilityLoss::kHardLabel
+                            : loss_kind == "logprob" ? method::UtilityLoss::kNegLogProb
+                                                     : method::UtilityLoss::kMargin;
   auto model = ReferenceMllm::load(positional[0]);
-  std::shared_ptr<ReferenceMllm> surrogate_model = surrogate_file.empty() ? nullptr : ReferenceMllm::load(surrogate_file);
   auto data = method::load_training_set(positional[1], "test", 112, 4, samples);
   const int64_t n = static_cast<int64_t>(data.size());
   const int batch = 8;
@@ -232,10 +257,9 @@ int main(int argc, char** argv) {
     std::printf("%-8s %4s %7s %9s %8s %9s %10s %9s %9s %10s %10s %9s %8s\n", "estim.", "q", "queries", "image_cos", "ceiling", "basis_cos",
                 "split_half", "param_cos", "param_ceil", "batch_cos", "split_batch", "coherence", "flat");
   for (const auto& estimator : estimators) {
-    const bool with_prior = estimator.find("+surrogate") != std::string::npos;
-    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control);
-    std::unique_ptr<method::SurrogatePrior> prior;
-    if (with_prior) prior = std::make_unique<method::SurrogatePrior>(surrogate_model, data);
+    const bool with_prior = estimator.find('+') != std::string::npos;
+    const bool online = estimator.find("+online") != std::string::npos;
+    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control, blend_init_steps);
     std::vector<Truth> truth;
     for (int64_t i = 0; i < n; ++i) truth.push_back(truth_of(s, *model, data, i, margin));
     std::vector<double> coherence;
@@ -252,20 +276,50 @@ int main(int argc, char** argv) {
       auto start = std::chrono::steady_clock::now();
       OracleStackOptions no_cache;
       auto stack = make_oracle("reference:" + positional[0], no_cache);
-      method::BlackBoxUtility utility(*stack.oracle, data, 8, 20, margin ? method::UtilityLoss::kMargin : method::UtilityLoss::kNegLogProb);
+      method::BlackBoxUtility utility(*stack.oracle, data, 8, 20, utility_loss);
       optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
       method::BlackBoxOptions bo;
       bo.zo = s.basis.options();
       bo.zo.probes = q;
       bo.scout_probes = q;
       method::BlackBoxGradient estimate(utility, bo, history, data);
+      // A fresh surrogate per probe count; online, it first learns from a warm-up of training samples.
+      std::unique_ptr<method::SurrogatePrior> prior;
+      json agreement_start = nullptr, agreement_end = nullptr;
+      if (with_prior) {
+        method::SurrogatePriorOptions so;
+        so.learning_rate = online ? surrogate_lr : 0;
+        auto model_copy = ReferenceMllm::load(surrogate_file);
+        if (online && warmup > 0) {
+          auto train = method::load_training_set(positional[1], "train", 112, 4, warmup);
+          method::SurrogatePrior learner(model_copy, train, so);
+          method::BlackBoxUtility train_utility(*stack.oracle, train, 8, 20, utility_loss);
+          method::BlackBoxGradient train_estimate(train_utility, bo, history, train);
+          train_estimate.set_prior(&learner);
+          const int64_t tn = static_cast<int64_t>(train.size());
+          std::vector<double> agreement;
+          for (int64_t b0 = 0; b0 < tn; b0 += batch) {
+            auto rows = batch_rows(b0, tn, batch);
+            std::vector<std::vector<int64_t>> groups;
+            auto x = train.stack(rows, &groups);
+            torch::NoGradGuard no_grad;
+            auto space = method::make_probe_space(s.model, x, groups, s.basis, s.head_basis);
+            train_estimate.step(*space, rows, 104729 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
+            agreement.push_back(learner.take_agreement().first);
+          }
+          size_t quarter = std::max<size_t>(1, agreement.size() / 4);
+          agreement_start = median(std::vector<double>(agreement.begin(), agreement.begin() + static_cast<int64_t>(quarter)));
+          agreement_end = median(std::vector<double>(agreement.end() - static_cast<int64_t>(quarter), agreement.end()));
+        }
+        prior = std::make_unique<method::SurrogatePrior>(model_copy, data, so);
+      }
       estimate.set_prior(prior.get());
+      std::vector<double> alpha;
       std::vector<double> prior_param_cos;
       std::vector<double> image_cos, ceiling, basis_cos, split_half, split_error, param_cos, param_ceiling, batch_cos, split_batch;
       int64_t pairs = 0, flat = 0;
       for (int64_t b0 = 0; b0 < n; b0 += batch) {
-        std::vector<int64_t> rows;
-        for (int64_t i = b0; i < std::min(n, b0 + batch); ++i) rows.push_back(i);
+        auto rows = batch_rows(b0, n, batch);
         std::vector<std::vector<int64_t>> groups;
         auto x = data.stack(rows, &groups);
         method::UtilityStep step;
@@ -273,11 +327,12 @@ int main(int argc, char** argv) {
         {
           torch::NoGradGuard no_grad;
           auto space = method::make_probe_space(s.model, x, groups, s.basis, s.head_basis);
-          step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
-          if (prior)
+          if (prior)  // the priors the step uses (an online surrogate learns during the step)
             for (size_t k = 0; k < rows.size(); ++k) priors.push_back(space->constrain(prior->prior(*space, k, rows[k])));
+          step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
         }
         pairs += step.pairs;
+        if (step.prior_alpha >= 0) alpha.push_back(step.prior_alpha);
         flat += step.flat_pairs;
         torch::Tensor sum_est, sum_true, sum_a, sum_b;
         for (size_t k = 0; k < rows.size(); ++k) {
@@ -334,6 +389,10 @@ int main(int argc, char** argv) {
                   {"split_half_batch_cos", median(split_batch)},
                   {"coherence", median(coherence)},
                   {"prior_param_cos", prior ? json(median(prior_param_cos)) : json(nullptr)},
+                  {"prior_alpha", prior ? json(median(alpha)) : json(nullptr)},
+                  {"agreement_start", agreement_start},
+                  {"agreement_end", agreement_end},
+                  {"measured_agreement", prior && online ? json(prior->take_agreement().first) : json(nullptr)},
                   {"flat_pairs", pairs > 0 ? static_cast<double>(flat) / static_cast<double>(pairs) : 0.0},
                   {"seconds", seconds}};
       if (as_json) {

@@ -28,8 +28,12 @@ std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeS
 
 optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
                                                   const std::vector<double>& diffs) const {
-  // The black box's directional derivative along the prior fixes its sign and scale exactly.
-  auto along = prior * (diffs[0] / (2 * options_.zo.mu) / (prior * prior).sum().item<double>());
+  // The black box's directional derivative along the prior fixes its sign and scale exactly. When it
+  // gives none (hard labels that did not flip), the surrogate's own direction is kept, at the size of a
+  // derivative that flips one answer across the probe (a hard label's unit).
+  const double prior_norm = prior.norm().item<double>();
+  auto along = diffs[0] != 0 ? prior * (diffs[0] / (2 * options_.zo.mu) / (prior_norm * prior_norm))
+                             : prior / (2 * options_.zo.mu * prior_norm);
   optim::SplitEstimate s;
   if (dirs.size() < 2) {
     s.g = s.a = along;
@@ -46,6 +50,11 @@ optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, co
   s.weight_a = split.weight_a;
   s.weight_b = split.weight_b;
   s.g = along + shrink * split.g;
+  // The prior's cosine with the black box's gradient, measured: the exact derivative along it against
+  // the orthogonal part's norm, whose unbiased square is the halves' product (P-RGF's alpha, online).
+  double along_sq = along.pow(2).sum().item<double>();
+  double rest_sq = split.weight_b > 0 ? std::max(0.0, (split.a * split.b).sum().item<double>()) : 0.0;
+  if (diffs[0] != 0) s.alpha = std::sqrt(along_sq / (along_sq + rest_sq));
   return s;
 }
 
@@ -143,6 +152,8 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   // 3. Per-sample estimates, split into halves; the history records them.
   last_.clear();
   std::vector<torch::Tensor> g, ga, gb;
+  double alpha_sum = 0;
+  int alpha_count = 0;
   for (size_t b = 0; b < n; ++b) {
     auto split = transfer[b].defined() ? with_prior(transfer[b], dirs[b], diffs[b])
                                        : estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
@@ -154,6 +165,8 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     out.pairs += static_cast<int64_t>(diffs[b].size());
     if (crit > 0) ++out.critical_samples;
     history_.record(id_of(b), split.g, crit);
+    if (prior_) prior_->observe(space, b, rows[b], dirs[b], diffs[b], mu);
+    if (split.alpha >= 0) alpha_sum += split.alpha, ++alpha_count;
     g.push_back(split.g);
     ga.push_back(split.weight_a * split.a);
     gb.push_back(split.weight_b * split.b);
@@ -161,6 +174,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     out.weight_b += split.weight_b / static_cast<double>(n);
     last_.push_back(std::move(split));
   }
+  if (alpha_count > 0) out.prior_alpha = alpha_sum / alpha_count;
   out.queries = static_cast<int64_t>(n) + 2 * out.pairs;
   out.half_a = space.surrogate(ga);
   out.half_b = space.surrogate(gb);

@@ -39,6 +39,7 @@ struct UtilityStep {
   int64_t queries = 0;          // oracle queries this step
   int critical_samples = 0;     // samples whose probes changed the loss
   int64_t pairs = 0, flat_pairs = 0;  // probe pairs, and those whose loss difference is below float resolution
+  double prior_alpha = -1;      // the prior's measured cosine with the black box's gradient, batch mean; -1: no prior
 };
 
 // |L+ - L-| at or below this counts as flat: float32 log-softmax over logits of order 10 resolves ~1e-6.

@@ -32,6 +32,7 @@ struct SplitEstimate {
   torch::Tensor g;         // the estimate from all probes: weight_a * a + weight_b * b
   torch::Tensor a, b;      // the halves' estimates (b is zero when there was a single probe)
   double weight_a = 1, weight_b = 0;
+  double alpha = -1;       // with a prior: its measured cosine with the gradient (-1: no prior)
 };
 
 class ZerothOrderEstimator {
