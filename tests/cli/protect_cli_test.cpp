@@ -8,9 +8,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
 #include "scrim/media/image_io.h"
@@ -27,14 +31,35 @@ struct Exit {
   std::string err;
 };
 
-// Runs the scrim binary with `args`; stdout is discarded.
-Exit scrim(const testing::ScratchDir& d, const std::string& args) {
+// Runs the scrim binary with `args` (after the shell assignments in `env`); stdout is discarded.
+Exit scrim(const testing::ScratchDir& d, const std::string& args, const std::string& env = "") {
   fs::path err = d / "stderr.txt";
-  int status = std::system((std::string(SCRIM_BINARY) + " -q " + args + " >/dev/null 2>" + err.string()).c_str());
+  int status = std::system((env + " " + std::string(SCRIM_BINARY) + " -q " + args + " >/dev/null 2>" + err.string()).c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::read_text(err)};
 }
 
 cv::Mat flat(int w, int h) { return cv::Mat(h, w, CV_8UC3, cv::Scalar(90, 140, 200)); }
+
+// Every file under `root` (relative path -> bytes), but the records named `skip_prefix`*.
+std::map<std::string, std::string> files_under(const fs::path& root, const std::string& skip_prefix) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file() && e.path().filename().string().rfind(skip_prefix, 0) != 0)
+      files[fs::relative(e.path(), root).string()] = testing::read_text(e.path());
+  return files;
+}
+
+// The record's lines without their timings, which differ from run to run.
+std::vector<std::string> records_without_seconds(const fs::path& jsonl) {
+  std::vector<std::string> lines;
+  std::istringstream in(testing::read_text(jsonl));
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("seconds");
+    lines.push_back(j.dump());
+  }
+  return lines;
+}
 
 }  // namespace
 
@@ -95,6 +120,61 @@ TEST(ProtectCli, VideosStreamUnderAFrameCap) {
   EXPECT_EQ(capped.code, 1) << capped.err;
   EXPECT_NE(capped.err.find("more than 5 frames"), std::string::npos) << capped.err;
   EXPECT_FALSE(fs::exists(d / "capped/clip.avi"));  // nothing half-written
+}
+
+TEST(ProtectCli, TwoShardsWriteWhatOneProcessWrites) {
+  testing::ScratchDir d;
+  cv::RNG rng(21);
+  for (int i = 0; i < 7; ++i) {  // two folders, distinct noisy pictures of several sizes
+    cv::Mat img(24 + 4 * i, 32 + 2 * i, CV_8UC3);
+    rng.fill(img, cv::RNG::UNIFORM, 0, 256);
+    write_image(d / ("in/" + std::string(i % 2 ? "a/" : "b/") + "p" + std::to_string(i) + ".png"), img);
+  }
+  const std::string common = "protect --workers 2 --protector blur:sigma=2 " + (d / "in").string();
+  auto whole = scrim(d, common + " --out " + (d / "out").string());
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  fs::rename(d / "out", d / "one");  // the shards write to the same --out, as their records name it
+
+  auto first = scrim(d, common + " --out " + (d / "out").string() + " --shard 0/2");
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(files_under(d / "out", "scrim-protect").size(), 3u) << "shard 0 of 2 takes 3 of the 7 pictures";
+  auto second = scrim(d, common + " --out " + (d / "out").string(), "RANK=1 WORLD_SIZE=2");  // torchrun's variables
+  ASSERT_EQ(second.code, 0) << second.err;
+  fs::rename(d / "out", d / "two");
+
+  auto unsharded = files_under(d / "one", "scrim-protect");
+  EXPECT_EQ(unsharded.size(), 7u);
+  EXPECT_TRUE(unsharded == files_under(d / "two", "scrim-protect")) << "the shards' pictures differ from one process's";
+  EXPECT_FALSE(fs::exists(d / "two/scrim-protect.jsonl"));
+  auto shard0 = records_without_seconds(d / "two/scrim-protect-0-of-2.jsonl");
+  auto shard1 = records_without_seconds(d / "two/scrim-protect-1-of-2.jsonl");
+  EXPECT_EQ(shard0.size(), 3u);
+  EXPECT_EQ(shard1.size(), 4u);
+  shard0.insert(shard0.end(), shard1.begin(), shard1.end());
+  EXPECT_EQ(shard0, records_without_seconds(d / "one/scrim-protect.jsonl")) << "the records, concatenated in shard order";
+}
+
+TEST(ProtectCli, EveryShardRefusesTheSameCollisionAndABadShard) {
+  testing::ScratchDir d;
+  write_image(d / "one/x.png", flat(32, 32));  // sorted first: shard 0's
+  write_image(d / "two/x.png", flat(40, 40));  // sorted last: shard 1's
+  write_image(d / "one/y.png", flat(36, 36));
+  write_image(d / "one/z.png", flat(36, 36));
+  const std::string inputs = (d / "one").string() + " " + (d / "two/x.png").string() + " --out " + (d / "out").string();
+  for (const char* shard : {"0/2", "1/2"}) {
+    auto r = scrim(d, "protect " + inputs + " --shard " + shard);
+    EXPECT_EQ(r.code, 2) << shard << ": " << r.err;
+    EXPECT_NE(r.err.find("would both be written to"), std::string::npos) << shard << ": " << r.err;
+  }
+  EXPECT_FALSE(fs::exists(d / "out"));
+  for (const char* bad : {"2/2", "a/b"}) {  // the parser itself: Shard.ParsedFromTheFlagOrRankOfWorldSize
+    auto r = scrim(d, "protect " + (d / "one/y.png").string() + " --out " + (d / "out").string() + " --shard " + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  auto env = scrim(d, "protect " + (d / "one/y.png").string() + " --out " + (d / "out").string(), "WORLD_SIZE=2 RANK=");
+  EXPECT_EQ(env.code, 2) << env.err;
+  EXPECT_FALSE(fs::exists(d / "out"));
 }
 
 }  // namespace scrim

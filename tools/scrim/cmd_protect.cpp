@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/progress.h"
+#include "scrim/distributed/shard.h"
 #include "scrim/media/image_io.h"
 #include "scrim/media/video_io.h"
 #include "scrim/privacy/protector.h"
@@ -96,6 +98,14 @@ void check_outputs(std::vector<Job>& jobs, const fs::path& out) {
   jobs.erase(std::unique(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.in == b.in && a.out == b.out; }), jobs.end());
 }
 
+// One process writes scrim-protect.jsonl; shard I of N writes only its own
+// records, to scrim-protect-I-of-N.jsonl, so shards sharing --out never write one
+// file. The shards' files concatenated in shard order hold the unsharded lines.
+std::string record_name(const Shard& shard) {
+  if (!shard.sharded()) return "scrim-protect.jsonl";
+  return "scrim-protect-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count) + ".jsonl";
+}
+
 }  // namespace
 
 void add_protect_command(CLI::App& app) {
@@ -106,6 +116,7 @@ void add_protect_command(CLI::App& app) {
   auto list = std::make_shared<bool>(false);
   auto workers = std::make_shared<int>(0);
   auto max_frames = std::make_shared<int64_t>(108000);
+  auto shard_flag = std::make_shared<std::string>();
   cmd->add_option("--protector", *spec, "Protector spec (see --list)")->capture_default_str();
   cmd->add_option("INPUT", *inputs, "Image files, video files or folders (recursive)");
   cmd->add_option("--out", *out, "Output folder (folders are mirrored inside it)");
@@ -114,6 +125,9 @@ void add_protect_command(CLI::App& app) {
   cmd->add_option("--max-frames", *max_frames, "Refuse a video longer than this many frames (the default is an hour at 30 fps)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
+  cmd->add_option("--shard", *shard_flag,
+                  "Protect only share I of N (0 <= I < N) of the sorted inputs; default: RANK/WORLD_SIZE when set. "
+                  "The records go to scrim-protect-I-of-N.jsonl (see docs/distributed.md)");
   cmd->callback([=] {
     if (*list) {
       print_result(catalog_json(), catalog_text());
@@ -122,6 +136,7 @@ void add_protect_command(CLI::App& app) {
     if (inputs->empty()) throw UsageError("protect: give at least one INPUT (or --list)");
     if (out->empty()) throw UsageError("protect: --out is required");
     make_protector(*spec);  // validate the spec before touching any file
+    const Shard shard = resolve_shard(*shard_flag, [](const char* name) { return std::getenv(name); });
     std::vector<Job> jobs;
     for (const auto& in : *inputs) {
       std::error_code ec;
@@ -143,7 +158,10 @@ void add_protect_command(CLI::App& app) {
     }
     for (auto& j : jobs)
       if (j.video && lower_extension(j.out) != "mp4" && lower_extension(j.out) != "avi") j.out.replace_extension(".mp4");
-    check_outputs(jobs, *out);
+    check_outputs(jobs, *out);  // over all the inputs, so every shard refuses the same collisions
+    const size_t total = jobs.size();
+    auto [first, last] = shard_range(total, shard);
+    jobs = std::vector<Job>(jobs.begin() + static_cast<std::ptrdiff_t>(first), jobs.begin() + static_cast<std::ptrdiff_t>(last));
 
     std::vector<json> records(jobs.size());
     std::atomic<size_t> next{0};
@@ -175,12 +193,18 @@ void add_protect_command(CLI::App& app) {
 
     std::string log;
     for (const auto& r : records) log += r.dump() + "\n";
-    write_file_atomic(*out / "scrim-protect.jsonl", log);
+    const fs::path record = *out / record_name(shard);
+    write_file_atomic(record, log);
     json summary = {{"protector", make_protector(*spec)->spec()}, {"files", jobs.size()}, {"failed", failures.load()},
-                    {"log", (*out / "scrim-protect.jsonl").string()}};
-    char line[256];
-    std::snprintf(line, sizeof line, "protected %zu of %zu files with %s; record in %s\n", jobs.size() - failures.load(), jobs.size(),
-                  summary["protector"].get<std::string>().c_str(), (*out / "scrim-protect.jsonl").c_str());
+                    {"log", record.string()}};
+    std::string of_shard;
+    if (shard.sharded()) {
+      summary["shard"] = std::to_string(shard.index) + "/" + std::to_string(shard.count);
+      summary["files_in_all_shards"] = total;
+      of_shard = " (shard " + summary["shard"].get<std::string>() + " of " + std::to_string(total) + " files)";
+    }
+    std::string line = "protected " + std::to_string(jobs.size() - failures.load()) + " of " + std::to_string(jobs.size()) + " files" +
+                       of_shard + " with " + summary["protector"].get<std::string>() + "; record in " + record.string() + "\n";
     print_result(summary, line);
     if (failures > 0) throw Error(std::to_string(failures.load()) + " of " + std::to_string(jobs.size()) + " files could not be protected");
   });
