@@ -5,6 +5,7 @@
 // which backends this LibTorch was built with (Debian's: Gloo, no NCCL).
 #include "scrim/distributed/process_group.h"
 
+#include <exception>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -73,6 +74,7 @@ struct ProcessGroup::Impl {
   std::string where;                           // "HOST:PORT", for messages
   c10::intrusive_ptr<c10d::TCPStore> store;    // null with one process
   c10::intrusive_ptr<c10d::ProcessGroup> group;
+  bool broken = false;                         // a collective failed: the peers may be gone
   std::mutex local_mutex;                      // the counters of a one-process run
   std::map<std::string, int64_t> local_counters;
 
@@ -147,6 +149,7 @@ struct ProcessGroup::Impl {
     try {
       work->wait();
     } catch (const std::exception& e) {
+      broken = true;
       throw Error(std::string("distributed: ") + what + " failed on rank " + std::to_string(options.rank) + ": " + brief(e));
     }
   }
@@ -198,10 +201,12 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options) : impl_(std::make_
 
 ProcessGroup::~ProcessGroup() {
   if (!impl_->store) return;
-  // Rank 0 serves the store: it stays until the others have left (or the
-  // timeout passes), so a late rank's last counter_add still finds it.
+  // Rank 0 serves the store: after a clean run it stays until the others have
+  // left (or the timeout passes), so a late rank's last counter_add still finds
+  // it. After a failure it leaves at once: the others may never come.
   try {
     impl_->group.reset();
+    if (impl_->broken || std::uncaught_exceptions() > 0) return;
     impl_->store->add("scrim/left", 1);
     if (impl_->options.rank != 0) return;
     auto deadline = std::chrono::steady_clock::now() + impl_->options.timeout;

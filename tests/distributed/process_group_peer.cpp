@@ -2,6 +2,7 @@
 // MASTER_ADDR and MASTER_PORT describe (SCRIM_PEER_TIMEOUT_MS bounds the wait),
 // runs each collective on rank-dependent tensors and prints what it got as one
 // JSON line. A failure is one line on stderr and exit 1, as in the CLI.
+// SCRIM_PEER_DIE=R makes rank R vanish right after start-up.
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -27,6 +28,8 @@ int main() {
     if (const char* ms = std::getenv("SCRIM_PEER_TIMEOUT_MS")) options.timeout = std::chrono::milliseconds(std::atoll(ms));
     scrim::ProcessGroup group(options);
     const double r = group.rank();
+    if (const char* die = std::getenv("SCRIM_PEER_DIE"); die != nullptr && std::atoi(die) == group.rank())
+      std::_Exit(3);  // a rank lost after start-up, before any collective
 
     // Two dtypes and three shapes in one call.
     std::vector<at::Tensor> sum{at::full({3}, r + 1, at::kFloat), at::full({2, 2}, 10 * (r + 1), at::kDouble),

@@ -141,6 +141,27 @@ TEST(ProcessGroup, AMissingPeerIsNamedInOneLineAfterTheTimeout) {
   EXPECT_LT(took, 20.0);
 }
 
+TEST(ProcessGroup, APeerLostAfterStartUpFailsTheCollectiveWithoutWaitingOutTheTimeout) {
+  testing::ScratchDir d;
+  int port = free_port();
+  ASSERT_GT(port, 0);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Peer> peers;
+  for (int r = 0; r < 2; ++r) {
+    auto vars = rank_vars(r, 2, port, "60000");
+    vars["SCRIM_PEER_DIE"] = "1";
+    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
+  }
+  Done survivor = wait_peer(peers[0]);
+  Done lost = wait_peer(peers[1]);
+  double took = seconds_since(start);
+  EXPECT_EQ(lost.code, 3) << lost.err;
+  EXPECT_EQ(survivor.code, 1) << survivor.err;
+  EXPECT_NE(survivor.err.find("distributed: all_reduce failed on rank 0"), std::string::npos) << survivor.err;
+  EXPECT_EQ(std::count(survivor.err.begin(), survivor.err.end(), '\n'), 1) << survivor.err;
+  EXPECT_LT(took, 30.0) << "rank 0 waited for a peer that was gone";
+}
+
 TEST(ProcessGroup, ARankWithoutItsMasterNamesTheAddress) {
   testing::ScratchDir d;
   int port = free_port();
