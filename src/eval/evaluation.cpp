@@ -128,9 +128,11 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
   int next_id = 0;
   for (auto& [_, v] : identity_index) v = next_id++;
 
-  OracleStack stack = make_oracle(o.mllm, o.oracle);
+  const OracleStack& stack = o.oracle;
+  if (!stack.oracle) throw UsageError("eval: no oracle to query (--mllm is required)");
   json results = {{"manifest", o.manifest.string()},
                   {"mllm", stack.oracle->model_id()},
+                  {"mllm_spec", o.mllm},
                   {"train_samples", train.size()},
                   {"test_samples", test.size()},
                   {"attributes", attributes},
@@ -152,7 +154,9 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
 
   for (const auto& spec : o.protectors) {
     auto start = std::chrono::steady_clock::now();
-    auto queries_before = stack.budget->usage().queries;
+    // Every attempt when the budget layer counts them (retries included), else the requests.
+    int64_t requests_made = 0;
+    auto queries_before = stack.budget ? stack.budget->usage().queries : 0;
     auto hits_before = stack.cache ? stack.cache->hits() : 0;
     json r = {{"protector", make_protector(spec)->spec()}};
     say(spec + ": protecting " + std::to_string(train.size() + test.size()) + " samples");
@@ -171,6 +175,7 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       task_rows.push_back(i);
     }
     auto replies = query_batch(*stack.oracle, requests, o.concurrency);
+    requests_made += static_cast<int64_t>(requests.size());
     double utility = 0, prob = 0;
     int with_prob = 0;
     for (size_t k = 0; k < replies.size(); ++k) {
@@ -192,6 +197,7 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       }
     if (!leak_requests.empty()) {
       auto leak_replies = query_batch(*stack.oracle, leak_requests, o.concurrency);
+      requests_made += static_cast<int64_t>(leak_requests.size());
       std::map<std::string, std::pair<double, int>> by_type;
       double total = 0;
       for (size_t k = 0; k < leak_replies.size(); ++k) {
@@ -284,7 +290,7 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
     for (int i = 0; i < o.examples && i < static_cast<int>(test.size()); ++i)
       examples.push_back({{"raw", png_data_url(test[i].frames[0])}, {"protected", png_data_url(p_test[i][0])}});
     r["examples"] = examples;
-    r["queries"] = stack.budget->usage().queries - queries_before;
+    r["queries"] = stack.budget ? stack.budget->usage().queries - queries_before : requests_made;
     r["cache_hits"] = (stack.cache ? stack.cache->hits() : 0) - hits_before;
     r["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     results["protectors"].push_back(r);

@@ -58,8 +58,8 @@ void validate(const TrainOptions& o) {
   };
   if (o.manifest.empty()) throw UsageError("train: --data is required");
   if (o.out.empty()) throw UsageError("train: --out is required");
-  if (o.mllm.empty()) throw UsageError("train: --mllm is required");
   one_of(o.gradient, {"blackbox", "whitebox"}, "--gradient");
+  if (o.gradient == "blackbox" && !o.oracle.oracle) throw UsageError("train: no oracle to query (--mllm is required)");
   one_of(o.anonymizer, {"unet", "bdq", "blend"}, "--anonymizer");
   one_of(o.probe_basis, {"head", "controls"}, "--probe-basis");
   if (o.anonymizer == "blend") {
@@ -76,7 +76,7 @@ void validate(const TrainOptions& o) {
   one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
   optim::parse_history_mode(o.history);
-  if (o.gradient == "whitebox" && o.mllm.rfind("reference:", 0) != 0)
+  if (o.gradient == "whitebox" && !o.white_box)
     throw UsageError("--gradient whitebox needs the in-process reference MLLM (--mllm reference:MODEL)");
   if (o.preference < 0 || o.preference > 1) throw UsageError("--preference must be in [0, 1]");
   if (!(o.fidelity >= 0)) throw UsageError("--fidelity must not be negative");
@@ -132,11 +132,9 @@ class Trainer {
     adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
                                                             static_cast<int64_t>(data_.identity_index.size()));
     if (o.gradient == "whitebox") {
-      reference_ = ReferenceMllm::load(o.mllm.substr(std::string("reference:").size()));
-      gradient_ = std::make_unique<method::WhiteBoxGradient>(*reference_, data_);
+      gradient_ = std::make_unique<method::WhiteBoxGradient>(*o.white_box, data_);
     } else {
-      stack_ = make_oracle(o.mllm, o.oracle);
-      utility_ = std::make_unique<method::BlackBoxUtility>(*stack_.oracle, data_, o.concurrency, o.top_logprobs,
+      utility_ = std::make_unique<method::BlackBoxUtility>(*o.oracle.oracle, data_, o.concurrency, o.top_logprobs,
                                                           o.hard_label ? method::UtilityLoss::kHardLabel : method::UtilityLoss::kMargin);
       method::BlackBoxOptions bo;
       bo.zo.probes = o.probes;
@@ -171,7 +169,8 @@ class Trainer {
 
     TrainResult result;
     std::ofstream log(log_path, std::ios::app);
-    int64_t hits_at_start = stack_.cache ? stack_.cache->hits() : 0;
+    const auto& cache = o_.oracle.cache;
+    int64_t hits_at_start = cache ? cache->hits() : 0;
     int64_t issued_at_start = queries_;
     for (int64_t t = step_ + 1; t <= o_.steps; ++t) {
       json record;
@@ -183,7 +182,7 @@ class Trainer {
         result.stopped = "budget";
         break;
       }
-      record["cache_hits"] = (stack_.cache ? stack_.cache->hits() : 0) - hits_at_start;
+      record["cache_hits"] = (cache ? cache->hits() : 0) - hits_at_start;
       record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       log << record.dump() << "\n" << std::flush;
       result.last = record;
@@ -193,7 +192,7 @@ class Trainer {
     }
     result.steps_done = static_cast<int>(step_);
     result.queries = queries_ - issued_at_start;
-    result.cache_hits = (stack_.cache ? stack_.cache->hits() : 0) - hits_at_start;
+    result.cache_hits = (cache ? cache->hits() : 0) - hits_at_start;
     result.anonymizer = o_.out / "anonymizer.pt";
     save_model(result.anonymizer);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -450,8 +449,6 @@ class Trainer {
   std::unique_ptr<method::PrivacyAdversary> adversary_;
   optim::CriticalHistory history_;
   optim::ZerothOrderEstimator basis_;  // the coarse pixel basis of PixelProbeSpace
-  OracleStack stack_;
-  std::shared_ptr<ReferenceMllm> reference_;
   std::unique_ptr<method::BlackBoxUtility> utility_;
   std::unique_ptr<method::UtilityGradient> gradient_;
   int64_t step_ = 0;
@@ -460,6 +457,8 @@ class Trainer {
 };
 
 }  // namespace
+
+void check_train_options(const TrainOptions& options) { validate(options); }
 
 TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step) {
   validate(options);

@@ -7,15 +7,26 @@
 
 #include <gtest/gtest.h>
 
+#include "oracle/flaky_oracle.h"
 #include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/data/manifest.h"
 #include "scrim/eval/real_photos.h"
+#include "scrim/reference/oracle_factory.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
 
 namespace scrim {
+namespace {
+
+OracleStackOptions cached_in(const fs::path& cache) {
+  OracleStackOptions s;
+  s.cache = cache;
+  return s;
+}
+
+}  // namespace
 
 TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
   auto& t = testing::TinyReference::get();
@@ -24,7 +35,7 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
   o.manifest = t.dir / "synth/actions.jsonl";
   o.protectors = {"raw", "pixelate:block=16"};
   o.mllm = "reference:" + t.model_file.string();
-  o.oracle.cache = d / "cache.sqlite";
+  o.oracle = make_oracle(o.mllm, cached_in(d / "cache.sqlite"));
   o.attackers = {"small"};
   o.attacker_epochs = 1;
   o.independent_samples = 3;
@@ -87,6 +98,31 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
   EXPECT_THROW(run_evaluation(o), UsageError);
 }
 
+// The oracle is handed in: against one that fails one call in ten, the retry
+// layer repeats the failed calls and the evaluation reports what it reports
+// against the sound oracle, the failed attempts counted among its queries.
+TEST(Evaluation, OneCallInTenFailingIsRetriedAndTheResultsStand) {
+  auto& t = testing::TinyReference::get();
+  EvalOptions o;
+  o.manifest = t.dir / "synth/actions.jsonl";
+  o.protectors = {"pixelate:block=16"};
+  o.attackers = {"small"};
+  o.attacker_epochs = 1;
+  o.max_train = 16;
+  o.independent_samples = 1;
+  o.examples = 1;
+  o.oracle = wrap_oracle(ReferenceMllm::load(t.model_file));
+  auto sound = run_evaluation(o)["protectors"][0];
+  o.oracle = testing::flaky_stack(ReferenceMllm::load(t.model_file), testing::every_tenth_call_fails(1000));
+  auto flaky = run_evaluation(o)["protectors"][0];
+  for (const char* k : {"utility", "utility_probability", "utility_questions", "mllm_leakage", "mllm_leakage_by_type"})
+    EXPECT_EQ(sound[k], flaky[k]) << k;
+  const int64_t retries = o.oracle.retry->retries(), attempts = flaky["queries"];
+  EXPECT_EQ(retries, attempts / 10);  // calls 9, 19, ... of all attempts failed, each retried once
+  EXPECT_GT(retries, 0);
+  EXPECT_EQ(attempts, sound["queries"].get<int64_t>() + retries);
+}
+
 TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
   auto& t = testing::TinyReference::get();
   testing::ScratchDir d;
@@ -94,7 +130,7 @@ TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
   o.manifest = t.dir / "synth/actions.jsonl";
   o.protectors = {"pixelate:block=8", "raw"};
   o.mllm = "reference:" + t.model_file.string();
-  o.oracle.cache = d / "cache.sqlite";
+  o.oracle = make_oracle(o.mllm, cached_in(d / "cache.sqlite"));
   o.attackers = {"small"};
   o.attacker_epochs = 1;
   o.attacker_seeds = 2;

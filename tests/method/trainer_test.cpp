@@ -7,16 +7,20 @@
 // works as the `anonymizer:` protector.
 #include "scrim/method/trainer.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "oracle/flaky_oracle.h"
 #include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/data/synth.h"
+#include "scrim/oracle/oracle_error.h"
 #include "scrim/privacy/protector.h"
+#include "scrim/reference/oracle_factory.h"
 #include "test_util.h"
 
 namespace scrim {
@@ -25,13 +29,22 @@ namespace {
 using testing::ScratchDir;
 using testing::TinyReference;
 
+// The tiny reference MLLM as the CLI builds it, its replies cached in `out`.
+OracleStack tiny_oracle(const std::filesystem::path& out, int64_t max_queries = 0) {
+  OracleStackOptions s;
+  s.cache = out / "oracle-cache.sqlite";
+  s.budget.max_queries = max_queries;
+  return make_oracle("reference:" + TinyReference::get().model_file.string(), s);
+}
+
 TrainOptions tiny_options(const std::filesystem::path& out) {
   auto& ref = TinyReference::get();
   TrainOptions o;
   o.manifest = ref.dir / "synth/actions.jsonl";
   o.mllm = "reference:" + ref.model_file.string();
   o.out = out;
-  o.oracle.cache = out / "oracle-cache.sqlite";
+  o.oracle = tiny_oracle(out);
+  o.white_box = std::dynamic_pointer_cast<ReferenceMllm>(o.oracle.backend);
   o.steps = 4;
   o.batch = 2;
   o.probes = 3;
@@ -65,9 +78,9 @@ TEST(Trainer, AResumedRunContinuesExactly) {
 
   auto cut = tiny_options(dir / "cut");
   cut.adversary_steps = 2;
-  cut.oracle.budget.max_queries = 30;  // stops in step 3, as a kill would
+  cut.oracle = tiny_oracle(cut.out, 30);  // stops in step 3, as a kill would
   EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
-  cut.oracle.budget.max_queries = 0;
+  cut.oracle = tiny_oracle(cut.out);
   cut.resume = true;
   EXPECT_EQ(train_anonymizer(cut).steps_done, 4);
 
@@ -98,9 +111,9 @@ TEST(Trainer, BlendAnonymizerTrainsInItsControlsResumesExactlyAndLogsItsGradient
   auto r = train_anonymizer(blend("straight"));
   EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));
   auto cut = blend("cut");
-  cut.oracle.budget.max_queries = 30;
+  cut.oracle = tiny_oracle(cut.out, 30);
   EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
-  cut.oracle.budget.max_queries = 0;
+  cut.oracle = tiny_oracle(cut.out);
   cut.resume = true;
   EXPECT_EQ(train_anonymizer(cut).steps_done, 4);
   auto a = read_log(dir / "straight/train-log.jsonl"), b = read_log(dir / "cut/train-log.jsonl");
@@ -126,7 +139,7 @@ TEST(Trainer, BlendAnonymizerTrainsInItsControlsResumesExactlyAndLogsItsGradient
 TEST(Trainer, StopsCleanlyWhenTheQueryBudgetIsSpent) {
   ScratchDir dir;
   auto o = tiny_options(dir / "run");
-  o.oracle.budget.max_queries = 20;  // one step costs 14
+  o.oracle = tiny_oracle(o.out, 20);  // one step costs 14
   auto r = train_anonymizer(o);
   EXPECT_EQ(r.stopped, "budget");
   EXPECT_EQ(r.steps_done, 1);
@@ -144,7 +157,8 @@ TEST(Trainer, WhiteBoxBoundReadsGradientsWithoutQueries) {
   EXPECT_EQ(r.queries, 0);
   EXPECT_EQ(r.steps_done, 2);
   EXPECT_GT(r.last["norm_u"].get<double>(), 0.0);
-  o.mllm = "openai:http://127.0.0.1:9/v1#m";
+  o.oracle = make_oracle("openai:http://127.0.0.1:9/v1#m");  // a black box: no gradients to read
+  o.white_box = nullptr;
   EXPECT_THROW(train_anonymizer(o), UsageError);
 }
 
@@ -216,6 +230,59 @@ TEST(AnonymizerProtector, ProtectsAnySizeAndRejectsBadFiles) {
   testing::write_text(dir / "junk.pt", "not a model");
   EXPECT_THROW(make_protector("anonymizer:" + (dir / "junk.pt").string()), Error);
   EXPECT_THROW(make_protector("anonymizer"), UsageError);
+}
+
+// The oracle is handed in, so a run can meet an unreliable one: one call in ten
+// fails (each transient fault in turn), the retry layer repeats it, and the run
+// logs exactly what a run against the sound oracle logs.
+TEST(Trainer, OneCallInTenFailingIsRetriedAndNothingIsLost) {
+  ScratchDir dir;
+  auto sound = tiny_options(dir / "sound");
+  auto expected = train_anonymizer(sound);
+  auto flaky = tiny_options(dir / "flaky");
+  flaky.oracle = testing::flaky_stack(ReferenceMllm::load(TinyReference::get().model_file), testing::every_tenth_call_fails(1000));
+  auto r = train_anonymizer(flaky);
+  EXPECT_EQ(r.steps_done, 4);
+  EXPECT_EQ(r.stopped, "done");
+  EXPECT_EQ(r.queries, expected.queries);
+  EXPECT_EQ(flaky.oracle.budget->usage().queries, 62);  // 56 answered calls and the 6 failed ones among them
+  EXPECT_EQ(flaky.oracle.retry->retries(), 6);          // calls 9, 19, ..., 59
+  auto a = read_log(dir / "sound/train-log.jsonl"), b = read_log(dir / "flaky/train-log.jsonl");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 1; i < a.size(); ++i)
+    for (const char* k : {"privacy_loss", "utility_loss", "utility", "norm_u", "norm_p", "adversary_loss", "queries"})
+      EXPECT_EQ(a[i][k], b[i][k]) << "step " << i << " field " << k;
+}
+
+// Failures beyond the retries stop the run with the oracle's error after the
+// last finished step is checkpointed; --resume then ends where an undisturbed run ends.
+TEST(Trainer, ARunStoppedByAnOutageResumesToTheSameEnd) {
+  ScratchDir dir;
+  auto sound = tiny_options(dir / "sound");
+  train_anonymizer(sound);
+  auto cut = tiny_options(dir / "cut");
+  cut.checkpoint_every = 10;  // only the save at the failure keeps step 1
+  // Calls 20-27 fail (step 2 of 4 makes calls 14-27): with one retry and at
+  // most 4 calls in flight, some request fails twice.
+  std::vector<Fault> outage(28, Fault::kNone);
+  std::fill(outage.begin() + 20, outage.end(), Fault::kServerError);
+  OracleStackOptions one_retry;
+  one_retry.retry.max_retries = 1;
+  cut.oracle = testing::flaky_stack(ReferenceMllm::load(TinyReference::get().model_file), outage, one_retry);
+  EXPECT_THROW(train_anonymizer(cut), OracleError);
+  EXPECT_EQ(read_log(dir / "cut/train-log.jsonl").size(), 2u);  // the initialisation and step 1
+  cut.oracle = tiny_oracle(cut.out);
+  cut.resume = true;
+  auto resumed = train_anonymizer(cut);
+  EXPECT_EQ(resumed.steps_done, 4);
+  EXPECT_EQ(resumed.queries, 3 * 14);  // steps 2-4 only: step 1 was not lost
+  auto a = read_log(dir / "sound/train-log.jsonl"), b = read_log(dir / "cut/train-log.jsonl");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 1; i < a.size(); ++i)
+    for (const char* k : {"privacy_loss", "utility_loss", "norm_u", "norm_p", "adversary_loss", "queries"})
+      EXPECT_EQ(a[i][k], b[i][k]) << "step " << i << " field " << k;
 }
 
 // Mean absolute difference of two 8-bit images, in grey levels.

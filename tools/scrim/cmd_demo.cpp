@@ -17,6 +17,7 @@
 #include "scrim/data/synth.h"
 #include "scrim/eval/evaluation.h"
 #include "scrim/method/trainer.h"
+#include "scrim/reference/oracle_factory.h"
 #include "scrim/reference/reference_mllm.h"
 
 namespace fs = std::filesystem;
@@ -111,7 +112,9 @@ void add_demo_command(CLI::App& app) {
     t.manifest = summary.actions_manifest;
     t.out = o->out / "anonymizer";
     t.mllm = "reference:" + r.out.string();
-    t.oracle.cache = o->out / "oracle-cache.sqlite";
+    OracleStackOptions cached;
+    cached.cache = o->out / "oracle-cache.sqlite";
+    t.oracle = make_oracle(t.mllm, cached);
     t.steps = o->anonymizer_steps;
     t.max_train = o->anonymizer_train;
     t.init_steps = o->anonymizer_init;
@@ -125,6 +128,7 @@ void add_demo_command(CLI::App& app) {
     ProgressBar anon_bar("anonymizer", t.steps, globals().quiet);
     auto trained = train_anonymizer(t, [&](const nlohmann::json&) { anon_bar.advance(); });
     anon_bar.finish();
+    t.oracle = {};  // closes the cache, which the evaluation opens next
     std::snprintf(line, sizeof line, "demo: anonymizer trained in %.0f s with %lld black-box queries", trained.seconds,
                   static_cast<long long>(trained.queries));
     info(line);
@@ -149,7 +153,7 @@ void add_demo_command(CLI::App& app) {
     e.protectors = o->protectors;
     e.protectors.push_back("anonymizer:" + trained.anonymizer.string());
     e.mllm = "reference:" + r2.out.string();
-    e.oracle.cache = o->out / "oracle-cache.sqlite";
+    e.oracle = make_oracle(e.mllm, cached);
     e.out = o->out / "eval";
     e.attacker_epochs = o->attacker_epochs;
     e.max_train = o->attacker_train;

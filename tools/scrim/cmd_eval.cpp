@@ -55,9 +55,10 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Seed for the attackers")->capture_default_str();
   cmd->callback([o, oracle] {
     o->mllm = oracle->spec;
-    o->oracle = oracle->stack;
-    o->concurrency = oracle->stack.concurrency;
-    if (o->oracle.cache.empty()) o->oracle.cache = o->out / "oracle-cache.sqlite";  // re-runs reuse the replies
+    OracleStackOptions stack = oracle->stack;
+    if (stack.cache.empty()) stack.cache = o->out / "oracle-cache.sqlite";  // re-runs reuse the replies
+    o->oracle = make_oracle(o->mllm, stack);
+    o->concurrency = stack.concurrency;
     auto results = run_evaluation(*o, [](const std::string& stage) { info("eval: " + stage); });
     write_file_atomic(o->out / "results.json", results.dump(2) + "\n");
     write_file_atomic(o->out / "report.html", render_html_report(results));

@@ -10,6 +10,8 @@
 #include "scrim/core/progress.h"
 #include "scrim/method/trainer.h"
 #include "scrim/privacy/protector.h"
+#include "scrim/reference/oracle_factory.h"
+#include "scrim/reference/reference_mllm.h"
 
 namespace scrim::cli {
 
@@ -71,10 +73,17 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   cmd->callback([o, oracle, sweep] {
     o->mllm = oracle->spec;
-    o->oracle = oracle->stack;
-    o->concurrency = oracle->stack.concurrency;
-    if (o->oracle.cache.empty()) o->oracle.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies
+    OracleStackOptions stack = oracle->stack;
+    o->oracle = make_oracle(o->mllm, stack);
+    o->concurrency = stack.concurrency;
+    // White-box access: only the in-process reference MLLM has gradients to read.
+    if (o->gradient == "whitebox") o->white_box = std::dynamic_pointer_cast<ReferenceMllm>(o->oracle.backend);
     if (!o->init_target.empty()) o->init_target_protector = make_protector(o->init_target);  // UsageError naming a bad spec
+    check_train_options(*o);  // refused options leave nothing under --out
+    if (stack.cache.empty()) {
+      stack.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies
+      o->oracle = wrap_oracle(o->oracle.backend, stack);
+    }
     int runs = *sweep > 0 ? *sweep : 1;
     ProgressBar bar("train", static_cast<int64_t>(o->steps) * runs, globals().quiet);
     // "queries" counts from the run's start, "seconds" from this process's: rate over this process only.

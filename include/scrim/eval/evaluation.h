@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scrim/reference/oracle_factory.h"
+#include "scrim/oracle/oracle_stack.h"
 #include "scrim/privacy/attacker.h"
 
 namespace scrim {
@@ -27,8 +27,11 @@ namespace scrim {
 struct EvalOptions {
   std::filesystem::path manifest;
   std::vector<std::string> protectors;          // specs
-  std::string mllm;                             // oracle spec
-  OracleStackOptions oracle;                    // cache, budget, retries, ...
+  // The MLLM, built by the caller: the CLI from --mllm (make_oracle,
+  // scrim/reference/oracle_factory.h), a test from any Oracle (wrap_oracle).
+  // Queries go to oracle.oracle; its budget and cache, when present, count them.
+  OracleStack oracle;
+  std::string mllm;                             // the oracle's spec, recorded in the results (a description)
   std::filesystem::path out;                    // results.json and report.html go here
   std::vector<std::string> attackers = {"small", "resnet18"};
   int attacker_epochs = 8;

@@ -17,17 +17,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scrim/reference/oracle_factory.h"
+#include "scrim/oracle/oracle_stack.h"
 
 namespace scrim {
 
 class Protector;
+class ReferenceMllm;
 
 struct TrainOptions {
   std::filesystem::path manifest;       // training data (its "train" split)
   std::filesystem::path out;            // run folder: checkpoint.pt, anonymizer.pt, train-log.jsonl, config.json
-  std::string mllm;                     // oracle spec (the black box)
-  OracleStackOptions oracle;            // cache, budget, retries, ...
+  // The black box, built by the caller: the CLI from --mllm (make_oracle,
+  // scrim/reference/oracle_factory.h), a test from any Oracle (wrap_oracle). The
+  // trainer queries oracle.oracle, stops cleanly when its budget is spent, and
+  // logs its cache's hits.
+  OracleStack oracle;
+  std::string mllm;                     // the oracle's spec, recorded in config.json (a description: `oracle` is what is queried)
+  // White-box access for --gradient whitebox (the in-process reference MLLM's
+  // gradients), built by the caller; null: black box only.
+  std::shared_ptr<ReferenceMllm> white_box;
 
   std::string gradient = "blackbox";    // blackbox | whitebox (reference MLLM only: the upper bound)
   std::string estimator = "zo";         // zo (Adam) | spsa-gc (Rademacher + Nesterov momentum, BlackVIP style)
@@ -98,6 +106,10 @@ struct TrainResult {
 
 // Called after every step with its log record (also appended to train-log.jsonl).
 using TrainCallback = std::function<void(const nlohmann::json& record)>;
+
+// Throws scrim::UsageError for options train_anonymizer would refuse (the CLI
+// asks before it writes anything under `out`).
+void check_train_options(const TrainOptions& options);
 
 // Validates the options (throws scrim::UsageError) and trains.
 TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step = {});
