@@ -1,16 +1,13 @@
-// scrim_bench_allreduce: the cost of one all-reduce (sum) over Gloo between
+// scrim_bench_allreduce: the cost of one all-reduce (mean) over Gloo between
 // processes on this machine's loopback, for buffers of the sizes a data-parallel
 // step would reduce (an anonymizer's and an attacker's gradients).
 //
-//   build/bench/scrim_bench_allreduce [--ranks 2] [--iters 20]
+//   build/bench/scrim_bench_allreduce [--ranks 2] [--iters 20] [--port 29531]
 //
-// Without RANK it starts --ranks copies of itself (RANK 0 .. N-1 on a free port)
+// Without RANK it starts --ranks copies of itself (RANK 0 .. N-1, rank 0's store on --port)
 // and waits; rank 0 prints one line per size: floats, MB, ms per all-reduce
 // (median of --iters after 3 warm-up rounds), and the algorithm's bandwidth.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,29 +27,19 @@ extern char** environ;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // Starts `ranks` copies of this program with torchrun's variables; 0 when all succeed.
-int launch(int ranks, int argc, char** argv) {
-  int port = free_port();
+int launch(int ranks, int port, char** argv) {
   std::vector<pid_t> pids;
   for (int r = 0; r < ranks; ++r) {
     std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-    for (std::string kv : std::vector<std::string>{"RANK=" + std::to_string(r), "WORLD_SIZE=" + std::to_string(ranks), "MASTER_ADDR=127.0.0.1",
-                           "MASTER_PORT=" + std::to_string(port)})
-      env.push_back(kv);
+    const std::vector<std::string> layout{"RANK=" + std::to_string(r), "WORLD_SIZE=" + std::to_string(ranks), "MASTER_ADDR=127.0.0.1",
+                                          "MASTER_PORT=" + std::to_string(port)};
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string kv = *e;
+      bool replaced = std::any_of(layout.begin(), layout.end(), [&](const std::string& l) { return kv.rfind(l.substr(0, l.find('=') + 1), 0) == 0; });
+      if (!replaced) env.push_back(kv);
+    }
+    env.insert(env.end(), layout.begin(), layout.end());
     std::vector<char*> envp;
     for (auto& kv : env) envp.push_back(kv.data());
     envp.push_back(nullptr);
@@ -72,14 +59,15 @@ int launch(int ranks, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int ranks = 2, iters = 20;
+  int ranks = 2, iters = 20, port = 29531;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--ranks") ranks = std::max(2, std::atoi(argv[i + 1]));
     else if (flag == "--iters") iters = std::max(1, std::atoi(argv[i + 1]));
+    else if (flag == "--port") port = std::atoi(argv[i + 1]);
   }
   const char* rank_var = std::getenv("RANK");
-  if (rank_var == nullptr || *rank_var == '\0') return launch(ranks, argc, argv);
+  if (rank_var == nullptr || *rank_var == '\0') return launch(ranks, port, argv);
   try {
     auto options = scrim::resolve_distributed_options({}, [](const char* n) { return std::getenv(n); });
     options.timeout = std::chrono::seconds(60);
