@@ -11,6 +11,7 @@
 #include "method/blackbox_utility.h"
 #include "method/privacy_adversary.h"
 #include "method/probe_space.h"
+#include "method/surrogate_prior.h"
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
 #include "optim/critical_history.h"
@@ -38,7 +39,8 @@ json to_json(const TrainOptions& o) {
           {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
           {"adversary_steps", o.adversary_steps}, {"privacy_target", o.privacy_target}, {"width", o.width},
           {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"blend_grid", o.blend_grid}, {"bank", o.bank},
-          {"blend_residual", o.blend_residual}, {"probe_basis", o.probe_basis}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+          {"blend_residual", o.blend_residual}, {"probe_basis", o.probe_basis}, {"prior", o.prior}, {"surrogate", o.surrogate},
+          {"surrogate_lr", o.surrogate_lr}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
 }
 
 namespace {
@@ -62,6 +64,12 @@ void validate(const TrainOptions& o) {
   if (o.gradient == "blackbox" && !o.oracle.oracle) throw UsageError("train: no oracle to query (--mllm is required)");
   one_of(o.anonymizer, {"unet", "bdq", "blend"}, "--anonymizer");
   one_of(o.probe_basis, {"head", "controls"}, "--probe-basis");
+  one_of(o.prior, {"none", "surrogate"}, "--prior");
+  if (o.prior == "surrogate") {
+    if (o.gradient != "blackbox") throw UsageError("--prior surrogate guides the black-box estimate; --gradient whitebox reads the true gradient");
+    if (!o.surrogate_model) throw UsageError("--prior surrogate needs --surrogate MODEL (a scrim reference model file)");
+    if (!(o.surrogate_lr >= 0 && o.surrogate_lr <= 1)) throw UsageError("--surrogate-lr must be in [0, 1]");
+  }
   if (o.anonymizer == "blend") {
     nets::parse_bank(o.bank);  // throws UsageError naming a bad item
     if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
@@ -143,7 +151,14 @@ class Trainer {
       bo.zo.distribution = o.distribution == "rademacher" || o.estimator == "spsa-gc" ? optim::ProbeDistribution::kRademacher
                                                                                        : optim::ProbeDistribution::kGaussian;
       bo.scout_probes = o.estimator == "spsa-gc" ? o.probes : o.scout_probes;
-      gradient_ = std::make_unique<method::BlackBoxGradient>(*utility_, bo, history_, data_);
+      auto blackbox = std::make_unique<method::BlackBoxGradient>(*utility_, bo, history_, data_);
+      if (o.prior == "surrogate") {
+        method::SurrogatePriorOptions so;
+        so.learning_rate = o.surrogate_lr;
+        prior_ = std::make_unique<method::SurrogatePrior>(o.surrogate_model, data_, so);
+        blackbox->set_prior(prior_.get());
+      }
+      gradient_ = std::move(blackbox);
     }
   }
 
@@ -347,7 +362,16 @@ class Trainer {
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
             {"split_half_cos", split_half}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
-            {"step_queries", u.queries}, {"queries", queries_}};
+            {"step_queries", u.queries}, {"queries", queries_},
+            {"prior_alpha", u.prior_alpha >= 0 ? json(u.prior_alpha) : json(nullptr)},
+            {"surrogate_agreement", surrogate_agreement()}};
+  }
+
+  // The online surrogate's agreement with the black box over this step's probes (null: none learned).
+  json surrogate_agreement() {
+    if (!prior_ || !prior_->online()) return nullptr;
+    auto [agreement, samples] = prior_->take_agreement();
+    return samples > 0 ? json(agreement) : json(nullptr);
   }
 
   void save_model(const fs::path& path) const {
@@ -372,6 +396,11 @@ class Trainer {
       names.push_back(name);
     }
     a.write("history", hist);
+    if (prior_ && prior_->online()) {  // the surrogate learned from the replies: part of the run's state
+      torch::serialize::OutputArchive surrogate;
+      prior_->save(surrogate);
+      a.write("surrogate", surrogate);
+    }
     json state = {{"format", "scrim-train-checkpoint-1"}, {"step", step_}, {"initialised", initialised_}, {"queries", queries_},
                   {"history", names}, {"config", to_json(o_)}};
     a.write("trainer_state", c10::IValue(state.dump()));
@@ -421,6 +450,11 @@ class Trainer {
       h[names[i].get<std::string>()] = t;
     }
     history_.load_state(h);
+    if (prior_ && prior_->online()) {
+      torch::serialize::InputArchive surrogate;
+      a.read("surrogate", surrogate);
+      prior_->load(surrogate);
+    }
     step_ = state.at("step");
     initialised_ = state.at("initialised");
     queries_ = state.at("queries");
@@ -451,6 +485,7 @@ class Trainer {
   optim::ZerothOrderEstimator basis_;  // the coarse pixel basis of PixelProbeSpace
   std::unique_ptr<method::BlackBoxUtility> utility_;
   std::unique_ptr<method::UtilityGradient> gradient_;
+  std::unique_ptr<method::SurrogatePrior> prior_;
   int64_t step_ = 0;
   bool initialised_ = false;
   int64_t queries_ = 0;

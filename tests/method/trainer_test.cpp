@@ -59,6 +59,16 @@ TrainOptions tiny_options(const std::filesystem::path& out) {
   return o;
 }
 
+// The control-space anonymizer at test size, without history (it would couple the probes' halves).
+TrainOptions tiny_blend_options(const std::filesystem::path& out) {
+  auto o = tiny_options(out);
+  o.anonymizer = "blend";
+  o.blend_grid = 4;
+  o.bank = "blur:sigma=2,fill:value=0.5";
+  o.history = "none";
+  return o;
+}
+
 std::vector<nlohmann::json> read_log(const std::filesystem::path& path) {
   std::vector<nlohmann::json> out;
   std::ifstream in(path);
@@ -100,12 +110,8 @@ TEST(Trainer, AResumedRunContinuesExactly) {
 TEST(Trainer, BlendAnonymizerTrainsInItsControlsResumesExactlyAndLogsItsGradientQuality) {
   ScratchDir dir;
   auto blend = [&](const std::string& name) {
-    auto o = tiny_options(dir / name);
-    o.anonymizer = "blend";
-    o.blend_grid = 4;
-    o.bank = "blur:sigma=2,fill:value=0.5";
+    auto o = tiny_blend_options(dir / name);
     o.blend_residual = true;
-    o.history = "none";
     return o;
   };
   auto r = train_anonymizer(blend("straight"));
@@ -401,4 +407,46 @@ TEST(Trainer, LearnsBdqBlurAndBinsForTheBdqProtector) {
 }
 
 }  // namespace
+TEST(Trainer, AnOnlineSurrogatePriorGuidesTheProbesLearnsFromThemAndResumesExactly) {
+  ScratchDir dir;
+  auto guided = [&](const std::string& name) {
+    auto o = tiny_blend_options(dir / name);
+    o.prior = "surrogate";
+    o.surrogate = TinyReference::get().model_file.string();
+    o.surrogate_model = ReferenceMllm::load(o.surrogate);  // a private copy, as the CLI loads it
+    o.surrogate_lr = 1e-3;
+    return o;
+  };
+  auto r = train_anonymizer(guided("straight"));
+  EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));  // the prior spends a pair, not extra queries
+  auto cut = guided("cut");
+  cut.oracle = tiny_oracle(cut.out, 30);
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 2);
+  cut = guided("cut");  // the resumed process loads the surrogate from its file again
+  cut.resume = true;
+  EXPECT_EQ(train_anonymizer(cut).steps_done, 4);
+  auto a = read_log(dir / "straight/train-log.jsonl"), b = read_log(dir / "cut/train-log.jsonl");
+  ASSERT_EQ(a.size(), 5u);
+  ASSERT_EQ(b.size(), 5u);
+  for (size_t i = 1; i < a.size(); ++i) {
+    // The black box measured the prior's cosine, and the surrogate learned from the replies.
+    ASSERT_TRUE(a[i]["prior_alpha"].is_number()) << a[i].dump();
+    EXPECT_GE(a[i]["prior_alpha"].get<double>(), 0.0);
+    EXPECT_LE(a[i]["prior_alpha"].get<double>(), 1.0);
+    ASSERT_TRUE(a[i]["surrogate_agreement"].is_number()) << a[i].dump();
+    for (const char* k : {"privacy_loss", "utility_loss", "norm_u", "prior_alpha", "surrogate_agreement"})
+      EXPECT_EQ(a[i][k], b[i][k]) << "step " << i << " " << k;
+  }
+  auto img = TinyReference::get().image(0);
+  auto pa = make_protector("anonymizer:" + (dir / "straight/anonymizer.pt").string())->protect(img);
+  auto pb = make_protector("anonymizer:" + (dir / "cut/anonymizer.pt").string())->protect(img);
+  EXPECT_EQ(cv::norm(pa, pb, cv::NORM_INF), 0.0);
+  auto white = guided("white");
+  white.gradient = "whitebox";
+  EXPECT_THROW(train_anonymizer(white), UsageError);
+  auto missing = guided("missing");
+  missing.surrogate_model = nullptr;
+  EXPECT_THROW(train_anonymizer(missing), UsageError);
+}
+
 }  // namespace scrim

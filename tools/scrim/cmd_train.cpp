@@ -62,6 +62,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--probe-basis", o->probe_basis,
                   "blend: probe the controls within the range of the head's Jacobian (head) or all of them (controls)")
       ->capture_default_str();
+  cmd->add_option("--prior", o->prior,
+                  "none, or surrogate: each sample's first probe pair follows the gradient of --surrogate (P-RGF style)")
+      ->capture_default_str();
+  cmd->add_option("--surrogate", o->surrogate, "--prior surrogate: a scrim reference model file, the local utility model");
+  cmd->add_option("--surrogate-lr", o->surrogate_lr,
+                  "--prior surrogate: learn it online from the black box's probe differences at this rate (0: fixed)")
+      ->capture_default_str();
   cmd->add_option("--levels", o->levels, "BDQ quantisation levels")->capture_default_str();
   cmd->add_option("--width", o->width, "Anonymizer width")->capture_default_str();
   cmd->add_option("--depth", o->depth, "Anonymizer depth")->capture_default_str();
@@ -79,6 +86,7 @@ void add_train_command(CLI::App& app) {
     // White-box access: only the in-process reference MLLM has gradients to read.
     if (o->gradient == "whitebox") o->white_box = std::dynamic_pointer_cast<ReferenceMllm>(o->oracle.backend);
     if (!o->init_target.empty()) o->init_target_protector = make_protector(o->init_target);  // UsageError naming a bad spec
+    if (!o->surrogate.empty()) o->surrogate_model = ReferenceMllm::load(o->surrogate);  // a private copy: online learning changes it
     check_train_options(*o);  // refused options leave nothing under --out
     if (stack.cache.empty()) {
       stack.cache = o->out / "oracle-cache.sqlite";  // a resumed run reuses the replies

@@ -82,6 +82,14 @@ struct TrainOptions {
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
   bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
   std::string probe_basis = "controls"; // blend: probe all the controls, or only the head's Jacobian range (head; docs/estimator.md)
+  // A prior for the black-box estimate (docs/estimator.md): "surrogate" spends each
+  // sample's first probe pair along the gradient of a local reference model (the
+  // file `surrogate`, loaded by the caller into surrogate_model), learned online from
+  // the black box's probe differences at surrogate_lr (0: a fixed transfer prior).
+  std::string prior = "none";           // none | surrogate
+  std::string surrogate;                // the surrogate's model file (recorded in config.json)
+  double surrogate_lr = 0;
+  std::shared_ptr<ReferenceMllm> surrogate_model;
   int width = 8, depth = 3, size = 112; // U-Net width and depth; working resolution
   int levels = 6;                       // BDQ quantisation levels
   int frames = 4;                       // frames per video sample
