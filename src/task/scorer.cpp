@@ -127,15 +127,6 @@ TaskScore VqaScorer::score(const Sample& sample, const Manifest&, const OracleRe
   return s;
 }
 
-TaskScore ConsistencyScorer::score(const std::string& reference_answer, const OracleReply& reply) const {
-  TaskScore s;
-  s.prediction = normalize_vqa_answer(reply.text);
-  s.utility = s.prediction == normalize_vqa_answer(reference_answer) ? 1.0 : 0.0;
-  s.probability = answer_probability(reply, normalize_label_text(reference_answer));
-  s.loss = loss_from(s.utility, reply, normalize_label_text(reference_answer));
-  return s;
-}
-
 std::unique_ptr<TaskScorer> scorer_for(const Task& task) {
   switch (task.kind) {
     case Task::Kind::kAction: return std::make_unique<ClassificationScorer>();

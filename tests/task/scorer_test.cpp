@@ -97,10 +97,4 @@ TEST(VqaScorer, SoftAccuracy) {
   EXPECT_THROW(ClassificationScorer().score(s, m, reply("3")), UsageError);
 }
 
-TEST(ConsistencyScorer, AgreesWithTheCleanAnswer) {
-  ConsistencyScorer c;
-  EXPECT_EQ(c.score("Red", reply("red.")).utility, 1.0);
-  EXPECT_EQ(c.score("red", reply("blue")).utility, 0.0);
-}
-
 }  // namespace scrim

@@ -60,12 +60,6 @@ class VqaScorer : public TaskScorer {
   TaskScore score(const Sample& sample, const Manifest& manifest, const OracleReply& reply) const override;
 };
 
-// Label-free: agreement with the MLLM's own answer on the unprotected image.
-class ConsistencyScorer {
- public:
-  TaskScore score(const std::string& reference_answer, const OracleReply& reply) const;
-};
-
 // The scorer for a sample's task kind (action -> classification, vqa -> VQA).
 std::unique_ptr<TaskScorer> scorer_for(const Task& task);
 
