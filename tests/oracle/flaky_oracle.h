@@ -14,7 +14,7 @@ namespace scrim::testing {
 // Calls 9, 19, 29, ... fail (timeout, 429, 500, malformed JSON, truncated body,
 // connection reset, in turn) for the first `calls` calls; the rest pass.
 inline std::vector<Fault> every_tenth_call_fails(int calls) {
-  const Fault kinds[] = {Fault::kTimeout, Fault::kRateLimited, Fault::kServerError,
+  const Fault kinds[] = {Fault::kTimeout,       Fault::kRateLimited,   Fault::kServerError,
                          Fault::kMalformedJson, Fault::kTruncatedBody, Fault::kConnectionReset};
   std::vector<Fault> schedule(static_cast<size_t>(calls), Fault::kNone);
   for (int i = 9; i < calls; i += 10) schedule[static_cast<size_t>(i)] = kinds[(i / 10) % 6];
