@@ -1,5 +1,9 @@
 #include "scrim/privacy/attacker.h"
 
+#include <algorithm>
+#include <cmath>
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include "scrim/core/error.h"
@@ -48,7 +52,16 @@ TEST(Attacker, LearnsFromRawImagesAndNotFromBlankOnes) {
   auto blank = train_and_test_attacker(blank_train, blank_test, m.attributes, 20, ao);
   // A constant input leaves only the base rate: AP equals the positive rate.
   EXPECT_GT(raw.attributes.cmap, blank.attributes.cmap + 0.05) << raw.attributes.cmap << " vs " << blank.attributes.cmap;
-  EXPECT_GE(raw.identity_top1, 0.0);
+  // Identity: a constant input gets one answer for every image, so its top-1 is
+  // exactly the test share of the identity it names (at most the most frequent one's).
+  std::map<int, int> count;
+  for (int c : test.identity) ++count[c];
+  bool a_share = std::any_of(count.begin(), count.end(), [&](const auto& c) {
+    return std::abs(static_cast<double>(c.second) / static_cast<double>(test.identity.size()) - blank.identity_top1) < 1e-12;
+  });
+  EXPECT_TRUE(a_share) << blank.identity_top1;
+  EXPECT_LE(blank.identity_top1, majority_class_rate(test.identity) + 1e-12);
+  EXPECT_GE(raw.identity_top1, 0.0);  // measured (-1: no identity labels)
   EXPECT_EQ(raw.attributes.per_attribute_ap.size() + raw.attributes.skipped.size(), m.attributes.size());
   ao.arch = "resnet18";
   ao.epochs = 1;
