@@ -5,6 +5,8 @@
 // which backends this LibTorch was built with (Debian's: Gloo, no NCCL).
 #include "scrim/distributed/process_group.h"
 
+#include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -32,6 +34,9 @@ std::string seconds_text(std::chrono::milliseconds t) {
 }
 
 std::string arrival_key(int rank) { return "scrim/arrived/" + std::to_string(rank); }
+std::string heartbeat_key(int rank) { return "scrim/alive/" + std::to_string(rank); }
+std::string text_key(const std::string& name, int rank) { return "scrim/text/" + name + "/" + std::to_string(rank); }
+constexpr auto kHeartbeat = std::chrono::seconds(1);
 
 // The first line of a c10 error: its message without the C++ backtrace.
 std::string brief(const std::exception& e) {
@@ -75,8 +80,36 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;    // null with one process
   c10::intrusive_ptr<c10d::ProcessGroup> group;
   bool broken = false;                         // a collective failed: the peers may be gone
-  std::mutex local_mutex;                      // the counters of a one-process run
+  std::mutex local_mutex;                      // the counters and texts of a one-process run
   std::map<std::string, int64_t> local_counters;
+  std::map<std::string, std::string> local_texts;
+  std::thread heart;                           // beats in the store while the run lasts
+  std::mutex heart_mutex;
+  std::condition_variable heart_stop;
+  bool stopping = false;
+
+  void start_heart() {
+    heart = std::thread([this] {
+      std::unique_lock lock(heart_mutex);
+      do {
+        try {
+          store->add(heartbeat_key(options.rank), 1);
+        } catch (const std::exception&) {
+          return;  // the store is gone (rank 0 left): nobody is listening any more
+        }
+      } while (!heart_stop.wait_for(lock, kHeartbeat, [this] { return stopping; }));
+    });
+  }
+
+  void stop_heart() {
+    if (!heart.joinable()) return;
+    {
+      std::lock_guard lock(heart_mutex);
+      stopping = true;
+    }
+    heart_stop.notify_all();
+    heart.join();
+  }
 
   void connect_store() {
     c10d::TCPStoreOptions so;
@@ -197,10 +230,12 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options) : impl_(std::make_
   impl_->connect_store();
   impl_->wait_for_peers();
   impl_->start_group();
+  impl_->start_heart();
 }
 
 ProcessGroup::~ProcessGroup() {
   if (!impl_->store) return;
+  impl_->stop_heart();
   // Rank 0 serves the store: after a clean run it stays until the others have
   // left (or the timeout passes), so a late rank's last counter_add still finds
   // it. After a failure it leaves at once: the others may never come.
@@ -258,6 +293,53 @@ int64_t ProcessGroup::counter_add(const std::string& name, int64_t delta) {
   } catch (const std::exception& e) {
     throw Error("distributed: counter " + name + " unreachable from rank " + std::to_string(rank()) + ": " + brief(e));
   }
+}
+
+void ProcessGroup::share_text(const std::string& name, const std::string& text) {
+  if (!distributed()) {
+    std::lock_guard lock(impl_->local_mutex);
+    impl_->local_texts[name] = text;
+    return;
+  }
+  try {
+    impl_->store->set(text_key(name, rank()), std::vector<uint8_t>(text.begin(), text.end()));
+  } catch (const std::exception& e) {
+    throw Error("distributed: rank " + std::to_string(rank()) + " could not share " + name + " through the store: " + brief(e));
+  }
+}
+
+std::vector<std::string> ProcessGroup::gather_text(const std::string& name) {
+  if (!distributed()) {
+    std::lock_guard lock(impl_->local_mutex);
+    auto it = impl_->local_texts.find(name);
+    if (it == impl_->local_texts.end()) throw Error("distributed: nothing was shared as " + name);
+    return {it->second};
+  }
+  std::vector<std::string> texts(world_size());
+  try {
+    for (int r = 0; r < world_size(); ++r) {
+      // Waits while rank r's heart beats; its last beat older than the timeout means it is gone.
+      int64_t beats = -1;
+      auto last_sign = std::chrono::steady_clock::now();
+      while (!impl_->store->check({text_key(name, r)})) {
+        int64_t now_beats = impl_->store->add(heartbeat_key(r), 0);
+        if (now_beats != beats) beats = now_beats, last_sign = std::chrono::steady_clock::now();
+        if (std::chrono::steady_clock::now() - last_sign > impl_->options.timeout)
+          throw Error("distributed: rank " + std::to_string(r) + " shared no " + name + " and has shown no sign of life for " +
+                      seconds_text(impl_->options.timeout) + " (seen from rank " + std::to_string(rank()) + ")");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      auto bytes = impl_->store->get(text_key(name, r));
+      texts[r].assign(bytes.begin(), bytes.end());
+    }
+  } catch (const Error&) {
+    impl_->broken = true;
+    throw;
+  } catch (const std::exception& e) {
+    impl_->broken = true;
+    throw Error("distributed: gathering " + name + " failed on rank " + std::to_string(rank()) + ": " + brief(e));
+  }
+  return texts;
 }
 
 }  // namespace scrim

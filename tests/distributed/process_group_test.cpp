@@ -1,11 +1,8 @@
 // scrim::ProcessGroup across real processes on 127.0.0.1 (Gloo): the peers are
 // separate runs of tests/distributed/process_group_peer.cpp, started with
 // torchrun's variables, each on a fresh free port.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "free_port.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -25,21 +23,7 @@ extern char** environ;
 namespace scrim {
 namespace {
 
-// A port nobody listens on now (the kernel's pick for a socket bound to port 0).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using testing::free_port;
 
 struct Peer {
   pid_t pid = -1;

@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "distributed_flags.h"
 #include "oracle_options.h"
 #include "scrim/core/fs_util.h"
+#include "scrim/distributed/process_group.h"
 #include "scrim/eval/evaluation.h"
 
 namespace scrim::cli {
@@ -53,13 +55,27 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--max-test", o->max_test, "Use at most this many test samples (0: all)")->capture_default_str();
   cmd->add_option("--independent-samples", o->independent_samples, "Test images for the OCR and face-detector attackers")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed for the attackers")->capture_default_str();
-  cmd->callback([o, oracle] {
+  auto distributed = add_distributed_options(cmd);
+  cmd->callback([o, oracle, distributed] {
+    // Several processes share out the jobs; each gets the merged results, and rank 0 writes them.
+    const DistributedOptions layout = resolve_distributed(*distributed);
+    std::unique_ptr<ProcessGroup> group;
+    std::string who = "eval: ";
+    if (layout.world_size > 1) {
+      group = std::make_unique<ProcessGroup>(layout);
+      o->group = group.get();
+      who = "eval (rank " + std::to_string(layout.rank) + " of " + std::to_string(layout.world_size) + "): ";
+    }
     o->mllm = oracle->spec;
     OracleStackOptions stack = oracle->stack;
     if (stack.cache.empty()) stack.cache = o->out / "oracle-cache.sqlite";  // re-runs reuse the replies
     o->oracle = make_oracle(o->mllm, stack);
     o->concurrency = stack.concurrency;
-    auto results = run_evaluation(*o, [](const std::string& stage) { info("eval: " + stage); });
+    auto results = run_evaluation(*o, [who](const std::string& stage) { info(who + stage); });
+    if (layout.rank != 0) {
+      info(who + "done; rank 0 writes the merged results to " + (o->out / "results.json").string());
+      return;
+    }
     write_file_atomic(o->out / "results.json", results.dump(2) + "\n");
     write_file_atomic(o->out / "report.html", render_html_report(results));
     nlohmann::json brief = results;

@@ -49,6 +49,16 @@ class ProcessGroup {
   // the new value: a budget every rank draws from through the store.
   int64_t counter_add(const std::string& name, int64_t delta);
 
+  // Text exchanged through the store, for results too irregular for a tensor
+  // (serialized JSON). share_text posts this rank's `text` under `name` (once per
+  // name) and returns at once; gather_text returns every rank's text under `name`,
+  // in rank order, waiting as long as the missing ranks show signs of life (each
+  // rank beats a heart in the store every second): a rank silent for the timeout
+  // fails it with a one-line error naming that rank. With one process, gather_text
+  // returns the text this process shared.
+  void share_text(const std::string& name, const std::string& text);
+  std::vector<std::string> gather_text(const std::string& name);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -24,6 +24,8 @@
 
 namespace scrim {
 
+class ProcessGroup;
+
 struct EvalOptions {
   std::filesystem::path manifest;
   std::vector<std::string> protectors;          // specs
@@ -46,12 +48,19 @@ struct EvalOptions {
   int examples = 4;                             // example images per protector in the report
   int concurrency = 4;                          // MLLM queries in flight
   uint64_t seed = 1;
+  // Several processes (scrim/distributed/process_group.h): each protector's jobs
+  // (its MLLM questions and independent attackers, then one attacker per seed
+  // and architecture) are cut into contiguous shares of the job list, one per
+  // rank; every rank gets the merged results, which equal one process's at the
+  // same --threads except for the timings and the cache hits. Null: one process.
+  ProcessGroup* group = nullptr;
 };
 
 // Called with a short description of each stage.
 using EvalProgress = std::function<void(const std::string& stage)>;
 
-// Runs the protocol; returns the results object that results.json holds.
+// Runs the protocol; returns the results object that results.json holds (on
+// every rank of options.group; rank 0 writes them).
 nlohmann::json run_evaluation(const EvalOptions& options, const EvalProgress& progress = {});
 
 // A self-contained HTML page (inline SVG plot, inline images) from run_evaluation's results.
