@@ -2,6 +2,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -202,6 +203,22 @@ TEST(Cli, DemoRunsEndToEndAtTestSize) {
 }  // namespace scrim
 
 namespace scrim {
+
+// Launched once per rank (torchrun sets WORLD_SIZE), train would run whole in every
+// process and write the same files: it refuses, in one line, before writing anything.
+TEST(Cli, TrainRefusesAWorldOfSeveralProcesses) {
+  testing::ScratchDir d;
+  ::setenv("WORLD_SIZE", "2", 1);
+  ::setenv("RANK", "1", 1);
+  auto r = run("train --data " + (d / "none.jsonl").string() + " --mllm reference:" + (d / "none.pt").string() + " --out " +
+               (d / "run").string());
+  ::unsetenv("WORLD_SIZE");
+  ::unsetenv("RANK");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("WORLD_SIZE=2"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "run"));
+}
 
 TEST(Cli, TrainThenProtectWithTheAnonymizer) {
   testing::ScratchDir d;

@@ -1,12 +1,14 @@
 // `scrim train`: trains the black-box anonymizer (or, with --gradient
 // whitebox, its white-box upper bound); `--sweep K` trains K preferences.
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "oracle_options.h"
+#include "scrim/core/error.h"
 #include "scrim/core/progress.h"
 #include "scrim/method/trainer.h"
 #include "scrim/privacy/protector.h"
@@ -79,6 +81,11 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   cmd->callback([o, oracle, sweep] {
+    // Under torchrun every rank would train the whole run and write the same files: refused until
+    // data-parallel training exists (docs/distributed.md).
+    if (const char* world = std::getenv("WORLD_SIZE"); world != nullptr && *world != '\0' && std::string(world) != "1")
+      throw UsageError("train: WORLD_SIZE=" + one_line(world) + ", but scrim train runs as one process (data-parallel training is not built; "
+                       "docs/distributed.md): launch it once, not once per rank");
     o->mllm = oracle->spec;
     OracleStackOptions stack = oracle->stack;
     o->oracle = make_oracle(o->mllm, stack);
