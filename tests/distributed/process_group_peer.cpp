@@ -2,9 +2,13 @@
 // MASTER_ADDR and MASTER_PORT describe (SCRIM_PEER_TIMEOUT_MS bounds the wait),
 // runs each collective on rank-dependent tensors and prints what it got as one
 // JSON line. A failure is one line on stderr and exit 1, as in the CLI.
-// SCRIM_PEER_DIE=R makes rank R vanish right after start-up.
+// SCRIM_PEER_DIE=R makes rank R vanish right after start-up. SCRIM_PEER_GATHER=1
+// exchanges texts instead ("from rank R", rank 1 after SCRIM_PEER_LATE_MS) and
+// prints what every rank shared.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -30,6 +34,14 @@ int main() {
     const double r = group.rank();
     if (const char* die = std::getenv("SCRIM_PEER_DIE"); die != nullptr && std::atoi(die) == group.rank())
       std::_Exit(3);  // a rank lost after start-up, before any collective
+    if (std::getenv("SCRIM_PEER_GATHER") != nullptr) {
+      if (const char* late = std::getenv("SCRIM_PEER_LATE_MS"); late != nullptr && group.rank() == 1)
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(late)));
+      group.share_text("peer-text", "from rank " + std::to_string(group.rank()));
+      nlohmann::json out = {{"rank", group.rank()}, {"texts", group.gather_text("peer-text")}};
+      std::printf("%s\n", out.dump().c_str());
+      return 0;
+    }
 
     // Two dtypes and three shapes in one call.
     std::vector<at::Tensor> sum{at::full({3}, r + 1, at::kFloat), at::full({2, 2}, 10 * (r + 1), at::kDouble),

@@ -146,6 +146,50 @@ TEST(ProcessGroup, APeerLostAfterStartUpFailsTheCollectiveWithoutWaitingOutTheTi
   EXPECT_LT(took, 30.0) << "rank 0 waited for a peer that was gone";
 }
 
+// Texts through the store: every rank gets every rank's, in rank order, and waits
+// for a late rank past the timeout as long as its heart beats.
+TEST(ProcessGroup, EveryRankGathersEveryRanksTextAndWaitsForALateOneThatLives) {
+  testing::ScratchDir d;
+  int port = free_port();
+  ASSERT_GT(port, 0);
+  std::vector<Peer> peers;
+  for (int r = 0; r < 2; ++r) {
+    auto vars = rank_vars(r, 2, port, "3000");
+    vars["SCRIM_PEER_GATHER"] = "1";
+    vars["SCRIM_PEER_LATE_MS"] = "4500";  // rank 1 shares 1.5 s after the timeout
+    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
+  }
+  for (int r = 0; r < 2; ++r) {
+    Done done = wait_peer(peers[r]);
+    ASSERT_EQ(done.code, 0) << "rank " << r << ": " << done.err;
+    auto j = nlohmann::json::parse(done.out);
+    EXPECT_EQ(j["texts"], std::vector<std::string>({"from rank 0", "from rank 1"})) << "rank " << r;
+  }
+}
+
+TEST(ProcessGroup, AGatherNamesARankThatDiedInOneLineAfterTheTimeout) {
+  testing::ScratchDir d;
+  int port = free_port();
+  ASSERT_GT(port, 0);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Peer> peers;
+  for (int r = 0; r < 2; ++r) {
+    auto vars = rank_vars(r, 2, port, "3000");
+    vars["SCRIM_PEER_GATHER"] = "1";
+    vars["SCRIM_PEER_DIE"] = "1";
+    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
+  }
+  Done survivor = wait_peer(peers[0]);
+  Done lost = wait_peer(peers[1]);
+  EXPECT_EQ(lost.code, 3) << lost.err;
+  EXPECT_EQ(survivor.code, 1) << survivor.err;
+  EXPECT_NE(survivor.err.find("distributed: rank 1 shared no peer-text and has shown no sign of life for 3 s (seen from rank 0)"),
+            std::string::npos)
+      << survivor.err;
+  EXPECT_EQ(std::count(survivor.err.begin(), survivor.err.end(), '\n'), 1) << survivor.err;
+  EXPECT_LT(seconds_since(start), 30.0);
+}
+
 TEST(ProcessGroup, ARankWithoutItsMasterNamesTheAddress) {
   testing::ScratchDir d;
   int port = free_port();
