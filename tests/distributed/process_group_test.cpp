@@ -70,6 +70,18 @@ std::map<std::string, std::string> rank_vars(int rank, int world, int port, cons
           {"OMP_NUM_THREADS", "1"}};
 }
 
+// Ranks 0 and 1 of a world of two, each with `extra` added to its variables.
+std::vector<Peer> spawn_two(const testing::ScratchDir& d, int port, const std::string& timeout_ms,
+                            const std::map<std::string, std::string>& extra = {}) {
+  std::vector<Peer> peers;
+  for (int r = 0; r < 2; ++r) {
+    auto vars = rank_vars(r, 2, port, timeout_ms);
+    for (const auto& [k, v] : extra) vars[k] = v;
+    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
+  }
+  return peers;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -80,8 +92,7 @@ TEST(ProcessGroup, TwoProcessesAllReduceBroadcastAndShareACounter) {
   testing::ScratchDir d;
   int port = free_port();
   ASSERT_GT(port, 0);
-  std::vector<Peer> peers;
-  for (int r = 0; r < 2; ++r) peers.push_back(spawn_peer(d, "rank" + std::to_string(r), rank_vars(r, 2, port, "60000")));
+  auto peers = spawn_two(d, port, "60000");
   for (int r = 0; r < 2; ++r) {
     Done done = wait_peer(peers[r]);
     ASSERT_EQ(done.code, 0) << "rank " << r << ": " << done.err;
@@ -130,12 +141,7 @@ TEST(ProcessGroup, APeerLostAfterStartUpFailsTheCollectiveWithoutWaitingOutTheTi
   int port = free_port();
   ASSERT_GT(port, 0);
   auto start = std::chrono::steady_clock::now();
-  std::vector<Peer> peers;
-  for (int r = 0; r < 2; ++r) {
-    auto vars = rank_vars(r, 2, port, "60000");
-    vars["SCRIM_PEER_DIE"] = "1";
-    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
-  }
+  auto peers = spawn_two(d, port, "60000", {{"SCRIM_PEER_DIE", "1"}});
   Done survivor = wait_peer(peers[0]);
   Done lost = wait_peer(peers[1]);
   double took = seconds_since(start);
@@ -152,13 +158,8 @@ TEST(ProcessGroup, EveryRankGathersEveryRanksTextAndWaitsForALateOneThatLives) {
   testing::ScratchDir d;
   int port = free_port();
   ASSERT_GT(port, 0);
-  std::vector<Peer> peers;
-  for (int r = 0; r < 2; ++r) {
-    auto vars = rank_vars(r, 2, port, "3000");
-    vars["SCRIM_PEER_GATHER"] = "1";
-    vars["SCRIM_PEER_LATE_MS"] = "4500";  // rank 1 shares 1.5 s after the timeout
-    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
-  }
+  // Rank 1 shares 1.5 s after the timeout.
+  auto peers = spawn_two(d, port, "3000", {{"SCRIM_PEER_GATHER", "1"}, {"SCRIM_PEER_LATE_MS", "4500"}});
   for (int r = 0; r < 2; ++r) {
     Done done = wait_peer(peers[r]);
     ASSERT_EQ(done.code, 0) << "rank " << r << ": " << done.err;
@@ -172,13 +173,7 @@ TEST(ProcessGroup, AGatherNamesARankThatDiedInOneLineAfterTheTimeout) {
   int port = free_port();
   ASSERT_GT(port, 0);
   auto start = std::chrono::steady_clock::now();
-  std::vector<Peer> peers;
-  for (int r = 0; r < 2; ++r) {
-    auto vars = rank_vars(r, 2, port, "3000");
-    vars["SCRIM_PEER_GATHER"] = "1";
-    vars["SCRIM_PEER_DIE"] = "1";
-    peers.push_back(spawn_peer(d, "rank" + std::to_string(r), vars));
-  }
+  auto peers = spawn_two(d, port, "3000", {{"SCRIM_PEER_GATHER", "1"}, {"SCRIM_PEER_DIE", "1"}});
   Done survivor = wait_peer(peers[0]);
   Done lost = wait_peer(peers[1]);
   EXPECT_EQ(lost.code, 3) << lost.err;
