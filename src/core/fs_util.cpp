@@ -37,8 +37,9 @@ std::string read_file_text(const fs::path& path) {
 
 fs::path temp_path_for(const fs::path& target) {
   static std::atomic<uint64_t> counter{0};
-  auto name = "." + target.filename().string() + ".tmp" + std::to_string(getpid()) + "_" +
-              std::to_string(counter.fetch_add(1));
+  std::string name = ".";
+  name.append(target.filename().string()).append(".tmp").append(std::to_string(getpid()));
+  name.append("_").append(std::to_string(counter.fetch_add(1)));
   // Keep the real extension last so encoders that look at it still work.
   name += target.extension().string();
   return target.parent_path() / name;

@@ -392,7 +392,7 @@ class Trainer {
     a.write("adversary", adv);
     json names = json::array();
     for (const auto& [name, tensor] : history_.state()) {
-      hist.write("h" + std::to_string(names.size()), tensor);
+      hist.write(std::string("h").append(std::to_string(names.size())), tensor);
       names.push_back(name);
     }
     a.write("history", hist);

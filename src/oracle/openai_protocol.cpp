@@ -180,7 +180,8 @@ ChatRequest parse_chat_request(const std::string& text, const ImageReadOptions& 
       std::string type = str_field(part, "type");
       if (type == "text") {
         if (!part.contains("text") || !part["text"].is_string()) throw ProtocolError(400, "text part without text", "invalid_request_error", p);
-        r.prompt += (r.prompt.empty() ? "" : "\n") + part["text"].get<std::string>();
+        if (!r.prompt.empty()) r.prompt += '\n';
+        r.prompt += part["text"].get<std::string>();
       } else if (type == "image_url") {
         const json& iu = part.value("image_url", json());
         std::string url = iu.is_string() ? iu.get<std::string>() : str_field(iu, "url");

@@ -97,7 +97,7 @@ LoadedData load_split(const std::vector<fs::path>& manifests, const std::string&
       // manifests (one relative, one absolute) is one group, loaded once.
       auto path_of = [&](const std::string& stored) { return fs::absolute(m.resolve(stored)).lexically_normal().string(); };
       std::string key = path_of(s->media.is_video() ? s->media.video : s->media.images[0]);
-      for (size_t i = 1; i < s->media.images.size(); ++i) key += "|" + path_of(s->media.images[i]);
+      for (size_t i = 1; i < s->media.images.size(); ++i) key.append("|").append(path_of(s->media.images[i]));
       auto it = group_of.find(key);
       if (it == group_of.end()) {
         if (max_images > 0 && static_cast<int>(d.groups.size()) >= max_images) continue;
@@ -364,7 +364,10 @@ std::vector<ReferenceTypeAccuracy> ReferenceMllm::evaluate(const std::vector<fs:
   }
   std::vector<ReferenceTypeAccuracy> out;
   for (const auto& [key, ct] : per_type) {
-    ReferenceTypeAccuracy a{key.first, ct.second, ct.second ? static_cast<double>(ct.first) / ct.second : 0.0};
+    ReferenceTypeAccuracy a;
+    a.question_type = key.first;
+    a.questions = ct.second;
+    a.accuracy = ct.second ? static_cast<double>(ct.first) / ct.second : 0.0;
     a.subgroup = key.second;
     if (auto it = evidence_mass.find(key); it != evidence_mass.end()) a.evidence_attention = it->second.first / it->second.second;
     out.push_back(a);

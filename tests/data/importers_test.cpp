@@ -465,7 +465,7 @@ TEST(ImportReport, SummaryLineAndWarnings) {
   r.drop("tag 0", 2);
   r.drop("unlisted");
   EXPECT_EQ(r.summary_line(), "read 10 videos; kept 7 samples, 3 classes; dropped 2 tag 0, 1 unlisted");
-  for (int i = 0; i < 7; ++i) r.warn("odd keys", "k" + std::to_string(i % 6));
+  for (int i = 0; i < 7; ++i) r.warn("odd keys", std::string("k").append(std::to_string(i % 6)));
   ASSERT_EQ(r.warning_lines().size(), 1u);
   EXPECT_EQ(r.warning_lines()[0], "7 odd keys (e.g. k0, k1, k2)");
 }

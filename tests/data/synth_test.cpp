@@ -202,7 +202,9 @@ TEST(Synth, QuestionsCarryTheirEvidence) {
     // Counting has no single place to look, and neither has "no, there is no kite".
     bool expected = q.question_type != "count" && !(q.question_type == "presence" && q.answers[0] == "no");
     EXPECT_EQ(q.evidence.has_value(), expected) << s.id << " " << q.question_type;
-    if (q.evidence) EXPECT_TRUE(inside(*q.evidence)) << s.id;
+    if (q.evidence) {
+      EXPECT_TRUE(inside(*q.evidence)) << s.id;
+    }
   }
 }
 

@@ -36,7 +36,7 @@ struct Ids {
   explicit Ids(int n) {
     for (int i = 0; i < n; ++i) {
       Sample s;
-      s.id = "s" + std::to_string(i);
+      s.id = std::string("s").append(std::to_string(i));
       manifest.samples.push_back(s);
     }
     for (const auto& s : manifest.samples) set.samples.push_back(&s);

@@ -90,7 +90,7 @@ TEST(VqaScorer, SoftAccuracy) {
   s.split = "test";
   s.media.images = {"a.png"};
   s.task.kind = Task::Kind::kVqa;
-  s.task.vqa = {"How many people are there?", {"2", "2", "two", "3", "3", "3", "3", "3", "3", "3"}, "count"};
+  s.task.vqa = {"How many people are there?", {"2", "2", "two", "3", "3", "3", "3", "3", "3", "3"}, "count", std::nullopt};
   VqaScorer scorer;
   EXPECT_NEAR(scorer.score(s, m, reply("Two.")).utility, 0.9, 1e-12);
   EXPECT_NEAR(scorer.score(s, m, reply("3")).utility, 1.0, 1e-12);
