@@ -18,7 +18,10 @@
 //
 //   scrim_bench_estimator MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32]
 //                         [--estimators pixel,control] [--loss margin|logprob|hard] [--grid G] [--mu-control M]
-//                         [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N]
+//                         [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N] [--visits V]
+// --visits V: each batch is estimated V times at the same point with the per-sample memory on (history
+// prior: a returning sample's last estimate is its prior), and the last visit is measured; queries_per_image
+// counts one visit.
 //
 // pixel: the U-Net near the identity, probed in an 8 x 8 coarse image basis (mu 0.03);
 // control: the control-space anonymizer (G x G blend weights over the identity, blur,
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
   double surrogate_lr = 3e-4;
   int warmup = 96;
   int blend_init_steps = 0;
+  int visits = 1;  // >1: each batch is estimated this many times with the per-sample memory on; the last visit is measured
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -219,6 +223,7 @@ int main(int argc, char** argv) {
     else if (a == "--surrogate-lr") surrogate_lr = std::stod(value());
     else if (a == "--warmup") warmup = std::stoi(value());
     else if (a == "--blend-init-steps") blend_init_steps = std::stoi(value());
+    else if (a == "--visits") visits = std::max(1, std::stoi(value()));
     else positional.push_back(a);
   }
   if (positional.size() < 2 || (loss_kind != "margin" && loss_kind != "logprob" && loss_kind != "hard")) {
@@ -277,7 +282,8 @@ int main(int argc, char** argv) {
       OracleStackOptions no_cache;
       auto stack = make_oracle("reference:" + positional[0], no_cache);
       method::BlackBoxUtility utility(*stack.oracle, data, 8, 20, utility_loss);
-      optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
+      // The per-sample memory only when revisiting (it makes a visit's halves depend on the last one).
+      optim::CriticalHistory history(optim::HistoryOptions{visits > 1 ? optim::HistoryMode::kPrior : optim::HistoryMode::kNone});
       method::BlackBoxOptions bo;
       bo.zo = s.basis.options();
       bo.zo.probes = q;
@@ -329,7 +335,8 @@ int main(int argc, char** argv) {
           auto space = method::make_probe_space(s.model, x, groups, s.basis, s.head_basis);
           if (prior)  // the priors the step uses (an online surrogate learns during the step)
             for (size_t k = 0; k < rows.size(); ++k) priors.push_back(space->constrain(prior->prior(*space, k, rows[k])));
-          step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q));
+          for (int v = 0; v < visits; ++v)  // earlier visits only fill the memory
+            step = estimate.step(*space, rows, 7919 * static_cast<uint64_t>(b0) + static_cast<uint64_t>(q) + 104729 * static_cast<uint64_t>(v));
         }
         pairs += step.pairs;
         if (step.prior_alpha >= 0) alpha.push_back(step.prior_alpha);
@@ -376,6 +383,7 @@ int main(int argc, char** argv) {
                                                    : "blend weights " + std::to_string(grid) + "x" + std::to_string(grid) + (s.head_basis ? ", head basis" : "")},
                   {"probes", q},
                   {"queries_per_image", 1 + 2 * q},
+                  {"visits", visits},
                   {"mu", s.mu},
                   {"samples", n},
                   {"image_cos", median(image_cos)},

@@ -53,6 +53,25 @@ nets::BlendAnonymizer tiny_blend(int64_t width) {
   return nets::BlendAnonymizer(o);
 }
 
+// A control-space point inside the simplex, away from the identity, for the linear loss
+// sum(a * render(bank, w)): the bank, the weights (requiring grad), a, and the loss's gradient's
+// tangent part (the true gradient minus its mean over k in each cell).
+struct BlendPoint {
+  torch::Tensor bank, weights, a, tangent;
+};
+BlendPoint blend_point(uint64_t seed) {
+  torch::manual_seed(seed);
+  auto net = tiny_blend(16);
+  auto x = torch::rand({1, 3, 32, 32});
+  BlendPoint p;
+  p.a = torch::randn({3, 32, 32});
+  p.bank = net->bank(x);
+  p.weights = torch::softmax(torch::randn({1, 3, 4, 4}), 1).requires_grad_(true);
+  auto truth = torch::autograd::grad({(nets::BlendAnonymizerImpl::render(p.bank, p.weights) * p.a).sum()}, {p.weights})[0][0];
+  p.tangent = truth - truth.mean(0, true);
+  return p;
+}
+
 optim::ZoOptions zo(int probes, double mu, int grid) {
   optim::ZoOptions o;
   o.probes = probes;
@@ -124,16 +143,7 @@ TEST(BlackBoxGradient, MoreProbesBetterEstimatesOnAQuadraticLoss) {
 }
 
 TEST(BlackBoxGradient, EstimatesTheBlendWeightGradientInTheSimplexTangent) {
-  torch::manual_seed(3);
-  auto net = tiny_blend(16);
-  auto x = torch::rand({1, 3, 32, 32});
-  auto a = torch::randn({3, 32, 32});
-  auto bank = net->bank(x);
-  // A point inside the simplex, away from the identity.
-  auto weights = torch::softmax(torch::randn({1, 3, 4, 4}), 1).requires_grad_(true);
-  // The true gradient of sum(a * render(bank, w)) with respect to w, and its tangent part.
-  auto truth = torch::autograd::grad({(nets::BlendAnonymizerImpl::render(bank, weights) * a).sum()}, {weights})[0][0];
-  auto tangent = truth - truth.mean(0, true);
+  auto [bank, weights, a, tangent] = blend_point(3);
   Ids ids(1);
   LinearScorer scorer(a);
   optim::CriticalHistory history(optim::HistoryOptions{optim::HistoryMode::kNone});
@@ -148,6 +158,32 @@ TEST(BlackBoxGradient, EstimatesTheBlendWeightGradientInTheSimplexTangent) {
   // The surrogate carries it to the weights: its gradient is g / n.
   auto grad = torch::autograd::grad({step.surrogate}, {weights})[0][0];
   EXPECT_TRUE(torch::allclose(grad, e.g.to(grad.scalar_type()), 1e-4, 1e-6));
+}
+
+TEST(BlackBoxGradient, AReturningSampleRefinesItsLastEstimate) {
+  // Per-sample memory (history prior, Bandits-TD's idea, Ilyas et al. ICLR 2019): the second visit's
+  // first probe follows the first visit's estimate, so at equal probes it lands nearer the truth.
+  auto [bank, weights, a, tangent] = blend_point(4);
+  Ids ids(1);
+  LinearScorer scorer(a);
+  double first = 0, second = 0, without = 0;
+  const int trials = 20;
+  for (int trial = 0; trial < trials; ++trial) {
+    optim::CriticalHistory memory(optim::HistoryOptions{optim::HistoryMode::kPrior});
+    optim::CriticalHistory none(optim::HistoryOptions{optim::HistoryMode::kNone});
+    BlackBoxGradient with(scorer, BlackBoxOptions{zo(6, 0.05, 8), 6}, memory, ids.set);
+    BlackBoxGradient plain(scorer, BlackBoxOptions{zo(6, 0.05, 8), 6}, none, ids.set);
+    ControlProbeSpace space(bank, weights.detach(), {}, {{0}});
+    with.step(space, {0}, 1000 + trial);
+    first += optim::cosine(with.last_estimates()[0].g, tangent) / trials;
+    with.step(space, {0}, 2000 + trial);
+    second += optim::cosine(with.last_estimates()[0].g, tangent) / trials;
+    plain.step(space, {0}, 1000 + trial);
+    plain.step(space, {0}, 2000 + trial);
+    without += optim::cosine(plain.last_estimates()[0].g, tangent) / trials;
+  }
+  EXPECT_GT(second, first + 0.1) << "first visit " << first << ", second " << second;
+  EXPECT_GT(second, without + 0.1) << "a second visit without memory " << without;
 }
 
 TEST(BlackBoxGradient, TheHeadBasisKeepsAllTheHeadCanUseInFewDimensions) {
