@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include <torch/torch.h>
 
@@ -28,19 +29,48 @@ using nlohmann::json;
 
 namespace scrim {
 
+namespace {
+
+// Every field config.json records, named once: to_json and train_options_from_json both walk this list.
+template <class Options, class Visit>
+void visit_recorded_fields(Options& o, Visit&& v) {
+  v("manifest", o.manifest), v("mllm", o.mllm), v("gradient", o.gradient), v("estimator", o.estimator), v("pareto", o.pareto);
+  v("preference", o.preference), v("history", o.history), v("probes", o.probes), v("scout_probes", o.scout_probes), v("mu", o.mu);
+  v("grid", o.grid), v("distribution", o.distribution), v("hard_label", o.hard_label), v("fidelity", o.fidelity);
+  v("top_logprobs", o.top_logprobs), v("steps", o.steps), v("batch", o.batch), v("learning_rate", o.learning_rate);
+  v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
+  v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
+  v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
+  v("adversary_steps", o.adversary_steps), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
+  v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
+  v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
+}
+
+}  // namespace
+
 json to_json(const TrainOptions& o) {
-  return {{"manifest", o.manifest.string()}, {"mllm", o.mllm}, {"gradient", o.gradient}, {"estimator", o.estimator},
-          {"pareto", o.pareto}, {"preference", o.preference}, {"history", o.history}, {"probes", o.probes},
-          {"scout_probes", o.scout_probes}, {"mu", o.mu}, {"grid", o.grid}, {"distribution", o.distribution},
-          {"hard_label", o.hard_label}, {"fidelity", o.fidelity}, {"top_logprobs", o.top_logprobs}, {"steps", o.steps}, {"batch", o.batch},
-          {"learning_rate", o.learning_rate}, {"sgd_learning_rate", o.sgd_learning_rate}, {"init_steps", o.init_steps},
-          {"init_target", o.init_target},
-          {"adversary_warmup", o.adversary_warmup}, {"adversary_arch", o.adversary_arch}, {"adversary_members", o.adversary_members},
-          {"adversary_restart", o.adversary_restart}, {"adversary_learning_rate", o.adversary_learning_rate},
-          {"adversary_steps", o.adversary_steps}, {"privacy_target", o.privacy_target}, {"width", o.width},
-          {"depth", o.depth}, {"size", o.size}, {"anonymizer", o.anonymizer}, {"blend_grid", o.blend_grid}, {"bank", o.bank},
-          {"blend_residual", o.blend_residual}, {"probe_basis", o.probe_basis}, {"prior", o.prior}, {"surrogate", o.surrogate},
-          {"surrogate_lr", o.surrogate_lr}, {"levels", o.levels}, {"frames", o.frames}, {"max_train", o.max_train}, {"seed", o.seed}};
+  json j = json::object();
+  visit_recorded_fields(o, [&j](const char* key, const auto& value) { j[key] = value; });
+  return j;
+}
+
+TrainOptions train_options_from_json(const json& config) {
+  if (!config.is_object()) throw UsageError("a training config must be a JSON object");
+  TrainOptions o;
+  std::set<std::string> known;
+  visit_recorded_fields(o, [&](const char* key, auto& value) {
+    known.insert(key);
+    if (!config.contains(key)) return;
+    try {
+      config.at(key).get_to(value);
+    } catch (const json::exception&) {
+      throw UsageError(std::string("training config: '") + key + "' has the wrong type (" + config.at(key).type_name() + ")");
+    }
+  });
+  for (auto it = config.begin(); it != config.end(); ++it)
+    if (!known.count(it.key())) throw UsageError("training config: unknown key '" + it.key() + "'");
+  return o;
 }
 
 namespace {
@@ -118,6 +148,9 @@ class Trainer {
  public:
   explicit Trainer(const TrainOptions& o)
       : o_(o),
+        combiner_(o.pareto == "mgda" ? Combiner::kMgda : o.pareto == "preference" ? Combiner::kPreference : Combiner::kWeighted),
+        head_basis_(o.probe_basis == "head"),
+        spsa_(o.estimator == "spsa-gc"),
         device_(o.device == "cuda" ? torch::kCUDA : torch::kCPU),
         history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}),
         basis_(optim::ZoOptions{o.probes, o.mu, o.grid}) {
@@ -299,7 +332,7 @@ class Trainer {
     for (const auto& b : model_.net().buffers()) buffers_before.push_back(b.clone());
     model_.net().train();
     // Where the utility gradient is probed: the control-space anonymizer's blend weights, else x' through a coarse basis.
-    auto space = method::make_probe_space(model_, x, groups, basis_, o_.probe_basis == "head");
+    auto space = method::make_probe_space(model_, x, groups, basis_, head_basis_);
     const auto& xp = space->output();
     auto params = model_.net().parameters();
 
@@ -331,9 +364,11 @@ class Trainer {
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
 
     optim::ParetoStep combined;
-    if (o_.pareto == "mgda") combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2);
-    else if (o_.pareto == "preference") combined = optim::mgda_preference(g_p, g_u, o_.preference);
-    else combined = optim::weighted_sum(g_p, g_u, o_.preference);
+    switch (combiner_) {
+      case Combiner::kMgda: combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2); break;
+      case Combiner::kPreference: combined = optim::mgda_preference(g_p, g_u, o_.preference); break;
+      case Combiner::kWeighted: combined = optim::weighted_sum(g_p, g_u, o_.preference); break;
+    }
 
     int64_t offset = 0;
     for (auto& p : params) {
@@ -341,7 +376,7 @@ class Trainer {
       p.mutable_grad() = combined.direction.slice(0, offset, offset + n).view(p.sizes()).clone();
       offset += n;
     }
-    double lr = scheduled_lr(o_.estimator == "spsa-gc" ? o_.sgd_learning_rate : o_.learning_rate, t, o_.steps);
+    double lr = scheduled_lr(spsa_ ? o_.sgd_learning_rate : o_.learning_rate, t, o_.steps);
     for (auto& group : optimizer_->param_groups()) {
       if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
       if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&group.options())) sgd->lr(lr);
@@ -476,6 +511,9 @@ class Trainer {
   }
 
   TrainOptions o_;
+  // The options read on every step, resolved once from their validated strings.
+  enum class Combiner { kMgda, kPreference, kWeighted } combiner_;
+  bool head_basis_, spsa_;
   torch::Device device_;
   method::TrainingSet data_;
   method::AnonymizerModel model_;

@@ -454,4 +454,39 @@ TEST(Trainer, AnOnlineSurrogatePriorGuidesTheProbesLearnsFromThemAndResumesExact
   EXPECT_THROW(train_anonymizer(missing), UsageError);
 }
 
+TEST(Trainer, ARunsConfigReadsBackToTheSameOptions) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "run");
+  o.gradient = "whitebox";
+  o.pareto = "weighted";
+  o.preference = 0.3;
+  o.fidelity = 0.5;
+  o.init_target = "downsample:factor=4";
+  o.prior = "surrogate";
+  o.surrogate = "sur.pt";
+  o.surrogate_lr = 1e-4;
+  o.seed = 1234567890123ULL;
+  o.steps = 3;
+  train_anonymizer([&] {
+    auto r = o;
+    r.prior = "none";  // a white-box run takes no prior; config.json is what is compared below
+    r.init_target.clear();
+    return r;
+  }());
+  auto written = nlohmann::json::parse(testing::read_text(dir / "run/config.json"));
+  auto back = train_options_from_json(written);
+  EXPECT_EQ(to_json(back), written);
+  EXPECT_EQ(back.manifest, o.manifest);
+  EXPECT_EQ(back.anonymizer, "blend");
+  EXPECT_EQ(back.seed, 1234567890123ULL);
+  // Every recorded field comes back, not only those a run wrote: a full round trip.
+  EXPECT_EQ(to_json(train_options_from_json(to_json(o))), to_json(o));
+  auto typo = to_json(o);
+  typo["prefrence"] = 0.3;
+  EXPECT_THROW(train_options_from_json(typo), UsageError);
+  auto wrong = to_json(o);
+  wrong["steps"] = "many";
+  EXPECT_THROW(train_options_from_json(wrong), UsageError);
+}
+
 }  // namespace scrim

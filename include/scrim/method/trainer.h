@@ -128,5 +128,10 @@ nlohmann::json train_preference_sweep(const TrainOptions& options, int k, const 
 
 // The options as JSON (for config.json and the checkpoint).
 nlohmann::json to_json(const TrainOptions& options);
+// A run's config.json read back: every field to_json writes (absent ones keep their defaults).
+// The oracle, the white box, the surrogate model and the --init-target protector are objects the
+// caller builds from `mllm`, `surrogate` and `init_target`. Throws scrim::UsageError naming an
+// unknown key or a value of the wrong type.
+TrainOptions train_options_from_json(const nlohmann::json& config);
 
 }  // namespace scrim
