@@ -106,10 +106,13 @@ struct ImageServer {
   ImageServer() {
     auto png = encode_image(testing::TinyReference::get().image(3), ImageFormat::kPng);
     std::string body(png.begin(), png.end());
-    server.set_logger([this](const httplib::Request& q, const httplib::Response&) {
+    // Recorded before the handler runs: a logger runs after the response is written, which for
+    // /huge.png ends only after the fetcher has given up on it (the test read the list too early).
+    server.set_pre_routing_handler([this](const httplib::Request& q, httplib::Response&) {
       std::lock_guard lock(m);
       paths.push_back(q.path);
       hosts.push_back(q.get_header_value("Host"));
+      return httplib::Server::HandlerResponse::Unhandled;
     });
     server.Get("/cat.png", [body](const httplib::Request&, httplib::Response& r) { r.set_content(body, "image/png"); });
     server.Get("/huge.png", [](const httplib::Request&, httplib::Response& r) { r.set_content(std::string(3'000'000, 'x'), "image/png"); });
