@@ -43,7 +43,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--steps", o->steps, "Adversarial steps")->capture_default_str();
   cmd->add_option("--batch", o->batch, "Samples per step")->capture_default_str();
   cmd->add_option("--lr", o->learning_rate, "Anonymizer learning rate (Adam, cosine schedule)")->capture_default_str();
-  cmd->add_option("--init-steps", o->init_steps, "Identity-initialisation steps")->capture_default_str();
+  cmd->add_option("--init-steps", o->init_steps, "Identity-initialisation steps (U-Net, or --init-target; the blend anonymizer starts near the identity)")->capture_default_str();
   cmd->add_option("--init-target", o->init_target,
                   "Start from a protector instead of the identity: the initialisation learns its output (e.g. downsample:factor=4)");
   cmd->add_option("--adversary-warmup", o->adversary_warmup, "Adversary steps before the game")->capture_default_str();
