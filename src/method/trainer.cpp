@@ -78,7 +78,7 @@ namespace {
 namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
-enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6 };
+enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7 };
 
 void validate(const TrainOptions& o) {
   auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
@@ -256,9 +256,14 @@ class Trainer {
       optimizer_ = std::make_unique<torch::optim::Adam>(model_.net().parameters(), torch::optim::AdamOptions(o_.learning_rate));
   }
 
-  std::vector<int64_t> pick_rows(Stream stream, int64_t t) const {
+  // `batch` rows of the task samples, or of the privacy side's own samples (privacy_rows).
+  std::vector<int64_t> pick_rows(Stream stream, int64_t t) const { return pick_from(data_.size(), stream, t); }
+  std::vector<int64_t> pick_privacy_rows(Stream stream, int64_t t) const {
+    return separate_privacy() ? pick_from(data_.privacy.size(), stream, t) : pick_rows(stream, t);
+  }
+  std::vector<int64_t> pick_from(size_t n, Stream stream, int64_t t) const {
     std::mt19937_64 rng(derive_seed(o_.seed, stream, static_cast<uint64_t>(t)));
-    std::uniform_int_distribution<int64_t> pick(0, static_cast<int64_t>(data_.size()) - 1);
+    std::uniform_int_distribution<int64_t> pick(0, static_cast<int64_t>(n) - 1);
     std::vector<int64_t> rows(static_cast<size_t>(o_.batch));
     for (auto& r : rows) r = pick(rng);
     return rows;
@@ -287,17 +292,26 @@ class Trainer {
       init.step();
       l1 = loss.item<double>();
     }
-    for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_rows(kWarmupBatch, i));
+    for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_privacy_rows(kWarmupBatch, i));
     initialised_ = true;
     step_ = 0;
     return {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
   }
 
-  // One attacker update on the anonymizer's current output for `rows` (no
-  // anonymizer gradient, batch-norm statistics untouched).
-  double adversary_update_on(const std::vector<int64_t>& rows) {
+  // Whether the privacy side has samples of its own (privacy-only samples in the split).
+  bool separate_privacy() const { return data_.privacy.size() > 0; }
+
+  // The middle frames of the privacy side's `rows` (see pick_privacy_rows).
+  torch::Tensor privacy_frames(const std::vector<int64_t>& rows) const {
     std::vector<std::vector<int64_t>> groups;
-    auto x = data_.stack(rows, &groups).index_select(0, middle_frames(groups)).to(device_);
+    auto x = separate_privacy() ? method::stack_frames(data_.privacy.frames, rows, &groups) : data_.stack(rows, &groups);
+    return x.index_select(0, middle_frames(groups).cpu()).to(device_);
+  }
+
+  // One attacker update on the anonymizer's current output for the privacy
+  // side's `rows` (no anonymizer gradient, batch-norm statistics untouched).
+  double adversary_update_on(const std::vector<int64_t>& rows) {
+    auto x = privacy_frames(rows);
     torch::Tensor xp;
     {
       torch::NoGradGuard no_grad;
@@ -315,11 +329,14 @@ class Trainer {
     return torch::tensor(mid, torch::kLong).to(device_);
   }
 
+  // The labels of the privacy side's `rows`.
   torch::Tensor labels_attr(const std::vector<int64_t>& rows) const {
-    return data_.attribute_labels.index_select(0, torch::tensor(rows, torch::kLong));
+    const auto& labels = separate_privacy() ? data_.privacy.attribute_labels : data_.attribute_labels;
+    return labels.index_select(0, torch::tensor(rows, torch::kLong));
   }
   torch::Tensor labels_id(const std::vector<int64_t>& rows) const {
-    return data_.identity_labels.index_select(0, torch::tensor(rows, torch::kLong));
+    const auto& labels = separate_privacy() ? data_.privacy.identity_labels : data_.identity_labels;
+    return labels.index_select(0, torch::tensor(rows, torch::kLong));
   }
 
   json adversarial_step(int64_t t) {
@@ -336,8 +353,16 @@ class Trainer {
     const auto& xp = space->output();
     auto params = model_.net().parameters();
 
-    auto mid = middle_frames(groups);
-    auto privacy_loss = adversary_->privacy_loss(xp.index_select(0, mid));
+    // The privacy side reads the task batch's middle frames, or a batch of its own samples.
+    std::vector<int64_t> privacy_rows = rows;
+    torch::Tensor xp_privacy;
+    if (separate_privacy()) {
+      privacy_rows = pick_privacy_rows(kPrivacyBatch, t);
+      xp_privacy = model_.forward(privacy_frames(privacy_rows));
+    } else {
+      xp_privacy = xp.index_select(0, middle_frames(groups));
+    }
+    auto privacy_loss = adversary_->privacy_loss(xp_privacy);
     auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
     method::UtilityStep u;
     try {
@@ -383,12 +408,12 @@ class Trainer {
     }
     optimizer_->step();
 
-    double adversary_loss = adversary_->update(xp.index_select(0, mid), labels_attr(rows), labels_id(rows));
+    double adversary_loss = adversary_->update(xp_privacy, labels_attr(privacy_rows), labels_id(privacy_rows));
     // Extra attacker updates on other samples: an adversary that keeps up
     // with the anonymizer, so the privacy gradient is not spent fooling a
     // stale one (no queries).
     for (int k = 1; k < o_.adversary_steps; ++k)
-      adversary_loss = adversary_update_on(pick_rows(kAdversaryBatch, t * 64 + k));
+      adversary_loss = adversary_update_on(pick_privacy_rows(kAdversaryBatch, t * 64 + k));
     bool restarted = adversary_->maybe_restart(t);
     queries_ += u.queries;
     step_ = t;

@@ -1,5 +1,6 @@
 #include "method/training_set.h"
 
+#include <algorithm>
 #include <set>
 
 #include "scrim/core/error.h"
@@ -60,26 +61,49 @@ TrainingSet load_training_set(const std::filesystem::path& path, const std::stri
   int next = 0;
   for (auto& [_, v] : t.identity_index) v = next++;
 
-  std::vector<float> attrs;
-  std::vector<int64_t> ids;
-  for (const Sample* s : m.split(split)) {
-    if (s->task.kind == Task::Kind::kNone) continue;
-    if (limit > 0 && static_cast<int>(t.samples.size()) >= limit) break;
+  auto label_row = [&](const Sample& s, std::vector<float>& attrs, std::vector<int64_t>& ids) {
+    for (const auto& a : t.attributes) {
+      auto it = s.privacy.attributes.find(a);
+      attrs.push_back(it == s.privacy.attributes.end() ? -1.0f : static_cast<float>(it->second));
+    }
+    ids.push_back(s.privacy.identity ? t.identity_index.at(*s.privacy.identity) : -1);
+  };
+  auto labelled = [](const Sample& s) { return !s.privacy.attributes.empty() || s.privacy.identity.has_value(); };
+  const auto rows = m.split(split);
+  const bool privacy_only = std::any_of(rows.begin(), rows.end(),
+                                        [&](const Sample* s) { return s->task.kind == Task::Kind::kNone && labelled(*s); });
+
+  std::vector<float> attrs, privacy_attrs;
+  std::vector<int64_t> ids, privacy_ids;
+  for (const Sample* s : rows) {
+    const bool task = s->task.kind != Task::Kind::kNone;
+    const bool task_room = task && !(limit > 0 && static_cast<int>(t.samples.size()) >= limit);
+    const bool privacy_room = privacy_only && labelled(*s) && !(limit > 0 && static_cast<int>(t.privacy.size()) >= limit);
+    if (!task_room && !privacy_room) continue;
+    auto f = images_to_batch(load_sample_frames(m, *s, frames), size);
+    if (privacy_room) {
+      t.privacy.samples.push_back(s);
+      t.privacy.frames.push_back(f);
+      label_row(*s, privacy_attrs, privacy_ids);
+    }
+    if (!task_room) continue;
     t.samples.push_back(s);
-    t.frames.push_back(images_to_batch(load_sample_frames(m, *s, frames), size));
+    t.frames.push_back(f);
     t.scorers.push_back(scorer_for(s->task));
     t.prompts.push_back(t.scorers.back()->prompt(*s, m));
     t.answers.push_back(s->task.kind == Task::Kind::kAction ? normalize_vqa_answer(s->task.label) : majority_answer(s->task.vqa.answers));
-    for (const auto& a : t.attributes) {
-      auto it = s->privacy.attributes.find(a);
-      attrs.push_back(it == s->privacy.attributes.end() ? -1.0f : static_cast<float>(it->second));
-    }
-    ids.push_back(s->privacy.identity ? t.identity_index.at(*s->privacy.identity) : -1);
+    label_row(*s, attrs, ids);
   }
   if (t.samples.empty()) throw Error(path.string() + ": no '" + split + "' samples with a task");
+  const auto columns = static_cast<int64_t>(t.attributes.size());
   auto n = static_cast<int64_t>(t.samples.size());
-  t.attribute_labels = torch::tensor(attrs, torch::kFloat32).view({n, static_cast<int64_t>(t.attributes.size())});
+  t.attribute_labels = torch::tensor(attrs, torch::kFloat32).view({n, columns});
   t.identity_labels = torch::tensor(ids, torch::kLong);
+  if (privacy_only) {
+    auto p = static_cast<int64_t>(t.privacy.size());
+    t.privacy.attribute_labels = torch::tensor(privacy_attrs, torch::kFloat32).view({p, columns});
+    t.privacy.identity_labels = torch::tensor(privacy_ids, torch::kLong);
+  }
   return t;
 }
 
