@@ -1,0 +1,81 @@
+// The privacy ceiling of a protector that knows exactly where the private
+// evidence is: copies a manifest of still images with every private question's
+// evidence box (the main person's face, name tags, signs, licence plates in the
+// synthetic benchmark) filled with grey, so that `scrim eval --protector raw`
+// on the copy measures what a perfect detector-driven fill would reach —
+// utility through the MLLM and attacker cMAP — beside the real detectors'
+// `regions:*` figures. A diagnostic, not a protector: it reads the labels.
+//
+//   scrim_bench_evidence_fill MANIFEST OUT_DIR [--scale 1.3] [--types identity,name_tag,sign_text,plate_text]
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "scrim/core/error.h"
+#include "scrim/data/manifest.h"
+
+namespace fs = std::filesystem;
+using namespace scrim;
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...]\n", argv[0]);
+    return 2;
+  }
+  double scale = 1.3;
+  std::set<std::string> types = {"identity", "name_tag", "sign_text", "plate_text"};
+  for (int i = 3; i + 1 < argc; i += 2) {
+    std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--scale") {
+      scale = std::stod(value);
+    } else if (flag == "--types") {
+      types.clear();
+      std::stringstream list(value);
+      for (std::string t; std::getline(list, t, ',');) types.insert(t);
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  try {
+    const fs::path out_dir = argv[2];
+    Manifest m = read_manifest(argv[1]);
+    int filled = 0;
+    for (auto& s : m.samples) {
+      if (s.media.is_video()) throw Error(s.id + ": video samples are not supported (still images only)");
+      for (size_t k = 0; k < s.media.images.size(); ++k) {
+        auto& stored = s.media.images[k];
+        cv::Mat img = cv::imread(m.resolve(stored).string(), cv::IMREAD_COLOR);
+        if (img.empty()) throw Error(m.resolve(stored).string() + ": not a readable image");
+        for (const auto& q : s.privacy.questions) {
+          if (!q.evidence || !types.count(q.question_type)) continue;
+          const auto& r = *q.evidence;
+          double cx = (r.x + r.w / 2) * img.cols, cy = (r.y + r.h / 2) * img.rows;
+          double w = r.w * img.cols * scale, h = r.h * img.rows * scale;
+          cv::Rect box(static_cast<int>(cx - w / 2), static_cast<int>(cy - h / 2), static_cast<int>(w + 0.5), static_cast<int>(h + 0.5));
+          box &= cv::Rect(0, 0, img.cols, img.rows);
+          img(box).setTo(cv::Scalar(128, 128, 128));
+          ++filled;
+        }
+        fs::path rel = fs::path("images") / (s.id + "-" + std::to_string(k) + ".png");
+        fs::create_directories(out_dir / rel.parent_path());
+        if (!cv::imwrite((out_dir / rel).string(), img)) throw Error((out_dir / rel).string() + ": cannot write");
+        stored = (out_dir / rel).string();
+      }
+    }
+    m.base_dir = out_dir;
+    relocate_manifest(m, out_dir);
+    const fs::path manifest = out_dir / fs::path(argv[1]).filename();
+    write_manifest(manifest, m);
+    std::printf("%s: %zu samples, %d evidence boxes filled (scale %.2f)\n", manifest.c_str(), m.samples.size(), filled, scale);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
