@@ -12,6 +12,11 @@ GlobalOptions& globals() {
   return g;
 }
 
+const std::vector<std::string>& baseline_protectors() {
+  static const std::vector<std::string> list = {"raw", "blur:sigma=2", "pixelate:block=4", "downsample:factor=4", "bdq", "regions:faces,mode=blur"};
+  return list;
+}
+
 void print_result(const nlohmann::json& result, const std::string& text) {
   if (globals().json) std::cout << result.dump(2) << "\n";
   else std::cout << text;

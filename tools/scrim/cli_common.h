@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -24,6 +25,9 @@ void print_result(const nlohmann::json& result, const std::string& text);
 // Informational line on stderr, suppressed by --quiet and --json.
 void info(const std::string& line);
 
+// The baseline protectors the demo and `scrim reproduce` evaluate beside the learned anonymizer.
+const std::vector<std::string>& baseline_protectors();
+
 // Subcommand registration, one per source file.
 void add_data_command(CLI::App& app);
 void add_data_synth_command(CLI::App& data);
@@ -37,6 +41,7 @@ void add_eval_command(CLI::App& app);
 void add_eval_real_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_reproduce_command(CLI::App& app);
 std::string eval_summary_table(const nlohmann::json& results);
 
 }  // namespace scrim::cli

@@ -37,7 +37,7 @@ struct DemoOptions {
   int anonymizer_steps = 100;
   int anonymizer_train = 1000;
   int anonymizer_init = 150;  // identity-initialisation steps (the adversaries warm up for 2/3 as many)
-  std::vector<std::string> protectors = {"raw", "blur:sigma=2", "pixelate:block=4", "downsample:factor=4", "bdq", "regions:faces,mode=blur"};
+  std::vector<std::string> protectors = baseline_protectors();
 };
 
 }  // namespace

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   scrim::cli::add_eval_real_command(app);
   scrim::cli::add_serve_command(app);
   scrim::cli::add_train_command(app);
+  scrim::cli::add_reproduce_command(app);
 
   try {
     app.parse(argc, argv);
