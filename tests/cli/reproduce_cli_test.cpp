@@ -96,6 +96,28 @@ void write_okvqa(const fs::path& root) {
   testing::write_text(root / "privacy.json", privacy.dump());
 }
 
+// HMDB51 with PA-HMDB51's privacy annotations of the same videos: two actions, two training and two test
+// videos each (split files "<video> <tag>"), every video annotated in the published per-action JSON.
+void write_hmdb51_and_pa(const fs::path& root) {
+  int n = 0;
+  for (const std::string action : {"brush_hair", "clap"}) {
+    std::string split_file;
+    nlohmann::json pa = nlohmann::json::object();
+    for (int v = 0; v < 4; ++v) {
+      const std::string video = action + "_" + std::to_string(v) + ".avi";
+      std::vector<cv::Mat> frames;
+      for (int f = 0; f < 4; ++f) frames.push_back(picture(n + f));
+      write_video(root / "hmdb51" / action / video, frames, 30);
+      split_file += video + (v < 2 ? " 1 \n" : " 2 \n");
+      pa[video] = {{"skin_color", {{0, 3, n % 2}}}, {"face", {{0, 3, n % 3}}}, {"gender", {{0, 3, {1, 2}}}},
+                   {"nudity", {{0, 3, 0}}}, {"relationship", {{0, 3, n % 2}}}, {"review", true}};
+      ++n;
+    }
+    testing::write_text(root / "splits" / (action + "_test_split1.txt"), split_file);
+    testing::write_text(root / "PrivacyAttributes" / (action + ".json"), pa.dump());
+  }
+}
+
 int run(const std::string& args, const fs::path& out, const fs::path& err) {
   std::string cmd = std::string(SCRIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
   return std::system(cmd.c_str());
@@ -194,6 +216,38 @@ TEST(ReproduceCli, TwoSettingsEndToEndThenEverythingReused) {
   EXPECT_EQ(after["steps"], 2);
   EXPECT_EQ(after["queries"], before["queries"]);
   EXPECT_GT(after["queries"].get<int>(), 0);
+}
+
+// The same videos as task samples (HMDB51) and as privacy-only samples (PA-HMDB51): the privacy samples'
+// ids carry their data set's name, so both stay, pointing at one file.
+TEST(ReproduceCli, Hmdb51BesidePaHmdb51SharesTheVideos) {
+  auto& t = testing::TinyReference::get();
+  testing::ScratchDir d;
+  write_hmdb51_and_pa(d.path());
+  const fs::path out = d / "repro";
+  const std::string args = "--threads 1 reproduce --mllm reference:" + t.model_file.string() + " --out " + out.string() +
+                           " --hmdb51-videos " + (d / "hmdb51").string() + " --hmdb51-splits " + (d / "splits").string() +
+                           " --pa-hmdb51 " + (d / "PrivacyAttributes").string() +
+                           " --steps 1 --init-steps 1 --adversary-warmup 1 --batch 2 --probes 1 --size 32 --frames 2"
+                           " --attackers small --attacker-seeds 1 --attacker-epochs 1 --independent-samples 0 --protector raw blur:sigma=2";
+  ASSERT_EQ(run(args, d / "out.txt", d / "err.txt"), 0) << testing::read_text(d / "err.txt");
+  auto table = nlohmann::json::parse(testing::read_text(out / "table.json"));
+  ASSERT_EQ(table["settings"].size(), 1u);
+  EXPECT_EQ(table["settings"][0]["setting"], "hmdb51-pa-hmdb51");
+  EXPECT_EQ(table["settings"][0]["rows"].size(), 3u);
+  EXPECT_EQ(table["settings"][0]["train_samples"], 8);  // four videos, each a task sample and a privacy sample
+  const auto m = read_manifest(out / "hmdb51-pa-hmdb51/data.jsonl");
+  const Sample *task = nullptr, *privacy = nullptr;
+  for (const auto& s : m.samples) {
+    if (s.id == "clap_3") task = &s;
+    if (s.id == "pa-hmdb51-clap_3") privacy = &s;
+  }
+  ASSERT_TRUE(task && privacy);
+  EXPECT_EQ(task->media.video, privacy->media.video);
+  EXPECT_EQ(task->split, "test");
+  EXPECT_EQ(privacy->split, "test");
+  EXPECT_EQ(privacy->privacy.attributes.at("a4_gender"), 1);  // [1, 2]: both present
+  EXPECT_TRUE(fs::exists(m.resolve(task->media.video)));
 }
 
 TEST(ReproduceCli, UsageErrorsNameWhatIsMissing) {
