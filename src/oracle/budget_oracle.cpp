@@ -8,10 +8,14 @@ BudgetOracle::BudgetOracle(std::shared_ptr<Oracle> inner, BudgetOptions options)
     : inner_(std::move(inner)), options_(options) {}
 
 OracleReply BudgetOracle::query(const OracleRequest& request) {
+  // A shared budget: the query is drawn from the run-wide count before it is sent (a refused
+  // draw is not given back, so the count never lets more than max_queries through).
+  if (options_.max_queries > 0 && options_.shared_queries && options_.shared_queries(1) > options_.max_queries)
+    throw OracleError(OracleError::Kind::kBudget, "query budget spent: " + std::to_string(options_.max_queries) + " queries (shared by every process of the run)");
   {
     std::lock_guard lock(mutex_);
     // Queries in flight count against the limit, so concurrent callers cannot overshoot it.
-    if (options_.max_queries > 0 && used_.queries + in_flight_ >= options_.max_queries)
+    if (options_.max_queries > 0 && !options_.shared_queries && used_.queries + in_flight_ >= options_.max_queries)
       throw OracleError(OracleError::Kind::kBudget, "query budget spent: " + std::to_string(options_.max_queries) + " queries");
     if (options_.max_tokens > 0 && used_.tokens >= options_.max_tokens)
       throw OracleError(OracleError::Kind::kBudget, "token budget spent: " + std::to_string(used_.tokens) + " tokens");

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -331,6 +332,23 @@ TEST(BudgetOracle, StopsAtTheLimitAndKeepsWhatWasDone) {
   by_tokens.query(question());
   EXPECT_GT(by_tokens.usage().cost, 0.0);
   EXPECT_THROW(by_tokens.query(question()), OracleError);
+}
+
+// Two processes' budgets drawing from one run-wide count (a data-parallel `scrim train`
+// shares it through the store): together they send max_queries, not max_queries each.
+TEST(BudgetOracle, ASharedCountIsOneBudgetForEveryone) {
+  auto model = testing::TinyReference::get().model;
+  auto count = std::make_shared<std::atomic<int64_t>>(0);
+  BudgetOptions b;
+  b.max_queries = 3;
+  b.shared_queries = [count](int64_t n) { return count->fetch_add(n) + n; };
+  BudgetOracle first(model, b), second(model, b);
+  EXPECT_NO_THROW(first.query(question(0)));
+  EXPECT_NO_THROW(second.query(question(1)));
+  EXPECT_NO_THROW(second.query(question(2)));
+  EXPECT_THROW(first.query(question(3)), OracleError);
+  EXPECT_THROW(second.query(question(3)), OracleError);
+  EXPECT_EQ(first.usage().queries + second.usage().queries, 3);
 }
 
 TEST(FaultyOracle, RetryRecoversFromEveryTransientFault) {

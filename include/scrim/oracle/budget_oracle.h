@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -17,6 +19,12 @@ struct BudgetOptions {
   double max_cost = 0.0;               // in the currency of the prices below; 0: unlimited
   double price_per_1k_prompt = 0.0;    // cost of 1,000 prompt tokens
   double price_per_1k_completion = 0.0;
+  // Where the query count lives when several processes share one budget (a data-parallel
+  // `scrim train`): called with +1 before each query, it returns the run-wide count
+  // including this query (ProcessGroup::counter_add on the store); a count above
+  // max_queries refuses the query. Empty: this decorator counts alone. Tokens and cost
+  // stay per process.
+  std::function<int64_t(int64_t)> shared_queries;
 };
 
 struct BudgetUsage {
