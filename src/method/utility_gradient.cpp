@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "reference/reference_whitebox.h"
+#include "scrim/core/rng.h"
 
 namespace scrim::method {
 
@@ -58,17 +59,22 @@ optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, co
   return s;
 }
 
-UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) {
-  auto gen = at::detail::createCPUGenerator(seed);
+UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) {
   const double mu = options_.zo.mu;
   const size_t n = rows.size();
   const int q = std::max(1, options_.zo.probes);
   const int scout = std::clamp(options_.scout_probes, 1, q);
+  const double total = static_cast<double>(share.total());  // the batch's means are over the global batch
+  // Each sample's directions come from its own stream, seeded by its position in the global
+  // batch: how the batch is cut between ranks changes none of them.
+  std::vector<torch::Generator> gens;
+  for (size_t b = 0; b < n; ++b) gens.push_back(at::detail::createCPUGenerator(derive_seed(seed, 0, static_cast<uint64_t>(share.begin()) + b)));
+  StepFailures failures;  // this rank's MLLM failure, agreed with the other ranks at the collectives below
 
   std::vector<std::vector<torch::Tensor>> dirs(n);  // per sample, directions in its coordinates
   std::vector<std::vector<torch::Tensor>> duals(n); // per sample, what the estimate accumulates for each (the direction itself but in a weighted basis)
   std::vector<std::vector<double>> diffs(n);        // per sample, (L+ - L-) per direction
-  auto id_of = [&](size_t b) { return data_.samples[static_cast<size_t>(rows[b])]->id; };
+  auto id_of = [&](int64_t row) { return data_.samples[static_cast<size_t>(row)]->id; };
 
   // Runs probe pairs along the given directions for several samples in one batch of queries.
   auto probe = [&](const std::vector<std::pair<size_t, std::vector<torch::Tensor>>>& todo, bool with_center) {
@@ -95,27 +101,28 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
       auto rms = v.pow(2).mean().sqrt().item<double>();
       if (rms > 0) transfer[b] = v / rms;
       if (rms > 0) ds.push_back(transfer[b]), dual.push_back(transfer[b]);
-    } else if (auto prior = history_.prior(id_of(b))) {
+    } else if (auto prior = history_.prior(id_of(rows[b]))) {
       auto p = space.constrain(prior->view(space.shape(b)));
       auto rms = p.pow(2).mean().sqrt().item<double>();
       if (rms > 0) ds.push_back(p / rms), dual.push_back(p / rms);
     }
     while (static_cast<int>(ds.size()) < scout) {
-      auto [u, d] = direction(space, b, gen, transfer[b]);
+      auto [u, d] = direction(space, b, gens[b], transfer[b]);
       ds.push_back(u);
       dual.push_back(d);
     }
     duals[b] = dual;
     todo.push_back({b, ds});
   }
-  auto scouted = probe(todo, true);
+  std::vector<UtilityLosses> scouted;
+  failures.run(share, [&] { scouted = probe(todo, true); });
   UtilityStep out;
   out.utility = 0;
   std::vector<double> criticality(n, 0.0);
-  for (size_t b = 0; b < n; ++b) {
+  for (size_t b = 0; b < n && !failures.failed(); ++b) {
     const auto& l = scouted[b].loss;
-    out.loss += l[0].item<double>() / static_cast<double>(n);
-    out.utility += scouted[b].utility[0].item<double>() / static_cast<double>(n);
+    out.loss += l[0].item<double>() / total;
+    out.utility += scouted[b].utility[0].item<double>() / total;
     for (size_t k = 0; k < todo[b].second.size(); ++k) {
       double d = l[static_cast<int64_t>(1 + 2 * k)].item<double>() - l[static_cast<int64_t>(2 + 2 * k)].item<double>();
       dirs[b].push_back(todo[b].second[k]);
@@ -124,22 +131,31 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     }
   }
 
-  // 2. The rest of the batch's probes, allocated by the history (critical samples first, under `full`).
-  auto extra = history_.allocate(criticality, static_cast<int>(n) * (q - scout), 0);
+  // 2. The rest of the global batch's probes, allocated by the history (critical samples first, under
+  // `full`) over every rank's scouts; this rank probes its own samples' allocation.
+  std::vector<double> scouts = criticality;
+  if (share.distributed()) {
+    std::vector<torch::Tensor> t{share.padded(torch::tensor(criticality, torch::kFloat64)), failures.codes(share)};
+    share.sum(t);
+    failures.check(share, t[1]);
+    scouts.assign(t[0].data_ptr<double>(), t[0].data_ptr<double>() + t[0].numel());
+  }
+  auto extra = share.local(history_.allocate(scouts, static_cast<int>(share.total()) * (q - scout), 0));
   todo.clear();
   for (size_t b = 0; b < n; ++b) {
     if (extra[b] <= 0) continue;
     std::vector<torch::Tensor> ds;
     for (int k = 0; k < extra[b]; ++k) {
-      auto [u, d] = direction(space, b, gen, transfer[b]);
+      auto [u, d] = direction(space, b, gens[b], transfer[b]);
       ds.push_back(u);
       duals[b].push_back(d);
     }
     todo.push_back({b, ds});
   }
   if (!todo.empty()) {
-    auto more = probe(todo, false);
-    for (size_t j = 0; j < todo.size(); ++j) {
+    std::vector<UtilityLosses> more;
+    failures.run(share, [&] { more = probe(todo, false); });
+    for (size_t j = 0; j < todo.size() && !failures.failed(); ++j) {
       size_t b = todo[j].first;
       const auto& l = more[j].loss;
       for (size_t k = 0; k < todo[j].second.size(); ++k) {
@@ -149,12 +165,13 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     }
   }
 
-  // 3. Per-sample estimates, split into halves; the history records them.
+  // 3. Per-sample estimates, split into halves; the history records them (below, every rank all of them).
   last_.clear();
-  std::vector<torch::Tensor> g, ga, gb;
+  std::vector<torch::Tensor> g, ga, gb, recorded(n);
+  std::vector<double> recorded_crit(n, 0.0);
   double alpha_sum = 0;
   int alpha_count = 0;
-  for (size_t b = 0; b < n; ++b) {
+  for (size_t b = 0; b < n && !failures.failed(); ++b) {
     auto split = transfer[b].defined() ? with_prior(transfer[b], dirs[b], diffs[b])
                                        : estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
     double crit = 0;
@@ -164,25 +181,59 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     }
     out.pairs += static_cast<int64_t>(diffs[b].size());
     if (crit > 0) ++out.critical_samples;
-    history_.record(id_of(b), split.g, crit);
+    recorded[b] = split.g.detach().to(torch::kFloat32).flatten();
+    recorded_crit[b] = crit;
     if (prior_) prior_->observe(space, b, rows[b], dirs[b], diffs[b], mu);
     if (split.alpha >= 0) alpha_sum += split.alpha, ++alpha_count;
     g.push_back(split.g);
     ga.push_back(split.weight_a * split.a);
     gb.push_back(split.weight_b * split.b);
-    out.weight_a += split.weight_a / static_cast<double>(n);
-    out.weight_b += split.weight_b / static_cast<double>(n);
+    out.weight_a += split.weight_a / total;
+    out.weight_b += split.weight_b / total;
     last_.push_back(std::move(split));
   }
+  record_history(share, rows, recorded, recorded_crit, failures);
   if (alpha_count > 0) out.prior_alpha = alpha_sum / alpha_count;
+  out.prior_samples = alpha_count;
   out.queries = static_cast<int64_t>(n) + 2 * out.pairs;
+  // space.surrogate is a mean over this share's samples; scaled to its part of the global batch's mean.
+  const double part = static_cast<double>(n) / total;
   out.half_a = space.surrogate(ga);
   out.half_b = space.surrogate(gb);
+  if (share.distributed()) out.half_a = out.half_a * part, out.half_b = out.half_b * part;
   out.surrogate = out.half_a + out.half_b;
   return out;
 }
 
-UtilityStep WhiteBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t) {
+void BlackBoxGradient::record_history(const BatchShare& share, const std::vector<int64_t>& rows, const std::vector<torch::Tensor>& estimates,
+                                      const std::vector<double>& criticality, const StepFailures& failures) {
+  if (!share.distributed()) {
+    for (size_t b = 0; b < rows.size(); ++b) history_.record(data_.samples[static_cast<size_t>(rows[b])]->id, estimates[b], criticality[b]);
+    return;
+  }
+  // Every rank records every sample of the global batch, in batch order, as one process would:
+  // first each position's row and estimate size (and the ranks' outcomes), then the estimates.
+  const int64_t n = share.size(), total = share.total();
+  auto local_ints = torch::zeros({n, 2}, torch::kLong);
+  for (int64_t b = 0; b < n && !failures.failed(); ++b) {
+    local_ints[b][0] = rows[static_cast<size_t>(b)];
+    local_ints[b][1] = estimates[static_cast<size_t>(b)].numel();
+  }
+  std::vector<torch::Tensor> ints{share.padded(local_ints), failures.codes(share)};
+  share.sum(ints);
+  failures.check(share, ints[1]);
+  auto sizes = ints[0].select(1, 1);
+  auto offsets = torch::cat({torch::zeros({1}, torch::kLong), sizes.cumsum(0)});
+  auto flat = torch::zeros({offsets[total].item<int64_t>()}, torch::kFloat32);
+  for (int64_t b = 0; b < n; ++b) flat.slice(0, offsets[share.begin() + b].item<int64_t>(), offsets[share.begin() + b + 1].item<int64_t>()).copy_(estimates[static_cast<size_t>(b)]);
+  std::vector<torch::Tensor> data{flat, share.padded(torch::tensor(criticality, torch::kFloat64))};
+  share.sum(data);
+  for (int64_t p = 0; p < total; ++p)
+    history_.record(data_.samples[static_cast<size_t>(ints[0][p][0].item<int64_t>())]->id,
+                    data[0].slice(0, offsets[p].item<int64_t>(), offsets[p + 1].item<int64_t>()), data[1][p].item<double>());
+}
+
+UtilityStep WhiteBoxGradient::step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t, const BatchShare& share) {
   std::vector<std::string> prompts, answers;
   for (auto r : rows) {
     prompts.push_back(data_.prompts[static_cast<size_t>(r)]);
@@ -192,8 +243,13 @@ UtilityStep WhiteBoxGradient::step(const ProbeSpace& space, const std::vector<in
   auto losses = reference_answer_losses(model_, space.x_prime().to(torch::kCPU), prompts, answers, space.groups());
   UtilityStep out;
   out.surrogate = losses.margin.mean();
-  out.loss = out.surrogate.item<double>();
   out.utility = torch::exp(-losses.cross_entropy).mean().item<double>();  // the probability of the right answer
+  if (share.distributed()) {  // this share's part of the global batch's means
+    const double part = static_cast<double>(rows.size()) / static_cast<double>(share.total());
+    out.surrogate = out.surrogate * part;
+    out.utility *= part;
+  }
+  out.loss = out.surrogate.item<double>();
   return out;
 }
 

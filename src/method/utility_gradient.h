@@ -19,6 +19,7 @@
 
 #include <torch/torch.h>
 
+#include "method/batch_share.h"
 #include "method/blackbox_utility.h"
 #include "method/probe_space.h"
 #include "method/surrogate_prior.h"
@@ -40,6 +41,7 @@ struct UtilityStep {
   int critical_samples = 0;     // samples whose probes changed the loss
   int64_t pairs = 0, flat_pairs = 0;  // probe pairs, and those whose loss difference is below float resolution
   double prior_alpha = -1;      // the prior's measured cosine with the black box's gradient, batch mean; -1: no prior
+  int prior_samples = 0;        // the samples prior_alpha averages over
 };
 
 // |L+ - L-| at or below this counts as flat: float32 log-softmax over logits of order 10 resolves ~1e-6.
@@ -49,7 +51,14 @@ class UtilityGradient {
  public:
   virtual ~UtilityGradient() = default;
   // space: the batch's protected frames and where to probe them; rows: the batch's sample indices.
-  virtual UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) = 0;
+  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) {
+    return step(space, rows, seed, BatchShare(nullptr, static_cast<int64_t>(rows.size())));
+  }
+  // Data-parallel: `space` and `rows` hold this rank's share of the global batch. The
+  // surrogate is this share's part of the global batch's mean (summed over the ranks, the
+  // mean); loss, utility and the halves' weights are this share's parts of global means,
+  // the counts this share's; the black box's allocation and history span the global batch.
+  virtual UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) = 0;
 };
 
 struct BlackBoxOptions {
@@ -61,7 +70,12 @@ class BlackBoxGradient : public UtilityGradient {
  public:
   BlackBoxGradient(ProbeScorer& utility, BlackBoxOptions options, optim::CriticalHistory& history, const TrainingSet& data)
       : utility_(utility), options_(options), estimator_(options.zo), history_(history), data_(data) {}
-  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) override;
+  using UtilityGradient::step;
+  // Each sample's probe directions come from its own stream, derived from `seed` and its
+  // position in the global batch, so cutting the batch between ranks changes none of them.
+  // Ranks exchange the scouts' criticality (the allocator spends the global batch's probes)
+  // and the history's new entries (every rank records all of them, in batch order).
+  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) override;
   // A transfer prior (method/surrogate_prior.h): each sample's first probe pair follows it, the rest
   // are orthogonal to it and shrunk by m / (m + D) (m pairs, D dimensions); nullptr: none.
   void set_prior(PriorSource* prior) { prior_ = prior; }
@@ -76,6 +90,10 @@ class BlackBoxGradient : public UtilityGradient {
   std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
   // The estimate from a first pair along `prior` and the rest orthogonal to it.
   optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
+  // Records the step's estimates (this share's, flattened float32) and criticalities in the history:
+  // with several ranks, every rank records the whole global batch's, in batch order.
+  void record_history(const BatchShare& share, const std::vector<int64_t>& rows, const std::vector<torch::Tensor>& estimates,
+                      const std::vector<double>& criticality, const StepFailures& failures);
 
   ProbeScorer& utility_;
   BlackBoxOptions options_;
@@ -89,7 +107,8 @@ class BlackBoxGradient : public UtilityGradient {
 class WhiteBoxGradient : public UtilityGradient {
  public:
   WhiteBoxGradient(ReferenceMllm& model, const TrainingSet& data) : model_(model), data_(data) {}
-  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed) override;
+  using UtilityGradient::step;
+  UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) override;
 
  private:
   ReferenceMllm& model_;
