@@ -129,6 +129,15 @@ void PrivacyAdversary::save(torch::serialize::OutputArchive& archive) const {
   }
 }
 
+std::vector<torch::Tensor> PrivacyAdversary::tensors() const {
+  std::vector<torch::Tensor> out{attribute_positives_, attribute_known_, identity_counts_};
+  for (const auto& m : members_) {
+    for (const auto& p : m.net->parameters()) out.push_back(p);
+    for (const auto& b : m.net->buffers()) out.push_back(b);
+  }
+  return out;
+}
+
 void PrivacyAdversary::load(torch::serialize::InputArchive& archive) {
   // Checkpoints written before the label prior have no counts: those start again from zero.
   for (auto [key, counts] : {std::pair{"attribute_positives", &attribute_positives_}, {"attribute_known", &attribute_known_},

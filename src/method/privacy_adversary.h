@@ -59,6 +59,8 @@ class PrivacyAdversary {
 
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
+  // Every member's parameters and buffers and the label counts (to compare copies across processes).
+  std::vector<torch::Tensor> tensors() const;
 
  private:
   struct Member {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <set>
@@ -9,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "method/anonymizer_model.h"
+#include "method/batch_share.h"
 #include "method/blackbox_utility.h"
 #include "method/privacy_adversary.h"
 #include "method/probe_space.h"
@@ -20,6 +22,7 @@
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/rng.h"
+#include "scrim/distributed/process_group.h"
 #include "scrim/media/protector.h"
 #include "scrim/oracle/oracle_error.h"
 #include "scrim/reference/reference_mllm.h"
@@ -45,6 +48,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
+  v("world_size", o.world_size);
 }
 
 }  // namespace
@@ -125,10 +129,20 @@ void validate(const TrainOptions& o) {
   if (o.size % (1 << o.depth) != 0) throw UsageError("--size must be divisible by 2^depth");
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
   if (o.device == "cuda" && !torch::cuda::is_available()) throw UsageError("--device cuda: this LibTorch sees no CUDA device");
+  if (o.group != nullptr && o.group->distributed()) {
+    const int w = o.group->world_size();
+    if (o.batch < w) throw UsageError("train: --batch " + std::to_string(o.batch) + " gives some of the " + std::to_string(w) + " processes no samples");
+    if (o.device != "cpu") throw UsageError("train: data-parallel training runs on --device cpu (its collectives are Gloo's)");
+    // The online surrogate learns from each probe as it is answered: its updates would need the
+    // ranks' probes in one order (not built). A fixed transfer prior (rate 0) is the same on every rank.
+    if (o.prior == "surrogate" && o.surrogate_lr > 0)
+      throw UsageError("train: --surrogate-lr > 0 (an online surrogate) runs in one process only; with several, use a fixed prior (--surrogate-lr 0)");
+  }
 }
 
 // Options that may change between a checkpoint and its resumption.
-bool run_control_key(const std::string& k) { return k == "steps" || k == "mllm"; }
+// world_size: a run may resume on another number of processes (docs/distributed.md says what that changes).
+bool run_control_key(const std::string& k) { return k == "steps" || k == "mllm" || k == "world_size"; }
 
 // Cosine decay to a tenth of the base rate after a 5% linear warm-up.
 double scheduled_lr(double base, int64_t t, int64_t total) {
@@ -144,6 +158,18 @@ torch::Tensor flat_grad(const std::vector<torch::Tensor>& grads, const std::vect
   return torch::cat(parts);
 }
 
+// Checksums of the parameters, to compare across ranks.
+std::pair<double, double> checksum(const std::vector<torch::Tensor>& tensors) {
+  double s1 = 0, s2 = 0;
+  for (const auto& t : tensors) {
+    if (!t.defined() || !t.is_floating_point()) continue;
+    auto d = t.detach().to(torch::kCPU, torch::kFloat64);
+    s1 += d.sum().item<double>();
+    s2 += d.pow(2).sum().item<double>();
+  }
+  return {s1, s2};
+}
+
 class Trainer {
  public:
   explicit Trainer(const TrainOptions& o)
@@ -154,6 +180,8 @@ class Trainer {
         device_(o.device == "cuda" ? torch::kCUDA : torch::kCPU),
         history_(optim::HistoryOptions{o.estimator == "spsa-gc" ? optim::HistoryMode::kNone : optim::parse_history_mode(o.history)}),
         basis_(optim::ZoOptions{o.probes, o.mu, o.grid}) {
+    o_.world_size = o.group != nullptr ? o.group->world_size() : 1;
+    writer_ = o.group == nullptr || o.group->rank() == 0;
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
     nets::BlendAnonymizerOptions blend;
@@ -199,50 +227,60 @@ class Trainer {
     auto start = std::chrono::steady_clock::now();
     fs::create_directories(o_.out);
     const fs::path checkpoint = o_.out / "checkpoint.pt", log_path = o_.out / "train-log.jsonl";
-    if (o_.resume && fs::exists(checkpoint)) {
+    // Rank 0 alone writes the run (config, log, checkpoints, models); its --out decides
+    // whether there is a run to resume, and a resumed run's state reaches the other ranks
+    // from it (their --out may be another machine's folder).
+    const bool exists = rank0_says(fs::exists(checkpoint));
+    if (o_.resume && exists) {
       load_checkpoint(checkpoint);
-      trim_log(log_path);
+      if (writer_) trim_log(log_path);
     } else {
-      if (!o_.resume && fs::exists(checkpoint))
+      if (!o_.resume && exists)
         throw UsageError(o_.out.string() + " already holds a run; pass --resume to continue it or choose another --out");
       std::error_code ec;
-      fs::remove(log_path, ec);
+      if (writer_) fs::remove(log_path, ec);
     }
-    write_file_atomic(o_.out / "config.json", to_json(o_).dump(2) + "\n");
+    if (writer_) write_file_atomic(o_.out / "config.json", to_json(o_).dump(2) + "\n");
     if (!initialised_) {
-      json record = initialise();
-      save_checkpoint(checkpoint);
-      write_file_atomic(log_path, record.dump() + "\n");
+      json record = initialise();  // every rank alike (no queries): the same start everywhere
+      record["world_size"] = o_.world_size;
+      if (writer_) {
+        save_checkpoint(checkpoint);
+        write_file_atomic(log_path, record.dump() + "\n");
+      }
     }
 
     TrainResult result;
-    std::ofstream log(log_path, std::ios::app);
+    std::ofstream log;
+    if (writer_) log.open(log_path, std::ios::app);
     const auto& cache = o_.oracle.cache;
-    int64_t hits_at_start = cache ? cache->hits() : 0;
+    hits_at_start_ = cache ? cache->hits() : 0;
     int64_t issued_at_start = queries_;
     for (int64_t t = step_ + 1; t <= o_.steps; ++t) {
       json record;
       try {
         record = adversarial_step(t);
       } catch (const OracleError& e) {
-        save_checkpoint(checkpoint);  // every finished step is kept
+        if (writer_) save_checkpoint(checkpoint);  // every finished step is kept
         if (e.kind() != OracleError::Kind::kBudget) throw;
         result.stopped = "budget";
         break;
       }
-      record["cache_hits"] = (cache ? cache->hits() : 0) - hits_at_start;
       record["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      log << record.dump() << "\n" << std::flush;
+      const bool keep = (o_.checkpoint_every > 0 && t % o_.checkpoint_every == 0) || t == o_.steps;
+      if (keep && distributed()) record["params_checksum"] = same_parameters_everywhere(t);
+      if (writer_) log << record.dump() << "\n" << std::flush;
       result.last = record;
       if (on_step) on_step(record);
-      if (o_.snapshot_every > 0 && t % o_.snapshot_every == 0) save_model(o_.out / ("anonymizer-step" + std::to_string(t) + ".pt"));
-      if ((o_.checkpoint_every > 0 && t % o_.checkpoint_every == 0) || t == o_.steps) save_checkpoint(checkpoint);
+      if (writer_ && o_.snapshot_every > 0 && t % o_.snapshot_every == 0) save_model(o_.out / ("anonymizer-step" + std::to_string(t) + ".pt"));
+      if (writer_ && keep) save_checkpoint(checkpoint);
     }
     result.steps_done = static_cast<int>(step_);
     result.queries = queries_ - issued_at_start;
-    result.cache_hits = (cache ? cache->hits() : 0) - hits_at_start;
+    // Every rank's cache hits in a data-parallel run (each step's record sums them).
+    result.cache_hits = distributed() ? result.last.value("cache_hits", int64_t{0}) : (cache ? cache->hits() : 0) - hits_at_start_;
     result.anonymizer = o_.out / "anonymizer.pt";
-    save_model(result.anonymizer);
+    if (writer_) save_model(result.anonymizer);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
   }
@@ -257,6 +295,53 @@ class Trainer {
   }
 
   // `batch` rows of the task samples, or of the privacy side's own samples (privacy_rows).
+  bool distributed() const { return o_.group != nullptr && o_.group->distributed(); }
+
+  // Rank 0's value of a flag, on every rank.
+  bool rank0_says(bool value) const {
+    if (!distributed()) return value;
+    std::vector<torch::Tensor> t{torch::tensor({static_cast<int64_t>(value)}, torch::kLong)};
+    o_.group->broadcast(t, 0);
+    return t[0].item<int64_t>() != 0;
+  }
+
+  // The checkpoint file's bytes on every rank: rank 0 reads them and broadcasts them.
+  std::string checkpoint_bytes(const fs::path& path) const {
+    std::vector<uint8_t> bytes;
+    if (writer_) bytes = read_file_bytes(path);
+    std::vector<torch::Tensor> size{torch::tensor({static_cast<int64_t>(bytes.size())}, torch::kLong)};
+    o_.group->broadcast(size, 0);
+    std::vector<torch::Tensor> data{torch::zeros({size[0].item<int64_t>()}, torch::kUInt8)};
+    if (writer_ && !bytes.empty()) std::memcpy(data[0].data_ptr<uint8_t>(), bytes.data(), bytes.size());
+    o_.group->broadcast(data, 0);
+    return std::string(reinterpret_cast<const char*>(data[0].data_ptr<uint8_t>()), static_cast<size_t>(data[0].numel()));
+  }
+
+  // Every rank must hold rank 0's parameters after a step: checksums of the anonymizer's
+  // parameters and buffers and of the attackers', compared across the ranks at each
+  // checkpoint. A difference means the ranks diverged (a bug, or ranks of different builds
+  // or thread counts): the run stops rather than train on. Returns rank 0's checksum.
+  double same_parameters_everywhere(int64_t t) const {
+    std::vector<torch::Tensor> tensors = model_.net().parameters();
+    for (const auto& b : model_.net().buffers()) tensors.push_back(b);
+    for (const auto& p : adversary_->tensors()) tensors.push_back(p);
+    auto [s1, s2] = checksum(tensors);
+    auto all = torch::zeros({o_.group->world_size(), 2}, torch::kFloat64);
+    all[o_.group->rank()][0] = s1;
+    all[o_.group->rank()][1] = s2;
+    std::vector<torch::Tensor> sums{all};
+    o_.group->all_reduce(sums);
+    auto a = sums[0].accessor<double, 2>();
+    for (int r = 1; r < o_.group->world_size(); ++r)
+      if (a[r][0] != a[0][0] || a[r][1] != a[0][1]) {
+        char line[256];
+        std::snprintf(line, sizeof line, "train: after step %lld rank %d's parameters differ from rank 0's (checksums %.17g and %.17g): the ranks diverged",
+                      static_cast<long long>(t), r, a[r][0], a[0][0]);
+        throw Error(line);
+      }
+    return a[0][0];
+  }
+
   std::vector<int64_t> pick_rows(Stream stream, int64_t t) const { return pick_from(data_.size(), stream, t); }
   std::vector<int64_t> pick_privacy_rows(Stream stream, int64_t t) const {
     return separate_privacy() ? pick_from(data_.privacy.size(), stream, t) : pick_rows(stream, t);
@@ -339,9 +424,19 @@ class Trainer {
     return labels.index_select(0, torch::tensor(rows, torch::kLong));
   }
 
+  // One step of the game. With several processes (data parallel) every rank draws the same
+  // global batch and works on its contiguous share of it: the anonymizer's forward pass, the
+  // privacy loss and the probes. The two gradients are all-reduced, each weighted by the
+  // share's part of the batch so that their sum is the global batch's mean, before the Pareto
+  // combination (MGDA is not linear in them); every rank then takes the same optimizer step.
+  // The attackers' update needs no queries: every rank runs it on the whole batch's protected
+  // images (gathered), so the attackers stay identical on every rank without an all-reduce,
+  // and their batch-norm statistics are the whole batch's, as in one process.
   json adversarial_step(int64_t t) {
     torch::manual_seed(derive_seed(o_.seed, kGlobal, static_cast<uint64_t>(t)));
-    auto rows = pick_rows(kBatch, t);
+    const auto batch = pick_rows(kBatch, t);  // the global batch: the same on every rank
+    const method::BatchShare share(o_.group, static_cast<int64_t>(batch.size()));
+    const auto rows = share.local(batch);     // this rank's share (the whole batch in one process)
     std::vector<std::vector<int64_t>> groups;
     auto x = data_.stack(rows, &groups).to(device_);
     // The forward pass moves batch-norm statistics; a step cut short by the oracle must leave no trace.
@@ -353,20 +448,23 @@ class Trainer {
     const auto& xp = space->output();
     auto params = model_.net().parameters();
 
-    // The privacy side reads the task batch's middle frames, or a batch of its own samples.
-    std::vector<int64_t> privacy_rows = rows;
+    // The privacy side reads the task batch's middle frames, or a batch of its own samples (cut between ranks alike).
+    std::vector<int64_t> privacy_batch = batch;
+    method::BatchShare privacy_share = share;
     torch::Tensor xp_privacy;
     if (separate_privacy()) {
-      privacy_rows = pick_privacy_rows(kPrivacyBatch, t);
-      xp_privacy = model_.forward(privacy_frames(privacy_rows));
+      privacy_batch = pick_privacy_rows(kPrivacyBatch, t);
+      privacy_share = method::BatchShare(o_.group, static_cast<int64_t>(privacy_batch.size()));
+      xp_privacy = model_.forward(privacy_frames(privacy_share.local(privacy_batch)));
     } else {
       xp_privacy = xp.index_select(0, middle_frames(groups));
     }
-    auto privacy_loss = adversary_->privacy_loss(xp_privacy);
+    auto privacy_loss = adversary_->privacy_loss(xp_privacy);  // a mean over this share
+    if (share.distributed()) privacy_loss = privacy_loss * (static_cast<double>(privacy_share.size()) / static_cast<double>(privacy_share.total()));
     auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
     method::UtilityStep u;
     try {
-      u = gradient_->step(*space, rows, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)));
+      u = gradient_->step(*space, rows, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)), share);
     } catch (...) {
       torch::NoGradGuard no_grad;
       auto buffers = model_.net().buffers();
@@ -374,17 +472,61 @@ class Trainer {
       throw;
     }
     torch::Tensor g_f;  // the fidelity prior's gradient (no queries)
-    if (o_.fidelity > 0)
+    if (o_.fidelity > 0) {
       g_f = flat_grad(torch::autograd::grad({F::l1_loss(xp, x)}, params, {}, /*retain_graph=*/true, false, true), params);
-    torch::Tensor g_u;
-    json split_half = nullptr;  // the estimate's own quality, from its two halves (black box only)
+      if (share.distributed()) {  // a mean over this share's frames: weighted by their part of the batch's frames
+        int64_t frames = 0;
+        for (auto r : batch) frames += data_.frames[static_cast<size_t>(r)].size(0);
+        g_f = g_f * (static_cast<double>(x.size(0)) / static_cast<double>(frames));
+      }
+    }
+    torch::Tensor g_a, g_b, g_u;
     if (u.half_a.defined()) {
-      auto g_a = flat_grad(torch::autograd::grad({u.half_a}, params, {}, true, false, true), params);
-      auto g_b = flat_grad(torch::autograd::grad({u.half_b}, params, {}, false, false, true), params);
-      g_u = g_a + g_b;
-      if (u.weight_a > 0 && u.weight_b > 0) split_half = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
+      g_a = flat_grad(torch::autograd::grad({u.half_a}, params, {}, true, false, true), params);
+      g_b = flat_grad(torch::autograd::grad({u.half_b}, params, {}, false, false, true), params);
     } else {
       g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, true), params);
+    }
+    const auto& cache = o_.oracle.cache;
+    double privacy_value = privacy_loss.item<double>(), cache_hits = static_cast<double>((cache ? cache->hits() : 0) - hits_at_start_);
+    torch::Tensor xp_attackers = xp_privacy;  // what the attackers train on
+    if (share.distributed()) {
+      // One all-reduce per dtype: the gradients and every rank's protected images for the
+      // attackers (float), the step's statistics (double); each rank's parts sum to the global batch's.
+      std::vector<torch::Tensor> sums{g_p, u.half_a.defined() ? g_a : g_u, u.half_a.defined() ? g_b : torch::Tensor(),
+                                      g_f, privacy_share.padded(xp_privacy.detach())};
+      sums.push_back(torch::tensor({privacy_value, u.loss, u.utility, static_cast<double>(u.queries), static_cast<double>(u.critical_samples),
+                                    static_cast<double>(u.pairs), static_cast<double>(u.flat_pairs), u.weight_a, u.weight_b,
+                                    u.prior_samples > 0 ? u.prior_alpha * u.prior_samples : 0.0, static_cast<double>(u.prior_samples), cache_hits},
+                                   torch::kFloat64));
+      // The anonymizer's batch-norm statistics (the U-Net's) moved with this share only: every rank
+      // takes their mean over the ranks (a whole-batch statistic in expectation; not bit-exact).
+      std::vector<torch::Tensor> buffers;
+      for (const auto& b : model_.net().buffers())
+        if (b.is_floating_point()) buffers.push_back(b);
+      const size_t first_buffer = sums.size();
+      for (const auto& b : buffers) sums.push_back(b.detach().clone());
+      share.sum(sums);
+      g_p = sums[0];
+      if (u.half_a.defined()) g_a = sums[1], g_b = sums[2];
+      else g_u = sums[1];
+      g_f = sums[3];
+      xp_attackers = sums[4];
+      auto st = sums[5].accessor<double, 1>();
+      privacy_value = st[0], u.loss = st[1], u.utility = st[2];
+      u.queries = static_cast<int64_t>(st[3]), u.critical_samples = static_cast<int>(st[4]);
+      u.pairs = static_cast<int64_t>(st[5]), u.flat_pairs = static_cast<int64_t>(st[6]);
+      u.weight_a = st[7], u.weight_b = st[8];
+      u.prior_samples = static_cast<int>(st[10]);
+      u.prior_alpha = u.prior_samples > 0 ? st[9] / st[10] : -1;
+      cache_hits = st[11];
+      torch::NoGradGuard no_grad;
+      for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(sums[first_buffer + i] / static_cast<double>(share.world_size()));
+    }
+    json split_half = nullptr;  // the estimate's own quality, from its two halves (black box only)
+    if (u.half_a.defined()) {
+      g_u = g_a + g_b;
+      if (u.weight_a > 0 && u.weight_b > 0) split_half = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
     }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
 
@@ -408,23 +550,24 @@ class Trainer {
     }
     optimizer_->step();
 
-    double adversary_loss = adversary_->update(xp_privacy, labels_attr(privacy_rows), labels_id(privacy_rows));
+    double adversary_loss = adversary_->update(xp_attackers, labels_attr(privacy_batch), labels_id(privacy_batch));
     // Extra attacker updates on other samples: an adversary that keeps up
     // with the anonymizer, so the privacy gradient is not spent fooling a
-    // stale one (no queries).
+    // stale one (no queries; every rank runs them whole).
     for (int k = 1; k < o_.adversary_steps; ++k)
       adversary_loss = adversary_update_on(pick_privacy_rows(kAdversaryBatch, t * 64 + k));
     bool restarted = adversary_->maybe_restart(t);
     queries_ += u.queries;
     step_ = t;
-    return {{"step", t}, {"lr", lr}, {"privacy_loss", privacy_loss.item<double>()}, {"utility_loss", u.loss},
+    return {{"step", t}, {"lr", lr}, {"privacy_loss", privacy_value}, {"utility_loss", u.loss},
             {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
             {"split_half_cos", split_half}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
             {"step_queries", u.queries}, {"queries", queries_},
             {"prior_alpha", u.prior_alpha >= 0 ? json(u.prior_alpha) : json(nullptr)},
-            {"surrogate_agreement", surrogate_agreement()}};
+            {"surrogate_agreement", surrogate_agreement()}, {"cache_hits", static_cast<int64_t>(cache_hits)},
+            {"world_size", o_.world_size}};
   }
 
   // The online surrogate's agreement with the black box over this step's probes (null: none learned).
@@ -473,7 +616,12 @@ class Trainer {
     torch::serialize::InputArchive a;
     json state;
     try {
-      a.load_from(path.string());
+      if (distributed()) {
+        auto bytes = checkpoint_bytes(path);
+        a.load_from(bytes.data(), bytes.size());
+      } else {
+        a.load_from(path.string());
+      }
       c10::IValue v;
       if (!a.try_read("trainer_state", v)) throw Error(path.string() + ": not a scrim training checkpoint");
       state = json::parse(v.toStringRef());
@@ -551,7 +699,9 @@ class Trainer {
   std::unique_ptr<method::SurrogatePrior> prior_;
   int64_t step_ = 0;
   bool initialised_ = false;
-  int64_t queries_ = 0;
+  int64_t queries_ = 0;           // over every rank
+  int64_t hits_at_start_ = 0;     // this process's cache hits when the run (re)started
+  bool writer_ = true;            // rank 0 (or the only process): writes the run
 };
 
 }  // namespace
@@ -567,6 +717,7 @@ TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& o
 json train_preference_sweep(const TrainOptions& o, int k, const TrainCallback& on_step) {
   if (k < 2) throw UsageError("--sweep needs at least 2 preferences");
   validate(o);
+  const bool writer = o.group == nullptr || o.group->rank() == 0;  // rank 0 writes; the others' runs read its checkpoints
   // One shared initialisation (identity + adversary warm-up), then one run per preference.
   TrainOptions init = o;
   init.out = o.out / "init";
@@ -580,14 +731,14 @@ json train_preference_sweep(const TrainOptions& o, int k, const TrainCallback& o
     if (p.pareto == "mgda") p.pareto = "preference";
     p.out = o.out / ("pref-" + std::to_string(i));
     fs::create_directories(p.out);
-    if (!fs::exists(p.out / "checkpoint.pt")) fs::copy_file(init.out / "checkpoint.pt", p.out / "checkpoint.pt");
+    if (writer && !fs::exists(p.out / "checkpoint.pt")) fs::copy_file(init.out / "checkpoint.pt", p.out / "checkpoint.pt");
     p.resume = true;
     auto r = train_anonymizer(p, on_step);
     front["preferences"].push_back({{"preference", p.preference}, {"anonymizer", r.anonymizer.string()}, {"steps", r.steps_done},
                                     {"queries", r.last.value("queries", 0)}, {"stopped", r.stopped}, {"last", r.last}});
     if (r.stopped == "budget") break;
   }
-  write_file_atomic(o.out / "front.json", front.dump(2) + "\n");
+  if (writer) write_file_atomic(o.out / "front.json", front.dump(2) + "\n");
   return front;
 }
 

@@ -1,15 +1,19 @@
 // `scrim train`: trains the black-box anonymizer (or, with --gradient
 // whitebox, its white-box upper bound); `--sweep K` trains K preferences.
+// With several processes (WORLD_SIZE/RANK/MASTER_* or --world-size/--rank/--master)
+// the training is data-parallel: each rank probes its share of every batch,
+// and rank 0 writes the run (docs/distributed.md).
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "distributed_flags.h"
 #include "oracle_options.h"
 #include "scrim/core/error.h"
 #include "scrim/core/progress.h"
+#include "scrim/distributed/process_group.h"
 #include "scrim/method/trainer.h"
 #include "scrim/privacy/protector.h"
 #include "scrim/reference/oracle_factory.h"
@@ -80,14 +84,23 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--snapshot-every", o->snapshot_every, "Also keep anonymizer-stepN.pt every N steps (0: never)")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
-  cmd->callback([o, oracle, sweep] {
-    // Under torchrun every rank would train the whole run and write the same files: refused until
-    // data-parallel training exists (docs/distributed.md).
-    if (const char* world = std::getenv("WORLD_SIZE"); world != nullptr && *world != '\0' && std::string(world) != "1")
-      throw UsageError("train: WORLD_SIZE=" + one_line(world) + ", but scrim train runs as one process (data-parallel training is not built; "
-                       "docs/distributed.md): launch it once, not once per rank");
-    o->mllm = oracle->spec;
+  auto distributed = add_distributed_options(cmd);
+  cmd->callback([o, oracle, sweep, distributed] {
+    // Several processes: data-parallel, each rank probing its share of every batch (docs/distributed.md).
+    const DistributedOptions layout = resolve_distributed(*distributed);
+    std::unique_ptr<ProcessGroup> group;
+    std::string who = "train: ";
     OracleStackOptions stack = oracle->stack;
+    if (layout.world_size > 1) {
+      if (o->device != "cpu") throw UsageError("train: data-parallel training runs on --device cpu (its collectives are Gloo's)");
+      group = std::make_unique<ProcessGroup>(layout);
+      o->group = group.get();
+      who = "train (rank " + std::to_string(layout.rank) + " of " + std::to_string(layout.world_size) + "): ";
+      // One query budget for the run: every rank draws its queries from a counter in rank 0's store.
+      ProcessGroup* g = group.get();
+      if (stack.budget.max_queries > 0) stack.budget.shared_queries = [g](int64_t n) { return g->counter_add("train/queries", n); };
+    }
+    o->mllm = oracle->spec;
     o->oracle = make_oracle(o->mllm, stack);
     o->concurrency = stack.concurrency;
     // White-box access: only the in-process reference MLLM has gradients to read.
@@ -112,9 +125,12 @@ void add_train_command(CLI::App& app) {
       if (globals().verbose) info(r.dump());
     };
     char line[512];
+    const bool writer = layout.rank == 0;  // the other ranks' runs are rank 0's, which writes them
+    auto done_elsewhere = [&] { info(who + "done; rank 0 writes the run to " + o->out.string()); };
     if (*sweep > 0) {
       auto front = train_preference_sweep(*o, *sweep, on_step);
       bar.finish();
+      if (!writer) return done_elsewhere();
       std::string text;
       for (const auto& p : front["preferences"]) {
         std::snprintf(line, sizeof line, "preference %.2f: %s (%d steps, %lld queries)\n", p["preference"].get<double>(),
@@ -126,6 +142,7 @@ void add_train_command(CLI::App& app) {
     }
     auto r = train_anonymizer(*o, on_step);
     bar.finish();
+    if (!writer) return done_elsewhere();
     nlohmann::json result = {{"anonymizer", r.anonymizer.string()}, {"steps", r.steps_done}, {"queries", r.queries},
                              {"cache_hits", r.cache_hits}, {"stopped", r.stopped}, {"seconds", r.seconds}, {"last", r.last}};
     std::snprintf(line, sizeof line, "%s after %d steps, %lld queries (%lld from the cache), %.0f s\nanonymizer: %s\n",

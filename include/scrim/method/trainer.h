@@ -21,6 +21,7 @@
 
 namespace scrim {
 
+class ProcessGroup;
 class Protector;
 class ReferenceMllm;
 
@@ -97,6 +98,15 @@ struct TrainOptions {
   int checkpoint_every = 25;
   int snapshot_every = 0;               // also keep anonymizer-stepN.pt every N steps; 0: never
   bool resume = false;                  // continue from out/checkpoint.pt
+  // Data-parallel training over the group's processes (built by the caller, outliving the
+  // run; scrim/distributed/process_group.h): every rank draws the same global batch of
+  // `batch` samples, probes its contiguous share and all-reduces its gradients, so every
+  // rank holds the same parameters after each step; rank 0 alone writes under `out`, and
+  // --max-queries is one budget for the run when the caller shares it (BudgetOptions::
+  // shared_queries). docs/distributed.md says what equals a one-process run. Null: one process.
+  ProcessGroup* group = nullptr;
+  int world_size = 1;                   // the processes that trained the run: recorded in config.json and every log record
+                                        // (set by the trainer from `group`; a resumed run may use another count)
   int concurrency = 4;                  // oracle queries in flight
   uint64_t seed = 1;
   std::string device = "cpu";           // cpu | cuda
