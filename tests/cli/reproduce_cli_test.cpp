@@ -216,6 +216,14 @@ TEST(ReproduceCli, TwoSettingsEndToEndThenEverythingReused) {
   EXPECT_EQ(after["steps"], 2);
   EXPECT_EQ(after["queries"], before["queries"]);
   EXPECT_GT(after["queries"].get<int>(), 0);
+
+  // Other training options beside a run are refused, naming them and the folder, before any training.
+  std::string other = args;
+  other.replace(other.find("--probes 2"), 10, "--probes 3");
+  EXPECT_EQ(WEXITSTATUS(run(other, d / "out4.txt", d / "err4.txt")), 2);
+  const std::string refused = testing::read_text(d / "err4.txt");
+  EXPECT_NE(refused.find("training options changed since the run in " + (out / "ucf101-vispr/train").string() + " was started (probes)"),
+            std::string::npos) << refused;
 }
 
 // The same videos as task samples (HMDB51) and as privacy-only samples (PA-HMDB51): the privacy samples'

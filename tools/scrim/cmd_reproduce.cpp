@@ -201,10 +201,24 @@ class Reproduction {
     Manifest train_split = m;
     std::erase_if(train_split.samples, [](const Sample& x) { return x.split != "train"; });
     const std::string data_hash = short_hash(serialize_manifest(train_split));
+    TrainOptions t = o_.train;
+    t.manifest = manifest;
+    t.out = dir;
+    t.oracle = stack;
+    t.resume = true;  // continues a run that stopped (budget, interruption) from its checkpoint
+    json options = to_json(t);  // what the run is, beside its data: every option but the steps, which may grow
+    for (const char* volatile_key : {"manifest", "steps", "resume", "out"}) options.erase(volatile_key);
     auto stamp = read_json_if_exists(stamp_path);
     if (stamp && stamp->value("train_data", "") != data_hash)
       throw UsageError("reproduce: " + s.name + ": the training data changed since the run in " + dir.string() +
                        " was started (other data roots or --max-train); delete that folder to train again");
+    if (stamp && stamp->contains("options") && (*stamp)["options"] != options) {
+      std::string changed;
+      for (const auto& [key, value] : options.items())
+        if (!(*stamp)["options"].contains(key) || (*stamp)["options"][key] != value) changed += (changed.empty() ? "" : ", ") + key;
+      throw UsageError("reproduce: " + s.name + ": the training options changed since the run in " + dir.string() + " was started (" +
+                       changed + "); delete that folder to train again");
+    }
     if (stamp && stamp->value("stopped", "") == "done" && stamp->value("steps", 0) >= o_.train.steps && fs::exists(dir / "anonymizer.pt")) {
       info("reproduce: " + s.name + ": reusing the trained anonymizer " + (dir / "anonymizer.pt").string() + " (" +
            std::to_string(stamp->value("steps", 0)) + " steps)");
@@ -212,18 +226,13 @@ class Reproduction {
       (*stamp)["anonymizer"] = (dir / "anonymizer.pt").string();  // where it is now, should the folder have moved
       return *stamp;
     }
-    TrainOptions t = o_.train;
-    t.manifest = manifest;
-    t.out = dir;
-    t.oracle = stack;
-    t.resume = true;  // continues a run that stopped (budget, interruption) from its checkpoint
-    write_file_atomic(stamp_path, json{{"train_data", data_hash}, {"stopped", "running"}}.dump(2) + "\n");
+    write_file_atomic(stamp_path, json{{"train_data", data_hash}, {"options", options}, {"stopped", "running"}}.dump(2) + "\n");
     info("reproduce: " + s.name + ": training the anonymizer (" + std::to_string(t.steps) + " steps" +
          (fs::exists(dir / "checkpoint.pt") ? ", resuming from its checkpoint" : "") + ")");
     ProgressBar bar("train " + s.name, t.steps, globals().quiet);
     auto r = train_anonymizer(t, [&bar](const json&) { bar.advance(); });
     bar.finish();
-    json done = {{"train_data", data_hash},           {"stopped", r.stopped}, {"steps", r.steps_done},
+    json done = {{"train_data", data_hash}, {"options", options}, {"stopped", r.stopped}, {"steps", r.steps_done},
                  {"queries", run_queries(dir, r.queries)}, {"seconds", r.seconds}, {"anonymizer", r.anonymizer.string()},
                  {"reused", false}};
     write_file_atomic(stamp_path, done.dump(2) + "\n");
