@@ -22,6 +22,26 @@ torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const to
   return loss;
 }
 
+torch::Tensor random_erasing(const torch::Tensor& x, int count) {
+  if (count <= 0 || x.numel() == 0) return x;
+  const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
+  const int64_t lo = std::max<int64_t>(1, std::min(h, w) / 16), hi = std::max<int64_t>(lo + 1, std::min(h, w) / 4 + 1);
+  auto out = x.clone();
+  auto sides = torch::randint(lo, hi, {n, count, 2}, torch::kLong);
+  auto corners = torch::rand({n, count, 2}, torch::kFloat64);
+  auto strength = torch::rand({n, count}, torch::kFloat64) * 0.5 + 0.5;
+  for (int64_t i = 0; i < n; ++i)
+    for (int c = 0; c < count; ++c) {
+      const int64_t bh = sides[i][c][0].item<int64_t>(), bw = sides[i][c][1].item<int64_t>();
+      const auto y0 = static_cast<int64_t>(corners[i][c][0].item<double>() * static_cast<double>(h - bh + 1));
+      const auto x0 = static_cast<int64_t>(corners[i][c][1].item<double>() * static_cast<double>(w - bw + 1));
+      const double a = strength[i][c].item<double>();
+      auto block = out[i].slice(1, y0, y0 + bh).slice(2, x0, x0 + bw);
+      block.mul_(1 - a).add_(0.5 * a);
+    }
+  return out;
+}
+
 PrivacyAdversary::PrivacyAdversary(AdversaryOptions options, int64_t attributes, int64_t identities)
     : options_(std::move(options)), attributes_(attributes), identities_(identities) {
   if (options_.target != "prevalence" && options_.target != "half")
@@ -67,7 +87,7 @@ torch::Tensor PrivacyAdversary::privacy_loss(const torch::Tensor& x) {
 }
 
 double PrivacyAdversary::update(const torch::Tensor& x_in, const torch::Tensor& attr_in, const torch::Tensor& id_in) {
-  auto x = x_in.detach();
+  auto x = random_erasing(x_in.detach(), options_.erasing);
   auto attr_labels = attr_in.to(options_.device), id_labels = id_in.to(options_.device);
   count_labels(attr_in, id_in);
   double sum = 0;

@@ -44,7 +44,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
-  v("adversary_steps", o.adversary_steps), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
@@ -125,6 +125,7 @@ void validate(const TrainOptions& o) {
   if (o.probes < 1 || o.scout_probes < 1 || o.mu <= 0 || o.grid < 0) throw UsageError("--probes, --scout-probes and --mu must be positive");
   if (o.steps < 0 || o.batch < 1 || o.init_steps < 0 || o.adversary_warmup < 0) throw UsageError("--steps, --batch, --init-steps must not be negative");
   if (o.adversary_steps < 1 || o.adversary_steps > 64) throw UsageError("--adversary-steps must be in 1..64");
+  if (o.adversary_erasing < 0 || o.adversary_erasing > 16) throw UsageError("--adversary-erasing must be in 0..16");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
   if (o.size % (1 << o.depth) != 0) throw UsageError("--size must be divisible by 2^depth");
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
@@ -196,6 +197,7 @@ class Trainer {
     adv.members = o.adversary_members;
     adv.restart_every = o.adversary_restart;
     adv.learning_rate = o.adversary_learning_rate;
+    adv.erasing = o.adversary_erasing;
     adv.target = o.privacy_target;
     adv.device = device_;
     adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),

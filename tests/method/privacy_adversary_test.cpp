@@ -62,4 +62,25 @@ TEST(PrivacyAdversary, LossOfABatchIsTheMeanOfItsSamplesLosses) {
   EXPECT_NEAR(whole, parts, 1e-5);
 }
 
+TEST(RandomErasing, BlendsRectanglesTowardGreyAndLeavesTheRestAndTheInput) {
+  torch::manual_seed(3);
+  auto x = torch::ones({16, 3, 64, 64});
+  auto y = method::random_erasing(x, 2);
+  EXPECT_TRUE(torch::equal(x, torch::ones({16, 3, 64, 64})));  // the input is untouched
+  EXPECT_TRUE(torch::equal(method::random_erasing(x, 0), x));
+  // Every changed pixel moved toward 0.5, by a strength of at least a half (two overlapping rectangles: further).
+  auto changed = y.lt(1);
+  EXPECT_GE(y.min().item<double>(), 0.5 - 1e-6);
+  EXPECT_LE(y.masked_select(changed).max().item<double>(), 0.75 + 1e-6);
+  // Each image has its own rectangles, all channels alike, of sides 4 to 16 pixels: at most 2 * 16 * 16 pixels.
+  for (int64_t i = 0; i < 16; ++i) {
+    auto per_pixel = changed[i].to(torch::kInt).sum(0);
+    EXPECT_TRUE(per_pixel.eq(0).logical_or(per_pixel.eq(3)).all().item<bool>());
+    auto pixels = per_pixel.eq(3).sum().item<int64_t>();
+    EXPECT_GE(pixels, 16);
+    EXPECT_LE(pixels, 2 * 16 * 16);
+  }
+  EXPECT_FALSE(torch::equal(y[0], y[1]));
+}
+
 }  // namespace scrim

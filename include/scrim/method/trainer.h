@@ -72,6 +72,10 @@ struct TrainOptions {
   int adversary_restart = 100;          // steps between restarts of one member; 0: never
   double adversary_learning_rate = 1e-3;
   int adversary_steps = 1;              // attacker updates per anonymizer step (the extra ones on other samples)
+  // Random erasing of the attackers' training images: rectangles per image blended
+  // toward grey (method/privacy_adversary.h), so the privacy loss keeps rewarding an
+  // erased region once the anonymizer has drifted from the raw pictures. 0: off.
+  int adversary_erasing = 0;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
