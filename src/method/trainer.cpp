@@ -280,7 +280,9 @@ class Trainer {
     result.steps_done = static_cast<int>(step_);
     result.queries = queries_ - issued_at_start;
     // Every rank's cache hits in a data-parallel run (each step's record sums them).
-    result.cache_hits = distributed() ? result.last.value("cache_hits", int64_t{0}) : (cache ? cache->hits() : 0) - hits_at_start_;
+    result.cache_hits = !distributed()           ? (cache ? cache->hits() : 0) - hits_at_start_
+                        : result.last.is_object() ? result.last.value("cache_hits", int64_t{0})
+                                                  : 0;  // no step ran
     result.anonymizer = o_.out / "anonymizer.pt";
     if (writer_) save_model(result.anonymizer);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -159,5 +159,19 @@ TEST(TrainDistributed, ATwoProcessRunStoppedByItsSharedBudgetResumesExactly) {
   EXPECT_EQ(relative_difference(d / "straight/anonymizer.pt", d / "cut/anonymizer.pt"), 0.0);
 }
 
+// --sweep K on two processes: rank 0 copies the shared initialisation into each
+// preference's folder and writes the front; every run's state reaches rank 1 from it.
+TEST(TrainDistributed, ASweepOnTwoProcessesWritesOneFront) {
+  testing::ScratchDir d;
+  run_two(d, train_args(1) + " --sweep 2", "sweep");
+  for (int r = 0; r < 2; ++r) ASSERT_EQ(rank_rc(d, "sweep", r), "0\n") << rank_err(d, "sweep", r);
+  auto front = json::parse(testing::read_text(d / "sweep/front.json"));
+  ASSERT_EQ(front["preferences"].size(), 2u);
+  for (const auto& p : front["preferences"]) EXPECT_EQ(p["steps"], 1) << p.dump();
+  EXPECT_EQ(read_log(d / "sweep/pref-2/train-log.jsonl").back()["world_size"], 2);
+  EXPECT_FALSE(fs::exists(d / "sweep-rank1/front.json"));
+  EXPECT_FALSE(fs::exists(d / "sweep-rank1/pref-1/checkpoint.pt"));
+}
+
 }  // namespace
 }  // namespace scrim
