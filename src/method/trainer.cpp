@@ -714,8 +714,30 @@ void check_train_options(const TrainOptions& options) { validate(options); }
 
 TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step) {
   validate(options);
-  Trainer trainer(options);
-  return trainer.run(on_step);
+  ProcessGroup* group = options.group;
+  if (group == nullptr || !group->distributed()) return Trainer(options).run(on_step);
+  // Several processes: a rank that cannot start (its data, its model file) would leave the
+  // others waiting in the first collective until the timeout. Each rank posts whether it
+  // started through the store instead, and all stop at once with the first failure.
+  static int runs = 0;  // a --sweep starts several runs, in the same order on every rank
+  const std::string name = "train-start-" + std::to_string(runs++);
+  std::unique_ptr<Trainer> trainer;
+  std::exception_ptr failure;
+  try {
+    trainer = std::make_unique<Trainer>(options);
+  } catch (const std::exception& e) {
+    failure = std::current_exception();
+    group->share_text(name, one_line(e.what()).empty() ? "failed" : one_line(e.what()));
+  }
+  if (!failure) group->share_text(name, "");
+  auto started = group->gather_text(name);
+  bool any = false;
+  for (const auto& t : started) any = any || !t.empty();
+  if (any) group->barrier();  // every rank has read every post before rank 0 (the store) leaves
+  if (failure) std::rethrow_exception(failure);
+  for (size_t r = 0; r < started.size(); ++r)
+    if (!started[r].empty()) throw Error("train: rank " + std::to_string(r) + " failed: " + started[r]);
+  return trainer->run(on_step);
 }
 
 json train_preference_sweep(const TrainOptions& o, int k, const TrainCallback& on_step) {

@@ -16,6 +16,7 @@
 // whose scouts find a sample flat, so the allocator moves probes between the
 // ranks' halves (with seed 5 every sample is critical and a per-rank
 // allocation would spend the probes alike).
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -35,9 +36,11 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string train_args(int steps) {
+// data: the manifest (empty: the tiny reference's synthetic set).
+std::string train_args(int steps, std::string data = "") {
   auto& t = testing::TinyReference::get();
-  return "--threads 1 -q train --data " + (t.dir / "synth/actions.jsonl").string() + " --mllm reference:" + t.model_file.string() +
+  if (data.empty()) data = (t.dir / "synth/actions.jsonl").string();
+  return "--threads 1 -q train --data " + data + " --mllm reference:" + t.model_file.string() +
          " --anonymizer blend --blend-grid 4 --bank blur:sigma=2,fill:value=0.5 --history full --batch 4 --probes 3 --scout-probes 1"
          " --adversary-warmup 2 --adversary-restart 2 --max-train 16 --checkpoint-every 1 --seed 1 --steps " +
          std::to_string(steps);
@@ -171,6 +174,28 @@ TEST(TrainDistributed, ASweepOnTwoProcessesWritesOneFront) {
   EXPECT_EQ(read_log(d / "sweep/pref-2/train-log.jsonl").back()["world_size"], 2);
   EXPECT_FALSE(fs::exists(d / "sweep-rank1/front.json"));
   EXPECT_FALSE(fs::exists(d / "sweep-rank1/pref-1/checkpoint.pt"));
+}
+
+// A rank that cannot start (here: its --data is missing) tells the others through the store:
+// all stop at once with its error, instead of waiting in the first collective for the timeout.
+TEST(TrainDistributed, ARankThatCannotStartStopsTheOthersWithItsError) {
+  testing::ScratchDir d;
+  const int port = testing::free_port();
+  ASSERT_GT(port, 0);
+  const std::string world = " --world-size 2 --master 127.0.0.1:" + std::to_string(port);
+  std::string both = "(WORLD_SIZE= RANK= " + std::string(SCRIM_BINARY) + " " + train_args(2) + world + " --rank 0 --out " + (d / "a").string() +
+                     " >/dev/null 2>" + (d / "rank0.err").string() + "; echo $? > " + (d / "rank0.rc").string() + ") & (WORLD_SIZE= RANK= " +
+                     SCRIM_BINARY + " " + train_args(2, (d / "missing.jsonl").string()) + world + " --rank 1 --out " + (d / "b").string() +
+                     " >/dev/null 2>" + (d / "rank1.err").string() + "; echo $? > " + (d / "rank1.rc").string() + ") & wait";
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(std::system(both.c_str()), 0);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 60.0);
+  EXPECT_EQ(testing::read_text(d / "rank1.rc"), "1\n") << testing::read_text(d / "rank1.err");
+  EXPECT_EQ(testing::read_text(d / "rank0.rc"), "1\n") << testing::read_text(d / "rank0.err");
+  const std::string err0 = testing::read_text(d / "rank0.err");
+  EXPECT_NE(err0.find("train: rank 1 failed: "), std::string::npos) << err0;
+  EXPECT_NE(err0.find("missing.jsonl"), std::string::npos) << err0;
+  EXPECT_FALSE(fs::exists(d / "a/checkpoint.pt"));
 }
 
 }  // namespace
