@@ -13,6 +13,7 @@
 #include "method/batch_share.h"
 #include "method/blackbox_utility.h"
 #include "method/privacy_adversary.h"
+#include "method/privacy_focus.h"
 #include "method/probe_space.h"
 #include "method/surrogate_prior.h"
 #include "method/training_set.h"
@@ -44,7 +45,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
-  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
@@ -126,6 +127,9 @@ void validate(const TrainOptions& o) {
   if (o.steps < 0 || o.batch < 1 || o.init_steps < 0 || o.adversary_warmup < 0) throw UsageError("--steps, --batch, --init-steps must not be negative");
   if (o.adversary_steps < 1 || o.adversary_steps > 64) throw UsageError("--adversary-steps must be in 1..64");
   if (o.adversary_erasing < 0 || o.adversary_erasing > 16) throw UsageError("--adversary-erasing must be in 0..16");
+  if (!(o.privacy_cells >= 0 && o.privacy_cells <= 1)) throw UsageError("--privacy-cells must be in [0, 1]");
+  if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
+    throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
   if (o.size % (1 << o.depth) != 0) throw UsageError("--size must be divisible by 2^depth");
   if (o.device != "cpu" && o.device != "cuda") throw UsageError("--device must be cpu or cuda");
@@ -191,6 +195,8 @@ class Trainer {
     blend.residual = o.blend_residual;
     model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);
     model_.net().to(device_);
+    if (o.privacy_cells > 0)  // at least one cell
+      focus_cells_ = std::max<int64_t>(1, std::llround(o.privacy_cells * static_cast<double>(o.blend_grid * o.blend_grid)));
     make_optimizer();
     method::AdversaryOptions adv;
     adv.arch = o.adversary_arch;
@@ -455,17 +461,27 @@ class Trainer {
     // The privacy side reads the task batch's middle frames, or a batch of its own samples (cut between ranks alike).
     std::vector<int64_t> privacy_batch = batch;
     method::BatchShare privacy_share = share;
-    torch::Tensor xp_privacy;
+    torch::Tensor xp_privacy, privacy_loss, privacy_surrogate;
     if (separate_privacy()) {
       privacy_batch = pick_privacy_rows(kPrivacyBatch, t);
       privacy_share = method::BatchShare(o_.group, static_cast<int64_t>(privacy_batch.size()));
-      xp_privacy = model_.forward(privacy_frames(privacy_share.local(privacy_batch)));
-    } else {
-      xp_privacy = xp.index_select(0, middle_frames(groups));
     }
-    auto privacy_loss = adversary_->privacy_loss(xp_privacy);  // a mean over this share
-    if (share.distributed()) privacy_loss = privacy_loss * (static_cast<double>(privacy_share.size()) / static_cast<double>(privacy_share.total()));
-    auto g_p = flat_grad(torch::autograd::grad({privacy_loss}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
+    if (focus_cells_ > 0) {  // the privacy gradient kept in each image's top cells (method/privacy_focus.h)
+      auto x_privacy = separate_privacy() ? privacy_frames(privacy_share.local(privacy_batch)) : x.index_select(0, middle_frames(groups));
+      auto focused = method::focused_privacy_loss(*method::blend_anonymizer(model_), *adversary_, x_privacy, focus_cells_);
+      xp_privacy = focused.output;
+      privacy_loss = focused.loss;
+      privacy_surrogate = focused.surrogate;
+    } else {
+      xp_privacy = separate_privacy() ? model_.forward(privacy_frames(privacy_share.local(privacy_batch))) : xp.index_select(0, middle_frames(groups));
+      privacy_loss = privacy_surrogate = adversary_->privacy_loss(xp_privacy);  // a mean over this share
+    }
+    if (share.distributed()) {
+      const double part = static_cast<double>(privacy_share.size()) / static_cast<double>(privacy_share.total());
+      privacy_loss = privacy_loss * part;
+      privacy_surrogate = privacy_surrogate * part;
+    }
+    auto g_p = flat_grad(torch::autograd::grad({privacy_surrogate}, params, {}, /*retain_graph=*/true, false, /*allow_unused=*/true), params);
     method::UtilityStep u;
     try {
       u = gradient_->step(*space, rows, derive_seed(o_.seed, kProbes, static_cast<uint64_t>(t)), share);
@@ -691,6 +707,7 @@ class Trainer {
   // The options read on every step, resolved once from their validated strings.
   enum class Combiner { kMgda, kPreference, kWeighted } combiner_;
   bool head_basis_, spsa_;
+  int64_t focus_cells_ = 0;  // --privacy-cells as a number of cells per image; 0: off
   torch::Device device_;
   method::TrainingSet data_;
   method::AnonymizerModel model_;

@@ -1,4 +1,5 @@
 #include "method/privacy_adversary.h"
+#include "method/privacy_focus.h"
 
 #include <cmath>
 
@@ -81,6 +82,58 @@ TEST(RandomErasing, BlendsRectanglesTowardGreyAndLeavesTheRestAndTheInput) {
     EXPECT_LE(pixels, 2 * 16 * 16);
   }
   EXPECT_FALSE(torch::equal(y[0], y[1]));
+}
+
+TEST(PrivacyFocus, KeepsEachImagesStrongestCellsOfTheControlGradient) {
+  // Two images, K = 2, a 3 x 3 grid: image 0 strongest at cells 4 and 0, image 1 at 8 and 7.
+  auto g = torch::zeros({2, 2, 3, 3});
+  g[0][0][1][1] = 3, g[0][1][0][0] = -2, g[0][0][2][2] = 0.5;
+  g[1][1][2][2] = 4, g[1][0][2][1] = -1, g[1][1][2][1] = 1, g[1][0][0][0] = 0.1;
+  auto kept = method::keep_top_cells(g, 2);
+  auto expect = g.clone();
+  expect[0][0][2][2] = 0, expect[1][0][0][0] = 0;
+  EXPECT_TRUE(torch::equal(kept, expect));
+  EXPECT_TRUE(torch::equal(method::keep_top_cells(g, 9), g));
+}
+
+TEST(PrivacyFocus, TheFocusedGradientReachesTheParametersOnlyThroughTheKeptCells) {
+  torch::manual_seed(2);
+  nets::BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.width = 4;
+  o.input_size = 32;
+  nets::BlendAnonymizer net(o);
+  {  // away from the identity start, so that every cell has a gradient
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->parameters()) p.normal_(0, 0.3);
+  }
+  method::AdversaryOptions a;
+  a.members = 1;
+  method::PrivacyAdversary adversary(a, 2, 0);
+  auto x = torch::rand({3, 3, 32, 32});
+  auto full = method::focused_privacy_loss(*net, adversary, x, 16);
+  auto focused = method::focused_privacy_loss(*net, adversary, x, 3);
+  EXPECT_NEAR(full.loss.item<double>(), focused.loss.item<double>(), 1e-6);  // the same loss; only its gradient is focused
+  EXPECT_TRUE(torch::allclose(full.output, net->forward(x)));
+  // With every cell kept, the surrogate's parameter gradient is the privacy loss's own.
+  auto params = net->parameters();
+  auto own = torch::autograd::grad({adversary.privacy_loss(net->forward(x))}, params);
+  auto via_all = torch::autograd::grad({full.surrogate}, params);
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(torch::allclose(own[i], via_all[i], 1e-4, 1e-6));
+  // With 3 cells kept: exactly J^T of dL/dw with all but each image's 3 strongest cells zeroed.
+  auto w = net->weights(x);
+  auto leaf = w.detach().requires_grad_(true);
+  auto g = torch::autograd::grad({adversary.privacy_loss(nets::BlendAnonymizerImpl::render(net->bank(x), leaf))}, {leaf})[0];
+  auto kept = method::keep_top_cells(g, 3);
+  EXPECT_TRUE(kept.abs().sum(1).gt(0).view({3, -1}).sum(1).le(3).all().item<bool>());
+  auto expected = torch::autograd::grad({w}, params, {kept});
+  auto via_focus = torch::autograd::grad({focused.surrogate}, params);
+  double differs = 0;
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(via_focus[i], expected[i], 1e-4, 1e-7));
+    differs += (via_focus[i] - via_all[i]).abs().sum().item<double>();
+  }
+  EXPECT_GT(differs, 1e-4);  // and not the full gradient
 }
 
 }  // namespace scrim

@@ -194,6 +194,28 @@ TEST(Trainer, ExtraAdversaryStepsTrainTheAttackersHarder) {
   EXPECT_THROW(train_anonymizer(three), UsageError);
 }
 
+// --privacy-cells focuses the blend weights' privacy gradient: a U-Net has none, and a residual
+// would carry the privacy side around them. At 1/16 of a 4 x 4 grid (one cell) a white-box run trains.
+TEST(Trainer, PrivacyCellsNeedTheBlendAnonymizerWithoutResidual) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 2;
+  o.privacy_cells = 1.0 / 16;
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.steps_done, 2);
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / "run/config.json"))["privacy_cells"], 1.0 / 16);
+  auto unet = tiny_options(dir / "unet");
+  unet.privacy_cells = 0.1;
+  EXPECT_THROW(train_anonymizer(unet), UsageError);
+  o.blend_residual = true;
+  o.out = dir / "residual";
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+  o.blend_residual = false;
+  o.privacy_cells = 1.5;
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+}
+
 TEST(Trainer, NeverOverwritesARunOrResumesUnderAnotherConfiguration) {
   ScratchDir dir;
   auto o = tiny_options(dir / "run");

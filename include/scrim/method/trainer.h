@@ -76,6 +76,10 @@ struct TrainOptions {
   // toward grey (method/privacy_adversary.h), so the privacy loss keeps rewarding an
   // erased region once the anonymizer has drifted from the raw pictures. 0: off.
   int adversary_erasing = 0;
+  // The control-space anonymizer's privacy gradient kept, per image, in this
+  // fraction of the grid's cells where it is largest (method/privacy_focus.h):
+  // local erasures instead of a uniform blur. 0: every cell.
+  double privacy_cells = 0;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
