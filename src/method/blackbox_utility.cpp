@@ -33,7 +33,8 @@ std::vector<UtilityLosses> BlackBoxUtility::evaluate_many(const std::vector<std:
       TaskScore s = scorer.score(sample, *data_.manifest, replies[k]);
       utility.push_back(s.utility);
       if (loss_ == UtilityLoss::kNegLogProb && s.probability >= 0) loss.push_back(-std::log(std::max(s.probability, 1e-4)));
-      else loss.push_back(loss_ == UtilityLoss::kHardLabel ? 1.0 - s.utility : s.loss);
+      else if (loss_ == UtilityLoss::kHardLabel) loss.push_back(1.0 - s.utility);
+      else loss.push_back(replies[k].logprobs.empty() ? s.loss : capped_margin_loss(s.loss, margin_cap_));  // no log-probs: 1 - utility
     }
     out.push_back({torch::tensor(loss, torch::kFloat64).to(torch::kFloat32), torch::tensor(utility, torch::kFloat64).to(torch::kFloat32)});
   }

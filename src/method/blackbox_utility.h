@@ -4,6 +4,8 @@
 // right answer when the service gives log-probs, task/scorer.h; else 1 - utility). Private header: LibTorch inside.
 #pragma once
 
+#include <algorithm>
+
 #include <atomic>
 #include <vector>
 
@@ -31,10 +33,17 @@ class ProbeScorer {
 // right answer (saturates on confident answers; kept to measure that), or 1 - utility (hard labels).
 enum class UtilityLoss { kMargin, kNegLogProb, kHardLabel };
 
+// The margin loss capped where the answer is right by `cap` nats or more: max(-margin, -cap)
+// (the confidence parameter kappa of Carlini & Wagner's loss, IEEE S&P 2017). Utility is the
+// right answer; confidence the task does not need is not defended, so the privacy side may
+// spend it. cap <= 0: uncapped.
+inline double capped_margin_loss(double loss, double cap) { return cap > 0 ? std::max(loss, -cap) : loss; }
+
 class BlackBoxUtility : public ProbeScorer {
  public:
-  BlackBoxUtility(Oracle& oracle, const TrainingSet& data, int concurrency, int top_logprobs, UtilityLoss loss)
-      : oracle_(oracle), data_(data), concurrency_(concurrency), top_logprobs_(top_logprobs), loss_(loss) {}
+  // margin_cap: capped_margin_loss's cap for the margin loss (0: uncapped).
+  BlackBoxUtility(Oracle& oracle, const TrainingSet& data, int concurrency, int top_logprobs, UtilityLoss loss, double margin_cap = 0)
+      : oracle_(oracle), data_(data), concurrency_(concurrency), top_logprobs_(top_logprobs), loss_(loss), margin_cap_(margin_cap) {}
 
   // Losses of P versions of sample `row`: probes [P, T*3, H, W] (values clamped to [0, 1]).
   UtilityLosses evaluate(int64_t row, const torch::Tensor& probes) { return evaluate_many({{row, probes}})[0]; }
@@ -49,6 +58,7 @@ class BlackBoxUtility : public ProbeScorer {
   int concurrency_;
   int top_logprobs_;
   UtilityLoss loss_;
+  double margin_cap_;
   std::atomic<int64_t> queries_{0};
 };
 

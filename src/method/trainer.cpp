@@ -45,7 +45,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
-  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells), v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
@@ -128,6 +128,8 @@ void validate(const TrainOptions& o) {
   if (o.adversary_steps < 1 || o.adversary_steps > 64) throw UsageError("--adversary-steps must be in 1..64");
   if (o.adversary_erasing < 0 || o.adversary_erasing > 16) throw UsageError("--adversary-erasing must be in 0..16");
   if (!(o.privacy_cells >= 0 && o.privacy_cells <= 1)) throw UsageError("--privacy-cells must be in [0, 1]");
+  if (!(o.utility_margin >= 0 && o.utility_margin <= 100)) throw UsageError("--utility-margin must be in [0, 100] nats");
+  if (o.utility_margin > 0 && o.hard_label) throw UsageError("--utility-margin caps the log-odds margin; --hard-label has none");
   if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
     throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
@@ -209,10 +211,11 @@ class Trainer {
     adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
                                                             static_cast<int64_t>(data_.identity_index.size()));
     if (o.gradient == "whitebox") {
-      gradient_ = std::make_unique<method::WhiteBoxGradient>(*o.white_box, data_);
+      gradient_ = std::make_unique<method::WhiteBoxGradient>(*o.white_box, data_, o.utility_margin);
     } else {
       utility_ = std::make_unique<method::BlackBoxUtility>(*o.oracle.oracle, data_, o.concurrency, o.top_logprobs,
-                                                          o.hard_label ? method::UtilityLoss::kHardLabel : method::UtilityLoss::kMargin);
+                                                          o.hard_label ? method::UtilityLoss::kHardLabel : method::UtilityLoss::kMargin,
+                                                          o.utility_margin);
       method::BlackBoxOptions bo;
       bo.zo.probes = o.probes;
       bo.zo.mu = o.mu;

@@ -242,7 +242,7 @@ UtilityStep WhiteBoxGradient::step(const ProbeSpace& space, const std::vector<in
   // The black box's loss (minus the log-odds margin), read exactly.
   auto losses = reference_answer_losses(model_, space.x_prime().to(torch::kCPU), prompts, answers, space.groups());
   UtilityStep out;
-  out.surrogate = losses.margin.mean();
+  out.surrogate = (margin_cap_ > 0 ? losses.margin.clamp_min(-margin_cap_) : losses.margin).mean();
   out.utility = torch::exp(-losses.cross_entropy).mean().item<double>();  // the probability of the right answer
   if (share.distributed()) {  // this share's part of the global batch's means
     const double part = static_cast<double>(rows.size()) / static_cast<double>(share.total());

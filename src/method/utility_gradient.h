@@ -106,13 +106,16 @@ class BlackBoxGradient : public UtilityGradient {
 
 class WhiteBoxGradient : public UtilityGradient {
  public:
-  WhiteBoxGradient(ReferenceMllm& model, const TrainingSet& data) : model_(model), data_(data) {}
+  // margin_cap: the black box's capped margin (capped_margin_loss), read exactly; 0: uncapped.
+  WhiteBoxGradient(ReferenceMllm& model, const TrainingSet& data, double margin_cap = 0)
+      : model_(model), data_(data), margin_cap_(margin_cap) {}
   using UtilityGradient::step;
   UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) override;
 
  private:
   ReferenceMllm& model_;
   const TrainingSet& data_;
+  double margin_cap_;
 };
 
 }  // namespace scrim::method

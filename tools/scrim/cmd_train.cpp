@@ -55,6 +55,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--adversaries", o->adversary_members, "Adversary ensemble size")->capture_default_str();
   cmd->add_option("--adversary-restart", o->adversary_restart, "Steps between adversary restarts (0: never)")->capture_default_str();
   cmd->add_option("--adversary-steps", o->adversary_steps, "Attacker updates per anonymizer step (extra ones on other samples; no queries)")->capture_default_str();
+  cmd->add_option("--utility-margin", o->utility_margin,
+                  "Cap the utility loss where the answer is right by this many nats (log-odds margin; 0: uncapped)")
+      ->capture_default_str();
   cmd->add_option("--privacy-cells", o->privacy_cells,
                   "Blend anonymizer: keep the privacy gradient in this fraction of each image's cells where it is largest (0: all)")
       ->capture_default_str();

@@ -49,6 +49,10 @@ struct TrainOptions {
   int grid = 8;                         // coarse basis: grid x grid per channel
   std::string distribution = "gaussian";  // gaussian | rademacher
   bool hard_label = false;              // ignore log-probs: loss = 1 - utility
+  // The utility loss max(-margin, -utility_margin): a sample whose answer is right by
+  // this many nats defends no more confidence (Carlini & Wagner's kappa), so the
+  // privacy side may erase what the MLLM reads but does not need. 0: uncapped.
+  double utility_margin = 0;
   // A query-free prior on the utility side: the utility direction becomes
   // unit(g_u) + fidelity * unit(gradient of L1(x', x)), so the steps the
   // zeroth-order estimate's noise takes away from the input are pulled back.
