@@ -22,6 +22,14 @@ fs::path Manifest::resolve(const std::string& stored_path) const {
   return p.is_absolute() ? p : base_dir / p;
 }
 
+std::vector<std::string> Manifest::attribute_columns() const {
+  if (!attributes.empty()) return attributes;
+  std::set<std::string> seen;
+  for (const auto& s : samples)
+    for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
+  return {seen.begin(), seen.end()};
+}
+
 std::vector<const Sample*> Manifest::split(const std::string& name) const {
   std::vector<const Sample*> out;
   for (const auto& s : samples)

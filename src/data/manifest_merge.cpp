@@ -37,15 +37,7 @@ Manifest merge_manifests(const std::vector<ManifestPart>& parts, const fs::path&
     Manifest m = part.manifest;
     relocate_manifest(m, out.base_dir);  // each path resolved against its own part's folder
 
-    // Attribute columns: the header's, else those the samples carry.
-    std::vector<std::string> attributes = m.attributes;
-    if (attributes.empty()) {
-      std::set<std::string> seen;
-      for (const auto& s : m.samples)
-        for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
-      attributes.assign(seen.begin(), seen.end());
-    }
-    for (const auto& a : attributes)
+    for (const auto& a : m.attribute_columns())
       if (std::find(out.attributes.begin(), out.attributes.end(), a) == out.attributes.end()) out.attributes.push_back(a);
 
     // Label sets: one name with two lists (two parts' "inline1", or two data sets' "actions") keeps both, the later renamed.

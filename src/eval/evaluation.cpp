@@ -237,13 +237,7 @@ Share run_share(const EvalOptions& o, const EvalProgress& say) {
   auto test = load(m, "test", o.max_test, o.frames);
   if (train.empty() || test.empty()) throw Error(o.manifest.string() + ": needs both a 'train' and a 'test' split");
 
-  std::vector<std::string> attributes = m.attributes;
-  if (attributes.empty()) {
-    std::set<std::string> seen;
-    for (const auto& s : m.samples)
-      for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
-    attributes.assign(seen.begin(), seen.end());
-  }
+  const std::vector<std::string> attributes = m.attribute_columns();
   std::map<std::string, int> identity_index;
   for (const auto* part : {&train, &test})
     for (const auto& l : *part)

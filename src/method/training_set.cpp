@@ -49,13 +49,7 @@ TrainingSet load_training_set(const std::filesystem::path& path, const std::stri
   TrainingSet t;
   t.manifest = std::make_shared<Manifest>(read_manifest(path));
   const Manifest& m = *t.manifest;
-  t.attributes = m.attributes;
-  if (t.attributes.empty()) {
-    std::set<std::string> seen;
-    for (const auto& s : m.samples)
-      for (const auto& [k, _] : s.privacy.attributes) seen.insert(k);
-    t.attributes.assign(seen.begin(), seen.end());
-  }
+  t.attributes = m.attribute_columns();
   for (const auto& s : m.samples)
     if (s.privacy.identity) t.identity_index.emplace(*s.privacy.identity, 0);
   int next = 0;

@@ -76,6 +76,8 @@ struct Manifest {
   // An absolute (or base-relative) path for a path stored in the manifest.
   std::filesystem::path resolve(const std::string& stored_path) const;
   std::vector<const Sample*> split(const std::string& name) const;
+  // The attribute columns: the header's `attributes`, else every attribute a sample carries (sorted).
+  std::vector<std::string> attribute_columns() const;
   // The label list of an action task (header set or inline set).
   const std::vector<std::string>& labels_of(const Task& task) const;
 };
