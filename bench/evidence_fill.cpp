@@ -68,7 +68,6 @@ int main(int argc, char** argv) {
         stored = (out_dir / rel).string();
       }
     }
-    m.base_dir = out_dir;
     relocate_manifest(m, out_dir);
     const fs::path manifest = out_dir / fs::path(argv[1]).filename();
     write_manifest(manifest, m);

@@ -27,17 +27,19 @@ torch::Tensor random_erasing(const torch::Tensor& x, int count) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const int64_t lo = std::max<int64_t>(1, std::min(h, w) / 16), hi = std::max<int64_t>(lo + 1, std::min(h, w) / 4 + 1);
   auto out = x.clone();
-  auto sides = torch::randint(lo, hi, {n, count, 2}, torch::kLong);
-  auto corners = torch::rand({n, count, 2}, torch::kFloat64);
-  auto strength = torch::rand({n, count}, torch::kFloat64) * 0.5 + 0.5;
+  const auto sides_t = torch::randint(lo, hi, {n, count, 2}, torch::kLong);
+  const auto corners_t = torch::rand({n, count, 2}, torch::kFloat64);
+  const auto strength_t = torch::rand({n, count}, torch::kFloat64) * 0.5 + 0.5;
+  auto sides = sides_t.accessor<int64_t, 3>();
+  auto corners = corners_t.accessor<double, 3>();
+  auto strength = strength_t.accessor<double, 2>();
   for (int64_t i = 0; i < n; ++i)
     for (int c = 0; c < count; ++c) {
-      const int64_t bh = sides[i][c][0].item<int64_t>(), bw = sides[i][c][1].item<int64_t>();
-      const auto y0 = static_cast<int64_t>(corners[i][c][0].item<double>() * static_cast<double>(h - bh + 1));
-      const auto x0 = static_cast<int64_t>(corners[i][c][1].item<double>() * static_cast<double>(w - bw + 1));
-      const double a = strength[i][c].item<double>();
-      auto block = out[i].slice(1, y0, y0 + bh).slice(2, x0, x0 + bw);
-      block.mul_(1 - a).add_(0.5 * a);
+      const int64_t bh = sides[i][c][0], bw = sides[i][c][1];
+      const auto y0 = static_cast<int64_t>(corners[i][c][0] * static_cast<double>(h - bh + 1));
+      const auto x0 = static_cast<int64_t>(corners[i][c][1] * static_cast<double>(w - bw + 1));
+      const double a = strength[i][c];
+      out[i].slice(1, y0, y0 + bh).slice(2, x0, x0 + bw).mul_(1 - a).add_(0.5 * a);
     }
   return out;
 }

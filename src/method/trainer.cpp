@@ -45,7 +45,8 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
-  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells), v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
+  v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
@@ -307,7 +308,6 @@ class Trainer {
       optimizer_ = std::make_unique<torch::optim::Adam>(model_.net().parameters(), torch::optim::AdamOptions(o_.learning_rate));
   }
 
-  // `batch` rows of the task samples, or of the privacy side's own samples (privacy_rows).
   bool distributed() const { return o_.group != nullptr && o_.group->distributed(); }
 
   // Rank 0's value of a flag, on every rank.
@@ -355,6 +355,7 @@ class Trainer {
     return a[0][0];
   }
 
+  // `batch` rows of the task samples, or of the privacy side's own samples (see separate_privacy).
   std::vector<int64_t> pick_rows(Stream stream, int64_t t) const { return pick_from(data_.size(), stream, t); }
   std::vector<int64_t> pick_privacy_rows(Stream stream, int64_t t) const {
     return separate_privacy() ? pick_from(data_.privacy.size(), stream, t) : pick_rows(stream, t);
