@@ -46,8 +46,10 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
+  v("privacy_pretrain", o.privacy_pretrain);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
-  v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("bank", o.bank);
+  v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
+  v("hide_budget", o.hide_budget), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
@@ -84,7 +86,7 @@ namespace {
 namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
-enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7 };
+enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8 };
 
 void validate(const TrainOptions& o) {
   auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
@@ -109,6 +111,8 @@ void validate(const TrainOptions& o) {
   if (o.anonymizer == "blend") {
     nets::parse_bank(o.bank);  // throws UsageError naming a bad item
     if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
+    if (o.blend_context < 0 || o.blend_context > 6) throw UsageError("--blend-context must be in 0..6");
+    if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {
@@ -131,6 +135,10 @@ void validate(const TrainOptions& o) {
   if (!(o.privacy_cells >= 0 && o.privacy_cells <= 1)) throw UsageError("--privacy-cells must be in [0, 1]");
   if (!(o.utility_margin >= 0 && o.utility_margin <= 100)) throw UsageError("--utility-margin must be in [0, 100] nats");
   if (o.utility_margin > 0 && o.hard_label) throw UsageError("--utility-margin caps the log-odds margin; --hard-label has none");
+  if (o.privacy_pretrain < 0) throw UsageError("--privacy-pretrain must not be negative");
+  // Without a budget the privacy loss alone would hide every cell.
+  if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
+    throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
   if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
     throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
@@ -194,6 +202,8 @@ class Trainer {
     torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
     nets::BlendAnonymizerOptions blend;
     blend.grid = o.blend_grid;
+    blend.context = o.blend_context;
+    blend.budget = o.hide_budget;
     blend.bank = o.bank;
     blend.residual = o.blend_residual;
     model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);
@@ -392,9 +402,40 @@ class Trainer {
       l1 = loss.item<double>();
     }
     for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_privacy_rows(kWarmupBatch, i));
+    json record = {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
+    if (o_.privacy_pretrain > 0) record.update(privacy_pretrain());
     initialised_ = true;
     step_ = 0;
-    return {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
+    return record;
+  }
+
+  // Privacy-only pre-training (TrainOptions::privacy_pretrain): the warmed-up attackers frozen, the
+  // controller minimises their privacy loss. The budget fixes how much of each picture is hidden,
+  // so all it can learn is where: the cells the attackers read (measured: the main head, 0.81 of
+  // its cells hidden against 0.05 elsewhere at a budget of 0.06). Every rank runs the same steps
+  // on the same rows (no all-reduce needed).
+  json privacy_pretrain() {
+    auto& blend = *method::blend_anonymizer(model_);
+    torch::optim::Adam optimizer(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
+    // The record: the privacy loss and the hidden share on the first batch, before and after.
+    const auto first = privacy_frames(pick_privacy_rows(kPretrainBatch, 1));
+    auto measure = [&] {
+      torch::NoGradGuard no_grad;
+      return std::pair{adversary_->privacy_loss(blend.forward(first)).item<double>(), (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
+    };
+    const auto before = measure();
+    model_.net().train();
+    for (int i = 1; i <= o_.privacy_pretrain; ++i) {
+      auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
+      auto loss = adversary_->privacy_loss(blend.forward(x));
+      // Gradients of the controller's parameters only: the attackers stay as they are.
+      auto params = model_.net().parameters();
+      auto grads = torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true);
+      for (size_t k = 0; k < params.size(); ++k) params[k].mutable_grad() = grads[k].defined() ? grads[k] : torch::zeros_like(params[k]);
+      optimizer.step();
+    }
+    const auto after = measure();
+    return {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
   }
 
   // Whether the privacy side has samples of its own (privacy-only samples in the split).

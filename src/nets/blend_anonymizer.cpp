@@ -94,6 +94,13 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
   auto w = o.width;
   encoder_ = register_module("encoder", torch::nn::Sequential(conv(3, w, 3, 2), torch::nn::ReLU(), conv(w, w, 3, 2), torch::nn::ReLU(),
                                                                conv(w, 2 * w, 3, 2), torch::nn::ReLU()));
+  if (o.context < 0 || o.context > 6) throw UsageError("--blend-context must be in 0..6");
+  if (!(o.budget >= 0 && o.budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
+  for (int64_t i = 0; i < o.context; ++i) {
+    int64_t dilation = int64_t{1} << i;
+    context_.push_back(register_module("context" + std::to_string(i),
+                                       torch::nn::Conv2d(torch::nn::Conv2dOptions(2 * w, 2 * w, 3).padding(dilation).dilation(dilation))));
+  }
   head_ = register_module("head", torch::nn::Conv2d(torch::nn::Conv2dOptions(2 * w, kinds(), 1)));
   // Near the identity: zero weights, the identity's logit 5 above the others (weight 0.98 with K = 4).
   torch::NoGradGuard no_grad;
@@ -109,10 +116,20 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
 }
 
 torch::Tensor BlendAnonymizerImpl::features(const torch::Tensor& x) {
-  return F::adaptive_avg_pool2d(encoder_->forward(x), F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
+  auto h = encoder_->forward(x);
+  for (auto& layer : context_) h = h + torch::relu(layer->forward(h));  // residual: each layer only adds context
+  return F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
 }
 
-torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) { return torch::softmax(head_->forward(features(x)), 1); }
+torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
+  auto logits = head_->forward(features(x));
+  if (options_.budget <= 0) return torch::softmax(logits, 1);
+  auto n = logits.size(0), g = logits.size(2);
+  auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});
+  auto hidden = (options_.budget * static_cast<double>(g * g) * where).clamp_max(1.0);
+  auto which = torch::softmax(logits.slice(1, 1), 1);
+  return torch::cat({1 - hidden, hidden * which}, 1);
+}
 
 torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {
   torch::NoGradGuard no_grad;

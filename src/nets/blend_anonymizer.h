@@ -35,6 +35,16 @@ struct BlendAnonymizerOptions {
   bool residual = false;        // an additive residual r(x) (trained by the privacy side only)
   int64_t width = 16;           // channels of the control network
   int64_t input_size = 112;
+  // Dilated 3 x 3 residual layers (dilation 1, 2, 4, ...) after the stride-8 encoder. Without them a cell's
+  // controls see a 15-pixel patch: too little to tell a head from a hand, so a push to hide the head becomes a
+  // push everywhere (docs/results.md). Three layers reach 7 encoder cells (56 pixels) each way: at 112 pixels a
+  // centre cell sees the whole picture.
+  int64_t context = 0;
+  // The share of the picture hidden, fixed per picture (0: free). A free per-cell softmax learns one global
+  // mode, hide everywhere or nowhere (docs/results.md); with a budget the network only chooses where: the
+  // head's first channel scores the cells, and cell c's weight off the identity is
+  // min(1, budget G^2 softmax_c(score)), split over the obfuscations by a softmax of the other channels.
+  double budget = 0;
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -43,9 +53,10 @@ class BlendAnonymizerImpl : public torch::nn::Module {
 
   // x: [N, 3, S, S] in [0, 1] -> x' of the same shape.
   torch::Tensor forward(const torch::Tensor& x);
-  // The controls: blend weights [N, K, G, G], a softmax over k per cell, of head(features(x)).
+  // The controls: blend weights [N, K, G, G], a softmax over k per cell of head(features(x)), or with a
+  // budget the allocation above; on the simplex per cell either way.
   torch::Tensor weights(const torch::Tensor& x);
-  // What the 1 x 1 head reads per cell: [N, C, G, G].
+  // What the 1 x 1 head reads per cell: [N, C, G, G] (the encoder, then the context layers).
   torch::Tensor features(const torch::Tensor& x);
   // The bank's outputs [N, K, 3, S, S] (fixed: no parameters).
   torch::Tensor bank(const torch::Tensor& x) const;
@@ -62,6 +73,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   BlendAnonymizerOptions options_;
   std::vector<BankItem> items_;
   torch::nn::Sequential encoder_{nullptr};
+  std::vector<torch::nn::Conv2d> context_;
   torch::nn::Conv2d head_{nullptr};
   torch::nn::Sequential residual_{nullptr};
 };

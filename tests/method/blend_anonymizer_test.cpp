@@ -45,6 +45,62 @@ TEST(BlendAnonymizer, StartsNearTheIdentityWithWeightsOnTheSimplex) {
   EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{1, "blur", false, 8, 32}), UsageError);
 }
 
+// What a centre cell's controls read, as a function of the picture's corners: nothing without the context
+// layers (a 15-pixel receptive field), something with three.
+TEST(BlendAnonymizer, ContextLayersLetACentreCellSeeThePicturesCorners) {
+  for (int64_t context : {0, 3}) {
+    torch::manual_seed(3);
+    BlendAnonymizerOptions o;
+    o.grid = 16;
+    o.context = context;
+    BlendAnonymizer net(o);
+    auto x = torch::rand({1, 3, 112, 112}).requires_grad_(true);
+    net->features(x).index({0, torch::indexing::Slice(), 8, 8}).sum().backward();
+    auto g = x.grad().abs();
+    double corners = g.index({0, torch::indexing::Slice(), torch::indexing::Slice(0, 16), torch::indexing::Slice(0, 16)}).sum().item<double>() +
+                     g.index({0, torch::indexing::Slice(), torch::indexing::Slice(96, 112), torch::indexing::Slice(96, 112)}).sum().item<double>();
+    if (context == 0)
+      EXPECT_EQ(corners, 0.0);
+    else
+      EXPECT_GT(corners, 0.0);
+  }
+  EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{8, "blur", false, 8, 112, 7}), UsageError);
+}
+
+// With a budget the hidden share of every picture is fixed whatever the network says; only where it
+// goes (and which obfuscation) is learned, and no cell is hidden more than fully.
+TEST(BlendAnonymizer, ABudgetFixesTheHiddenShareAndLeavesWhereToTheNetwork) {
+  torch::manual_seed(4);
+  BlendAnonymizerOptions o;
+  o.grid = 8;
+  o.input_size = 64;
+  o.budget = 0.05;
+  BlendAnonymizer net(o);
+  auto x = torch::rand({3, 3, 64, 64});
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters())
+      if (p.key().rfind("head", 0) == 0) p.value().normal_(0, 0.5);  // a network that has learned something
+  }
+  auto w = net->weights(x);
+  EXPECT_TRUE(torch::allclose(w.sum(1), torch::ones({3, 8, 8})));
+  EXPECT_GE(w.min().item<double>(), 0.0);
+  auto hidden = (1 - w.select(1, 0)).mean({1, 2});
+  EXPECT_TRUE(torch::allclose(hidden, torch::full({3}, 0.05), 1e-4, 1e-5)) << hidden;
+  // The pictures differ in where they hide: the allocation depends on the picture.
+  EXPECT_GT((w[0][0] - w[1][0]).abs().max().item<double>(), 1e-3);
+  // Scores that concentrate on one cell hide it fully and no more (the rest of its share is not spent).
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& p : net->named_parameters())
+      if (p.key().rfind("head", 0) == 0) p.value().mul_(200);
+  }
+  w = net->weights(x);
+  EXPECT_LE(w.select(1, 0).min().item<double>(), 1e-3);
+  EXPECT_GE(w.select(1, 0).min().item<double>(), -1e-6);
+  EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{8, "blur", false, 8, 64, 0, 1.5}), UsageError);
+}
+
 TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {
   torch::manual_seed(2);
   BlendAnonymizerOptions o;

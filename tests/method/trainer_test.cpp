@@ -426,6 +426,33 @@ TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
   for (const auto& record : log) EXPECT_GT(record["adversary_loss"].get<double>(), 0.1) << record.dump();
 }
 
+// Privacy-only pre-training (measured on its first batch, before and after) lowers the frozen attackers'
+// privacy loss at the budget's hidden share; without a budget it is refused.
+TEST(Trainer, PrivacyPretrainingLowersThePrivacyLossWithinTheBudget) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 0;
+  o.adversary_warmup = 20;
+  o.privacy_pretrain = 100;
+  o.hide_budget = 0.1;
+  EXPECT_NO_THROW(check_train_options(o));
+  train_anonymizer(o);
+  auto log = read_log(dir / "run/train-log.jsonl");
+  ASSERT_FALSE(log.empty());
+  const auto& first = log.front();
+  ASSERT_TRUE(first.contains("pretrain_hidden")) << first.dump();
+  double privacy_before = first["pretrain_privacy_loss"][0], privacy_after = first["pretrain_privacy_loss"][1];
+  EXPECT_LT(privacy_after, privacy_before - 0.01) << first.dump();
+  EXPECT_NEAR(first["pretrain_hidden"][0].get<double>(), 0.1, 1e-3) << first.dump();
+  EXPECT_LE(first["pretrain_hidden"][1].get<double>(), 0.1 + 1e-3) << first.dump();
+  o.hide_budget = 0;
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.hide_budget = 0.1;
+  o.anonymizer = "unet";
+  EXPECT_THROW(check_train_options(o), UsageError);
+}
+
 TEST(Trainer, TrainsOnVideoClips) {
   ScratchDir dir;
   SynthOptions s;

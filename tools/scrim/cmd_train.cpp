@@ -61,6 +61,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--privacy-cells", o->privacy_cells,
                   "Blend anonymizer: keep the privacy gradient in this fraction of each image's cells where it is largest (0: all)")
       ->capture_default_str();
+  cmd->add_option("--privacy-pretrain", o->privacy_pretrain,
+                  "Blend anonymizer with --hide-budget: privacy-only steps before the game, the attackers frozen (no queries; 0: none)")
+      ->capture_default_str();
   cmd->add_option("--adversary-erasing", o->adversary_erasing,
                   "Random erasing of the attackers' training images: rectangles per image blended toward grey (0: off)")
       ->capture_default_str();
@@ -71,6 +74,12 @@ void add_train_command(CLI::App& app) {
                   "unet, bdq (BDQ encoder: learned blur and quantisation bins), or blend (control space: blend weights over --bank, "
                   "probed in those weights)")->capture_default_str();
   cmd->add_option("--blend-grid", o->blend_grid, "blend: control cells per side (G; D = K G^2 controls per image)")->capture_default_str();
+  cmd->add_option("--blend-context", o->blend_context,
+                  "blend: dilated layers after the encoder (each doubles the dilation; 3 let every cell see the whole picture)")
+      ->capture_default_str();
+  cmd->add_option("--hide-budget", o->hide_budget,
+                  "blend: the share of each picture hidden, fixed, so that the network only chooses where (0: free per cell)")
+      ->capture_default_str();
   cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
       ->capture_default_str();
   cmd->add_flag("--blend-residual", o->blend_residual, "blend: add a residual that only the privacy side trains");

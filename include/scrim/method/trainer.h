@@ -84,6 +84,11 @@ struct TrainOptions {
   // fraction of the grid's cells where it is largest (method/privacy_focus.h):
   // local erasures instead of a uniform blur. 0: every cell.
   double privacy_cells = 0;
+  // Privacy-only pre-training of the control-space anonymizer with a hide budget, after the
+  // attackers' warm-up and before the game (no queries): this many steps with the attackers
+  // frozen, minimising their privacy loss, so that the controller learns where they read
+  // (docs/results.md). 0: none.
+  int privacy_pretrain = 0;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
@@ -92,6 +97,8 @@ struct TrainOptions {
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
                                         // | blend (control-space: blend weights over a bank of obfuscations, probed in those weights)
   int blend_grid = 8;                   // blend: G x G control cells per image
+  int blend_context = 0;                // blend: dilated layers that let each cell's controls see the whole picture
+  double hide_budget = 0;               // blend: the share of each picture hidden, fixed; the network chooses where (0: free)
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
   bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
   std::string probe_basis = "controls"; // blend: probe all the controls, or only the head's Jacobian range (head; docs/estimator.md)
