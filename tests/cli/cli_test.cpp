@@ -247,4 +247,25 @@ TEST(Cli, TrainThenProtectWithTheAnonymizer) {
   EXPECT_FALSE(std::filesystem::exists(d / "o2/test-000000.png"));
 }
 
+// --preference alone trains with the preference combiner (config.json says so); beside --pareto mgda,
+// which has no weights, it is refused before any work.
+TEST(Cli, APreferenceSelectsItsCombinerAndMgdaRefusesIt) {
+  testing::ScratchDir d;
+  std::string data = (d / "s").string(), model = (d / "m.pt").string();
+  ASSERT_EQ(run("-q data synth --out " + data + " --train 12 --test 2 --seed 4").code, 0);
+  ASSERT_EQ(run("-q reference train --data " + data + "/actions.jsonl --out " + model + " --epochs 1 --width 8 --batch 8").code, 0);
+  std::string train = "-q train --data " + data + "/actions.jsonl --mllm reference:" + model +
+                      " --steps 0 --batch 2 --init-steps 1 --adversary-warmup 1 --width 4 --depth 2 --preference 0.8 --out ";
+  auto r = run(train + (d / "a").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto config = nlohmann::json::parse(testing::read_text(d / "a/config.json"));
+  EXPECT_EQ(config["pareto"], "preference");
+  EXPECT_EQ(config["preference"], 0.8);
+  auto refused = run(train + (d / "b").string() + " --pareto mgda");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_EQ(lines(refused.err), 1) << refused.err;
+  EXPECT_NE(refused.err.find("--preference"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "b/config.json"));
+}
+
 }  // namespace scrim

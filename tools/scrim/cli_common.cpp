@@ -5,11 +5,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scrim/core/error.h"
+
 namespace scrim::cli {
 
 GlobalOptions& globals() {
   static GlobalOptions g;
   return g;
+}
+
+std::function<void()> add_pareto_options(CLI::App* cmd, std::string& pareto, double& preference) {
+  auto* pareto_option = cmd->add_option("--pareto", pareto, "mgda, preference or weighted (preference when only --preference is given)")
+                            ->capture_default_str();
+  auto* preference_option = cmd->add_option("--preference", preference, "Weight on privacy (preference, weighted)")->capture_default_str();
+  return [&pareto, pareto_option, preference_option] {
+    if (preference_option->count() == 0) return;
+    if (pareto_option->count() == 0) pareto = "preference";
+    if (pareto == "mgda") throw UsageError("--preference has no effect with --pareto mgda (use preference or weighted)");
+  };
 }
 
 const std::vector<std::string>& baseline_protectors() {

@@ -2,6 +2,7 @@
 // each subcommand file provides.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,11 @@ void info(const std::string& line);
 
 // The baseline protectors the demo and `scrim reproduce` evaluate beside the learned anonymizer.
 const std::vector<std::string>& baseline_protectors();
+
+// --pareto and --preference, registered together. A weight on privacy means nothing to MGDA-UB (the
+// default): --preference given alone selects the preference combiner, beside --pareto mgda it is refused.
+// The returned check applies that rule; call it first in the command's callback.
+std::function<void()> add_pareto_options(CLI::App* cmd, std::string& pareto, double& preference);
 
 // Subcommand registration, one per source file.
 void add_data_command(CLI::App& app);

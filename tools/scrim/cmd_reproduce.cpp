@@ -389,8 +389,7 @@ void add_reproduce_command(CLI::App& app) {
   cmd->add_option("--probes", t.probes, "Probe pairs per sample (q)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", t.batch, "Samples per training step")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--anonymizer", t.anonymizer, "unet, bdq or blend (see scrim train --help)")->capture_default_str();
-  cmd->add_option("--pareto", t.pareto, "mgda, preference or weighted")->capture_default_str();
-  cmd->add_option("--preference", t.preference, "Weight on privacy (preference, weighted)")->capture_default_str();
+  auto check_pareto = add_pareto_options(cmd, t.pareto, t.preference);
   cmd->add_option("--lr", t.learning_rate, "Anonymizer learning rate")->capture_default_str();
   cmd->add_option("--init-steps", t.init_steps, "Identity-initialisation steps (no queries)")->capture_default_str();
   cmd->add_option("--adversary-warmup", t.adversary_warmup, "Adversary steps before the game (no queries)")->capture_default_str();
@@ -399,7 +398,8 @@ void add_reproduce_command(CLI::App& app) {
   cmd->add_flag("--hard-label", t.hard_label, "Use only the answer text, not log-probs");
   cmd->add_option("--seed", t.seed, "Random seed (training, attackers, the OK-VQA split)")->capture_default_str();
   cmd->add_option("--device", t.device, "cpu or cuda (training)")->capture_default_str();
-  cmd->callback([o, oracle] {
+  cmd->callback([o, oracle, check_pareto] {
+    check_pareto();
     const auto start = std::chrono::steady_clock::now();
     Reproduction rep(*o);
     const auto settings = rep.settings();

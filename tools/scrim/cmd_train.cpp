@@ -32,8 +32,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--sweep", *sweep, "Train K preference vectors (one anonymizer each) and write the front");
   cmd->add_option("--gradient", o->gradient, "blackbox, or whitebox (reference MLLM only: the upper bound)")->capture_default_str();
   cmd->add_option("--estimator", o->estimator, "zo, or spsa-gc (BlackVIP-style baseline)")->capture_default_str();
-  cmd->add_option("--pareto", o->pareto, "mgda, preference or weighted")->capture_default_str();
-  cmd->add_option("--preference", o->preference, "Weight on privacy (preference, weighted)")->capture_default_str();
+  auto check_pareto = add_pareto_options(cmd, o->pareto, o->preference);
   cmd->add_option("--fidelity", o->fidelity,
                   "Mix the gradient of L1(x', x) into the utility direction at this weight (a query-free prior; 0: off)")
       ->capture_default_str();
@@ -103,7 +102,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   auto distributed = add_distributed_options(cmd);
-  cmd->callback([o, oracle, sweep, distributed] {
+  cmd->callback([o, oracle, sweep, distributed, check_pareto] {
+    check_pareto();
     // Several processes: data-parallel, each rank probing its share of every batch (docs/distributed.md).
     const DistributedOptions layout = resolve_distributed(*distributed);
     std::unique_ptr<ProcessGroup> group;
