@@ -189,7 +189,7 @@ namespace scrim {
 TEST(Cli, DemoRunsEndToEndAtTestSize) {
   testing::ScratchDir d;
   auto r = run("--json demo --out " + (d / "demo").string() +
-               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1 --anonymizer-steps 2 --anonymizer-init 4"
+               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1 --anonymizer-steps 2 --anonymizer-warmup 4 --anonymizer-pretrain 4"
                " --protector raw pixelate:block=8");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -198,6 +198,11 @@ TEST(Cli, DemoRunsEndToEndAtTestSize) {
   EXPECT_TRUE(std::filesystem::exists(j["report"].get<std::string>()));
   EXPECT_TRUE(std::filesystem::exists(d / "demo/eval/results.json"));
   EXPECT_TRUE(j["reference_accuracy"].contains("action_label"));
+  // The demo trains the configuration measured best: the budgeted control-space anonymizer, pre-trained.
+  auto config = nlohmann::json::parse(testing::read_text(d / "demo/anonymizer/config.json"));
+  EXPECT_EQ(config["anonymizer"], "blend");
+  EXPECT_EQ(config["hide_budget"], 0.06);
+  EXPECT_EQ(config["privacy_pretrain"], 4);
 }
 
 }  // namespace scrim
