@@ -86,7 +86,9 @@ namespace {
 namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
-enum Stream : uint64_t { kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8 };
+enum Stream : uint64_t {
+  kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8
+};
 
 void validate(const TrainOptions& o) {
   auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
@@ -421,7 +423,8 @@ class Trainer {
     const auto first = privacy_frames(pick_privacy_rows(kPretrainBatch, 1));
     auto measure = [&] {
       torch::NoGradGuard no_grad;
-      return std::pair{adversary_->privacy_loss(blend.forward(first)).item<double>(), (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
+      const double privacy = adversary_->privacy_loss(blend.forward(first)).item<double>();
+      return std::pair{privacy, (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
     };
     const auto before = measure();
     model_.net().train();

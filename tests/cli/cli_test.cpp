@@ -189,7 +189,8 @@ namespace scrim {
 TEST(Cli, DemoRunsEndToEndAtTestSize) {
   testing::ScratchDir d;
   auto r = run("--json demo --out " + (d / "demo").string() +
-               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1 --anonymizer-steps 2 --anonymizer-warmup 4 --anonymizer-pretrain 4"
+               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1"
+               " --anonymizer-steps 2 --anonymizer-warmup 4 --anonymizer-pretrain 4"
                " --protector raw pixelate:block=8");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);

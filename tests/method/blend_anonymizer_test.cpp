@@ -57,8 +57,9 @@ TEST(BlendAnonymizer, ContextLayersLetACentreCellSeeThePicturesCorners) {
     auto x = torch::rand({1, 3, 112, 112}).requires_grad_(true);
     net->features(x).index({0, torch::indexing::Slice(), 8, 8}).sum().backward();
     auto g = x.grad().abs();
-    double corners = g.index({0, torch::indexing::Slice(), torch::indexing::Slice(0, 16), torch::indexing::Slice(0, 16)}).sum().item<double>() +
-                     g.index({0, torch::indexing::Slice(), torch::indexing::Slice(96, 112), torch::indexing::Slice(96, 112)}).sum().item<double>();
+    using torch::indexing::Slice;
+    double corners = g.index({0, Slice(), Slice(0, 16), Slice(0, 16)}).sum().item<double>() +
+                     g.index({0, Slice(), Slice(96, 112), Slice(96, 112)}).sum().item<double>();
     if (context == 0)
       EXPECT_EQ(corners, 0.0);
     else

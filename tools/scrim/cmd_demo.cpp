@@ -55,8 +55,10 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--attacker-train", o->attacker_train, "Training samples the attackers see (0: all)")->capture_default_str();
   cmd->add_option("--protector", o->protectors, "Baseline protectors to evaluate")->capture_default_str();
   cmd->add_option("--anonymizer-steps", o->anonymizer_steps, "Adversarial steps of the black-box anonymizer")->capture_default_str();
-  cmd->add_option("--anonymizer-warmup", o->anonymizer_warmup, "Attacker steps before the anonymizer moves (no queries)")->capture_default_str();
-  cmd->add_option("--anonymizer-pretrain", o->anonymizer_pretrain, "Privacy-only steps of the anonymizer (no queries)")->capture_default_str();
+  cmd->add_option("--anonymizer-warmup", o->anonymizer_warmup, "Attacker steps before the anonymizer moves (no queries)")
+      ->capture_default_str();
+  cmd->add_option("--anonymizer-pretrain", o->anonymizer_pretrain, "Privacy-only steps of the anonymizer (no queries)")
+      ->capture_default_str();
   cmd->add_option("--anonymizer-train", o->anonymizer_train, "Training samples the anonymizer sees")->capture_default_str();
   cmd->add_option("--evaluator-epochs", o->evaluator_epochs, "Epochs of the held-out reference MLLM used for evaluation")->capture_default_str();
   cmd->callback([o] {
