@@ -428,11 +428,11 @@ class Trainer {
     };
     const auto before = measure();
     model_.net().train();
+    const auto params = model_.net().parameters();
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
       auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
       auto loss = adversary_->privacy_loss(blend.forward(x));
       // Gradients of the controller's parameters only: the attackers stay as they are.
-      auto params = model_.net().parameters();
       auto grads = torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true);
       for (size_t k = 0; k < params.size(); ++k) params[k].mutable_grad() = grads[k].defined() ? grads[k] : torch::zeros_like(params[k]);
       optimizer.step();

@@ -8,7 +8,8 @@
 // — almost exactly at few queries — and back-propagated into the network, the
 // principle of TREMBA (Huang & Zhang, ICLR 2020: search a generator's latent
 // space, not pixels) and DeepZero (Chen et al., ICLR 2024: zeroth-order
-// training in a model's own coordinates). It starts near the identity.
+// training in a model's own coordinates). It starts near the identity (with a hide budget: at that
+// budget, spread evenly).
 // Private header: LibTorch inside.
 #pragma once
 
