@@ -124,12 +124,26 @@ json mllm_and_independent_attackers(const std::string& spec, const Manifest& m, 
   requests_made += static_cast<int64_t>(requests.size());
   double utility = 0, prob = 0;
   int with_prob = 0;
+  // Per question type where the task names one (VQA): a protector can cost one
+  // kind of question and leave the others alone.
+  std::map<std::string, std::pair<double, int>> by_type;
   for (size_t k = 0; k < replies.size(); ++k) {
-    auto s = scorers[k]->score(*test[task_rows[k]].sample, m, replies[k]);
+    const Sample& sample = *test[task_rows[k]].sample;
+    auto s = scorers[k]->score(sample, m, replies[k]);
     utility += s.utility;
     if (s.probability >= 0) prob += s.probability, ++with_prob;
+    if (sample.task.kind == Task::Kind::kVqa && !sample.task.vqa.question_type.empty()) {
+      auto& [sum, n] = by_type[sample.task.vqa.question_type];
+      sum += s.utility;
+      ++n;
+    }
   }
   r["utility"] = replies.empty() ? 0.0 : utility / replies.size();
+  if (!by_type.empty()) {
+    json per = json::object();
+    for (const auto& [t, v] : by_type) per[t] = v.first / v.second;
+    r["utility_by_type"] = per;
+  }
   r["utility_probability"] = with_prob ? prob / with_prob : -1.0;
   r["utility_questions"] = replies.size();
 

@@ -13,6 +13,7 @@
 #include "scrim/data/manifest.h"
 #include "scrim/eval/real_photos.h"
 #include "scrim/reference/oracle_factory.h"
+#include "scrim/task/answer_normalization.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -121,6 +122,48 @@ TEST(Evaluation, OneCallInTenFailingIsRetriedAndTheResultsStand) {
   EXPECT_EQ(retries, attempts / 10);  // calls 9, 19, ... of all attempts failed, each retried once
   EXPECT_GT(retries, 0);
   EXPECT_EQ(attempts, sound["queries"].get<int64_t>() + retries);
+}
+
+// An MLLM that answers "yes" to everything: on the VQA manifest its accuracy is
+// the share of "yes" answers of each question type, which the evaluation must
+// report per type (utility_by_type) as well as overall.
+TEST(Evaluation, VqaUtilityIsReportedPerQuestionType) {
+  class AlwaysYes : public Oracle {
+   public:
+    OracleReply query(const OracleRequest&) override {
+      OracleReply r;
+      r.text = "yes";
+      return r;
+    }
+    std::string model_id() const override { return "always-yes"; }
+  };
+  auto& t = testing::TinyReference::get();
+  EvalOptions o;
+  o.manifest = t.dir / "synth/vqa.jsonl";
+  o.protectors = {"raw"};
+  o.attackers = {"small"};
+  o.attacker_epochs = 1;
+  o.max_train = 16;
+  o.independent_samples = 1;
+  o.examples = 1;
+  o.oracle = wrap_oracle(std::make_shared<AlwaysYes>());
+  auto p = run_evaluation(o)["protectors"][0];
+  std::map<std::string, std::pair<double, int>> expected;
+  double all = 0;
+  int n = 0;
+  const Manifest m = read_manifest(o.manifest);
+  for (const Sample* s : m.split("test")) {
+    double acc = vqa_accuracy("yes", s->task.vqa.answers);
+    auto& [sum, count] = expected[s->task.vqa.question_type];
+    sum += acc, ++count, all += acc, ++n;
+  }
+  ASSERT_GE(expected.size(), 2u);
+  ASSERT_TRUE(p.contains("utility_by_type"));
+  ASSERT_EQ(p["utility_by_type"].size(), expected.size());
+  for (const auto& [type, v] : expected) EXPECT_NEAR(p["utility_by_type"][type].get<double>(), v.first / v.second, 1e-12) << type;
+  EXPECT_NEAR(p["utility"].get<double>(), all / n, 1e-12);
+  EXPECT_GT(p["utility_by_type"]["presence"].get<double>(), 0.0);  // "Is there a cup?" is sometimes yes
+  EXPECT_EQ(p["utility_by_type"]["count"].get<double>(), 0.0);
 }
 
 TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {
