@@ -27,6 +27,20 @@ OracleStackOptions cached_in(const fs::path& cache) {
   return s;
 }
 
+// One protector, one small attacker trained one epoch on 16 pictures: the
+// MLLM side of the protocol at its cheapest.
+EvalOptions one_protector_quickly(const fs::path& manifest, const std::string& protector) {
+  EvalOptions o;
+  o.manifest = manifest;
+  o.protectors = {protector};
+  o.attackers = {"small"};
+  o.attacker_epochs = 1;
+  o.max_train = 16;
+  o.independent_samples = 1;
+  o.examples = 1;
+  return o;
+}
+
 }  // namespace
 
 TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
@@ -104,14 +118,7 @@ TEST(Evaluation, ProtocolResultsReportAndCacheReuse) {
 // against the sound oracle, the failed attempts counted among its queries.
 TEST(Evaluation, OneCallInTenFailingIsRetriedAndTheResultsStand) {
   auto& t = testing::TinyReference::get();
-  EvalOptions o;
-  o.manifest = t.dir / "synth/actions.jsonl";
-  o.protectors = {"pixelate:block=16"};
-  o.attackers = {"small"};
-  o.attacker_epochs = 1;
-  o.max_train = 16;
-  o.independent_samples = 1;
-  o.examples = 1;
+  EvalOptions o = one_protector_quickly(t.dir / "synth/actions.jsonl", "pixelate:block=16");
   o.oracle = wrap_oracle(ReferenceMllm::load(t.model_file));
   auto sound = run_evaluation(o)["protectors"][0];
   o.oracle = testing::flaky_stack(ReferenceMllm::load(t.model_file), testing::every_tenth_call_fails(1000));
@@ -138,14 +145,7 @@ TEST(Evaluation, VqaUtilityIsReportedPerQuestionType) {
     std::string model_id() const override { return "always-yes"; }
   };
   auto& t = testing::TinyReference::get();
-  EvalOptions o;
-  o.manifest = t.dir / "synth/vqa.jsonl";
-  o.protectors = {"raw"};
-  o.attackers = {"small"};
-  o.attacker_epochs = 1;
-  o.max_train = 16;
-  o.independent_samples = 1;
-  o.examples = 1;
+  EvalOptions o = one_protector_quickly(t.dir / "synth/vqa.jsonl", "raw");
   o.oracle = wrap_oracle(std::make_shared<AlwaysYes>());
   auto p = run_evaluation(o)["protectors"][0];
   std::map<std::string, std::pair<double, int>> expected;
