@@ -349,15 +349,26 @@ struct PrivacyProxy::Impl {
     send_error(res, status, "upstream: " + e.message, e.type.empty() ? "upstream_error" : e.type, "", e.code);
   }
 
+  static constexpr size_t kMaxDrainedBytes = 16u << 20;
+
   // Reads the body through `read`, counting the bytes after any Content-Encoding
   // is undone (a small gzip body cannot expand past the limit), within a total deadline.
   bool read_body(const httplib::ContentReader& read, std::string& body, httplib::Response& res) {
     auto deadline = std::chrono::steady_clock::now() +
                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(options.request_timeout_s));
     bool too_big = false, too_slow = false;
+    size_t discarded = 0;
     bool ok = read([&](const char* data, size_t len) {
-      if (body.size() + len > options.max_body_bytes) return !(too_big = true);
       if (std::chrono::steady_clock::now() > deadline) return !(too_slow = true);
+      if (too_big || body.size() + len > options.max_body_bytes) {
+        // Past the limit the rest is read and dropped (a lingering close, as nginx does):
+        // a client that sends its whole body before reading then sees the 413 rather
+        // than a reset. Bounded, so a compression bomb costs little to drain.
+        if (!too_big) std::string().swap(body);
+        too_big = true;
+        discarded += len;
+        return discarded <= kMaxDrainedBytes;
+      }
       body.append(data, len);
       return true;
     });

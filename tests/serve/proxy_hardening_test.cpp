@@ -182,8 +182,11 @@ TEST(ProxyHardening, ChunkedAndCompressedBodiesOverTheLimitGet413WithBoundedMemo
   auto c = p.client();
   std::string big = chat_body({}).dump();
   big.insert(big.size() - 1, ",\"pad\":\"" + std::string(600000, 'x') + "\"");
-  // Chunked: no Content-Length for the server to check up front.
+  // Chunked: no Content-Length for the server to check up front. Sent in paced pieces,
+  // so the proxy passes its limit while the client is still writing: the client must
+  // still read a 413, not a reset.
   auto chunked = c.Post("/v1/chat/completions", [&](size_t offset, httplib::DataSink& sink) {
+    std::this_thread::sleep_for(20ms);
     sink.write(big.data() + offset, std::min<size_t>(65536, big.size() - offset));
     if (offset + 65536 >= big.size()) sink.done();
     return true;
