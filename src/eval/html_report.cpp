@@ -14,6 +14,16 @@ using nlohmann::json;
 namespace scrim {
 namespace {
 
+// results[key] without the undefined behaviour of operator[] on a const json that
+// lacks the key (AddressSanitizer caught it reading past the object): a missing
+// field reads as null, which num() shows as "—" and get<>() refuses with an exception.
+const json& field(const json& j, const char* key) {
+  static const json missing;
+  if (!j.is_object()) return missing;
+  auto it = j.find(key);
+  return it == j.end() ? missing : *it;
+}
+
 std::string esc(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -71,12 +81,12 @@ std::string short_name(const std::string& spec) {
 
 std::string plot(const json& results) {
   const double W = 600, H = 440, L = 60, R = 20, T = 20, B = 50;
-  std::set<std::string> front(results["pareto_front"].begin(), results["pareto_front"].end());
+  std::set<std::string> front(field(results, "pareto_front").begin(), field(results, "pareto_front").end());
   const bool has_floor = results.contains("cmap_floor"), has_raw = results.contains("cmap_raw");
-  const double floor_y = has_floor ? 1.0 - results["cmap_floor"].get<double>() : 0.0;
+  const double floor_y = has_floor ? 1.0 - field(results, "cmap_floor").get<double>() : 0.0;
   double x_lo = 1, x_hi = 0, y_lo = 1, y_hi = 0;
-  for (const auto& r : results["protectors"]) {
-    double x = r["utility"], y = r["privacy"], sd = r.value("cmap_sd", 0.0);
+  for (const auto& r : field(results, "protectors")) {
+    double x = field(r, "utility"), y = field(r, "privacy"), sd = r.value("cmap_sd", 0.0);
     x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
     y_lo = std::min(y_lo, y - sd), y_hi = std::max(y_hi, y + sd);
   }
@@ -111,12 +121,12 @@ std::string plot(const json& results) {
                   px(ax.lo), py(y), px(ax.hi), py(y), colour, px(ax.lo) + 4, py(y) - 4, colour, esc(label).c_str());
     svg += buf;
   };
-  if (has_floor) level(floor_y, "#2255cc", "floor: reads nothing (cMAP " + num(results["cmap_floor"]) + ")");
-  if (has_raw) level(1.0 - results["cmap_raw"].get<double>(), "#888888", "raw (cMAP " + num(results["cmap_raw"]) + ")");
+  if (has_floor) level(floor_y, "#2255cc", "floor: reads nothing (cMAP " + num(field(results, "cmap_floor")) + ")");
+  if (has_raw) level(1.0 - field(results, "cmap_raw").get<double>(), "#888888", "raw (cMAP " + num(field(results, "cmap_raw")) + ")");
   // The front as a staircase line, then every point with its attacker-seed spread and its name.
   std::vector<std::pair<double, double>> f;
-  for (const auto& r : results["protectors"])
-    if (front.count(r["protector"])) f.emplace_back(r["utility"], r["privacy"]);
+  for (const auto& r : field(results, "protectors"))
+    if (front.count(field(r, "protector"))) f.emplace_back(field(r, "utility"), field(r, "privacy"));
   std::sort(f.begin(), f.end());
   if (f.size() > 1) {
     std::string pts;
@@ -127,9 +137,9 @@ std::string plot(const json& results) {
     svg += "<polyline points='" + pts + "' fill='none' stroke='#22aa77' stroke-width='2' stroke-dasharray='5,3'/>";
   }
   int index = 0;
-  for (const auto& r : results["protectors"]) {
-    double x = r["utility"], y = r["privacy"], sd = r.value("cmap_sd", 0.0);
-    const std::string spec = r["protector"];
+  for (const auto& r : field(results, "protectors")) {
+    double x = field(r, "utility"), y = field(r, "privacy"), sd = r.value("cmap_sd", 0.0);
+    const std::string spec = field(r, "protector");
     bool on_front = front.count(spec) > 0;
     if (sd > 0) {
       std::snprintf(buf, sizeof buf, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#999'/>", px(x), py(y - sd), px(x), py(y + sd));
@@ -152,19 +162,19 @@ std::string plot(const json& results) {
 // worst architecture, then the mean over seeds) beside its floor, the prevalence.
 std::string per_attribute_table(const json& results) {
   if (!results.contains("attribute_prevalence")) return "";
-  const json& prevalence = results["attribute_prevalence"];
+  const json& prevalence = field(results, "attribute_prevalence");
   std::string h = "<h2>Per attribute: attacker AP (floor = prevalence)</h2><table><tr><th>#</th><th>protector</th>";
   for (const auto& [name, p] : prevalence.items()) h += "<th>" + esc(name) + " (" + num(p, "%.2f") + ")</th>";
   h += "</tr>";
   int row = 0;
-  for (const auto& r : results["protectors"]) {
-    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(r["protector"]) + "</td>";
+  for (const auto& r : field(results, "protectors")) {
+    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(field(r, "protector")) + "</td>";
     for (const auto& [name, _] : prevalence.items()) {
       std::map<int64_t, double> worst_by_seed;
-      for (const auto& a : r["attackers"])
-        if (a["per_attribute_ap"].contains(name)) {
+      for (const auto& a : field(r, "attackers"))
+        if (field(a, "per_attribute_ap").contains(name)) {
           auto& w = worst_by_seed[a.value("seed", int64_t{0})];
-          w = std::max(w, a["per_attribute_ap"][name].get<double>());
+          w = std::max(w, field(a, "per_attribute_ap")[name].get<double>());
         }
       double sum = 0;
       for (const auto& [seed, ap] : worst_by_seed) sum += ap;
@@ -184,27 +194,27 @@ std::string render_html_report(const json& results) {
                   "th{background:#f4f4f4}td:nth-child(2),th:nth-child(2){text-align:left;font-family:monospace}"
                   ".ex img{width:112px;height:112px;image-rendering:pixelated;margin:2px;border:1px solid #ddd}.note{color:#666;font-size:13px}"
                   "</style></head><body><h1>scrim evaluation</h1>";
-  h += "<p>Data <code>" + esc(results["manifest"]) + "</code> (" + std::to_string(results["train_samples"].get<int>()) + " train, " +
-       std::to_string(results["test_samples"].get<int>()) + " test samples); MLLM <code>" + esc(results["mllm"]) +
+  h += "<p>Data <code>" + esc(field(results, "manifest")) + "</code> (" + std::to_string(field(results, "train_samples").get<int>()) + " train, " +
+       std::to_string(field(results, "test_samples").get<int>()) + " test samples); MLLM <code>" + esc(field(results, "mllm")) +
        "</code>; attackers retrained on each protected training split: ";
-  for (const auto& a : results["attackers"]) h += "<code>" + esc(a) + "</code> ";
+  for (const auto& a : field(results, "attackers")) h += "<code>" + esc(a) + "</code> ";
   const int seeds = results.value("attacker_seeds", 1);
   h += seeds > 1 ? "(worst case per seed; the mean over " + std::to_string(seeds) + " seeds reported, ± its standard deviation).</p>"
                  : std::string("(worst case reported).</p>");
   h += "<h2>Trade-off</h2>" + plot(results);
-  h += "<p class='note'>Green: the non-dominated front. Hypervolume against (0, 0): " + num(results["hypervolume"]) +
+  h += "<p class='note'>Green: the non-dominated front. Hypervolume against (0, 0): " + num(field(results, "hypervolume")) +
        ". Blue: the floor, the cMAP of an attacker that reads nothing (the mean test prevalence of the attributes); grey: raw. "
        "Vertical bars: ± the attacker-seed standard deviation.</p>";
   h += "<h2>Results</h2><table><tr><th>#</th><th>protector</th><th>utility</th><th>p(true answer)</th><th>attacker cMAP</th><th>leakage</th><th>attacker F1</th>"
        "<th>identity top-1</th><th>MLLM leakage</th><th>OCR char recall</th><th>face detector hits</th><th>queries</th><th>cache hits</th><th>seconds</th></tr>";
   int row = 0;
-  for (const auto& r : results["protectors"]) {
-    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(r["protector"]) + "</td><td>" + num(r["utility"]) + "</td><td>" + num(r["utility_probability"]) + "</td><td>" +
-         num(r["cmap"]) + (r.contains("cmap_sd") ? " ± " + num(r["cmap_sd"]) : "") + "</td><td>" + num(r.value("leakage", json(-1))) +
-         (r.contains("leakage_worst_seed") ? " (strongest seed " + num(r["leakage_worst_seed"]) + ")" : "") + "</td><td>" + num(r["mean_f1"]) + "</td><td>" + num(r["identity_top1"]) + "</td><td>" +
+  for (const auto& r : field(results, "protectors")) {
+    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(field(r, "protector")) + "</td><td>" + num(field(r, "utility")) + "</td><td>" + num(field(r, "utility_probability")) + "</td><td>" +
+         num(field(r, "cmap")) + (r.contains("cmap_sd") ? " ± " + num(field(r, "cmap_sd")) : "") + "</td><td>" + num(r.value("leakage", json(-1))) +
+         (r.contains("leakage_worst_seed") ? " (strongest seed " + num(field(r, "leakage_worst_seed")) + ")" : "") + "</td><td>" + num(field(r, "mean_f1")) + "</td><td>" + num(field(r, "identity_top1")) + "</td><td>" +
          num(r.value("mllm_leakage", json(-1))) + "</td><td>" + num(r.value("ocr_character_recall", json(-1))) + "</td><td>" +
-         num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(r["queries"].get<int64_t>()) + "</td><td>" +
-         std::to_string(r["cache_hits"].get<int64_t>()) + "</td><td>" + num(r["seconds"], "%.0f") + "</td></tr>";
+         num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(field(r, "queries").get<int64_t>()) + "</td><td>" +
+         std::to_string(field(r, "cache_hits").get<int64_t>()) + "</td><td>" + num(field(r, "seconds"), "%.0f") + "</td></tr>";
   }
   h += "</table><p class='note'>Utility: top-1 accuracy (action) or VQA accuracy, on the protected test split. Lower is better for every "
        "privacy column. cMAP leaves out attributes with no positive test label. Leakage = (cMAP − floor) / (cMAP of raw − floor): "
@@ -212,10 +222,10 @@ std::string render_html_report(const json& results) {
        "attacker seed, which a seed that failed to train cannot pull down. Floor: cMAP " + num(results.value("cmap_floor", json(-1))) +
        ", identity top-1 " + num(results.value("identity_floor", json(-1))) + " (always the most frequent identity).</p>";
   h += per_attribute_table(results) + "<h2>Examples (raw, protected)</h2>";
-  for (const auto& r : results["protectors"]) {
-    h += "<h3><code>" + esc(r["protector"]) + "</code></h3><div class='ex'>";
-    for (const auto& e : r["examples"])
-      h += "<img alt='raw' src='" + e["raw"].get<std::string>() + "'><img alt='protected' src='" + e["protected"].get<std::string>() + "'> ";
+  for (const auto& r : field(results, "protectors")) {
+    h += "<h3><code>" + esc(field(r, "protector")) + "</code></h3><div class='ex'>";
+    for (const auto& e : field(r, "examples"))
+      h += "<img alt='raw' src='" + field(e, "raw").get<std::string>() + "'><img alt='protected' src='" + field(e, "protected").get<std::string>() + "'> ";
     h += "</div>";
   }
   return h + "</body></html>\n";
