@@ -49,7 +49,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("privacy_pretrain", o.privacy_pretrain);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
-  v("hide_budget", o.hide_budget), v("bank", o.bank);
+  v("blend_stride", o.blend_stride), v("hide_budget", o.hide_budget), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
@@ -114,6 +114,7 @@ void validate(const TrainOptions& o) {
     nets::parse_bank(o.bank);  // throws UsageError naming a bad item
     if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
     if (o.blend_context < 0 || o.blend_context > 6) throw UsageError("--blend-context must be in 0..6");
+    if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
@@ -205,6 +206,7 @@ class Trainer {
     nets::BlendAnonymizerOptions blend;
     blend.grid = o.blend_grid;
     blend.context = o.blend_context;
+    blend.stride = o.blend_stride;
     blend.budget = o.hide_budget;
     blend.bank = o.bank;
     blend.residual = o.blend_residual;

@@ -91,9 +91,10 @@ torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride) {
 BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : options_(o), items_(parse_bank(o.bank)) {
   if (o.grid < 2 || o.grid > 32) throw UsageError("--blend-grid must be in 2..32");
   if (o.width < 1) throw UsageError("BlendAnonymizer: width >= 1");
+  if (o.stride != 4 && o.stride != 8) throw UsageError("--blend-stride must be 4 or 8");
   auto w = o.width;
   encoder_ = register_module("encoder", torch::nn::Sequential(conv(3, w, 3, 2), torch::nn::ReLU(), conv(w, w, 3, 2), torch::nn::ReLU(),
-                                                               conv(w, 2 * w, 3, 2), torch::nn::ReLU()));
+                                                               conv(w, 2 * w, 3, o.stride / 4), torch::nn::ReLU()));
   if (o.context < 0 || o.context > 6) throw UsageError("--blend-context must be in 0..6");
   if (!(o.budget >= 0 && o.budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
   for (int64_t i = 0; i < o.context; ++i) {

@@ -46,6 +46,9 @@ struct BlendAnonymizerOptions {
   // head's first channel scores the cells, and cell c's weight off the identity is
   // min(1, budget G^2 softmax_c(score)), split over the obfuscations by a softmax of the other channels.
   double budget = 0;
+  // The encoder's stride, 8 or 4: the finest place a control can tell apart. At 8 (14 x 14 features at 112
+  // pixels) a head a dozen pixels wide cannot be hidden without the cells round it; at 4 it can (docs/results.md).
+  int64_t stride = 8;
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include "method/anonymizer_model.h"
 #include "method/probe_space.h"
 #include "scrim/core/error.h"
+#include "test_util.h"
 
 namespace scrim::nets {
 
@@ -128,6 +130,46 @@ TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {
   double reached = 0;
   for (const auto& t : out_grads) reached += t.defined() ? t.abs().sum().item<double>() : 0;
   EXPECT_GT(reached, 0);
+}
+
+// At stride 8 the 112-pixel picture gives 14 x 14 features, so a 28-cell grid repeats each of them over
+// 2 x 2 cells: neighbouring controls cannot differ, and a head is hidden with the cells round it. At
+// stride 4 they can. The stride is saved with the model: loaded, the same controls come out.
+TEST(BlendAnonymizer, StrideFourControlsTellApartCellsThatStrideEightMerges) {
+  using torch::indexing::Slice;
+  auto x = torch::rand({1, 3, 112, 112});
+  // The largest difference between horizontally neighbouring cells' features.
+  auto neighbours = [](const torch::Tensor& f) {
+    return (f.index({Slice(), Slice(), Slice(), Slice(0, 28, 2)}) - f.index({Slice(), Slice(), Slice(), Slice(1, 28, 2)})).abs().max().item<double>();
+  };
+  torch::NoGradGuard no_grad;
+  for (int64_t stride : {8, 4}) {
+    torch::manual_seed(5);
+    BlendAnonymizerOptions o;
+    o.grid = 28;
+    o.stride = stride;
+    BlendAnonymizer net(o);
+    auto f = net->features(x);
+    ASSERT_EQ(f.size(3), 28);
+    if (stride == 8)
+      EXPECT_EQ(neighbours(f), 0.0);
+    else
+      EXPECT_GT(neighbours(f), 1e-4);
+  }
+  EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{8, "blur", false, 8, 112, 0, 0, 2}), UsageError);
+
+  BlendAnonymizerOptions o;
+  o.grid = 28;
+  o.stride = 4;
+  auto model = method::make_anonymizer_model("blend", 112, 8, 0, 0, o);
+  testing::ScratchDir dir;
+  auto file = dir / "stride4.pt";
+  torch::serialize::OutputArchive archive;
+  method::write_anonymizer(archive, model);
+  archive.save_to(file.string());
+  auto loaded = method::blend_anonymizer(method::read_anonymizer(file))->features(x);
+  EXPECT_GT(neighbours(loaded), 1e-4);
+  EXPECT_TRUE(torch::allclose(loaded, method::blend_anonymizer(model)->features(x)));
 }
 
 }  // namespace scrim::nets

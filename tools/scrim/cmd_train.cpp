@@ -76,6 +76,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--blend-context", o->blend_context,
                   "blend: dilated layers after the encoder (each doubles the dilation; 3 let every cell see the whole picture)")
       ->capture_default_str();
+  cmd->add_option("--blend-stride", o->blend_stride,
+                  "blend: the encoder's stride, 8 or 4 (4: the controls can tell apart 4-pixel places; pair it with --blend-grid 28)")
+      ->capture_default_str();
   cmd->add_option("--hide-budget", o->hide_budget,
                   "blend: the share of each picture hidden, fixed, so that the network only chooses where (0: free per cell)")
       ->capture_default_str();
