@@ -10,9 +10,12 @@
 //   basis_cos       cosine with P_S g, the most any number of probes can reach
 //   split_half_cos  the estimate's own figure for basis_cos, from two independent halves
 //                   of its probes (no true gradient needed); split_half_error = |difference|
+//   split_half_pooled_cos  the same pooled over a batch (cos^2 estimates averaged, then the root:
+//                   train-log.jsonl's split_half_cos); split_half_pooled_error = |it - the batch's
+//                   mean basis_cos|, median over the batches
 //   param_cos       cosine after both are mapped to the anonymizer's parameters (J^T g),
 //                   per sample; batch_param_cos for the batch's sum, which moves training;
-//                   split_half_batch_cos its split-half figure (what train-log.jsonl logs)
+//                   split_half_batch_cos its split-half figure (train-log.jsonl's split_half_param_cos)
 //   coherence       c = |sum_i G_i|^2 / sum_i |G_i|^2 of the true parameter gradients of a batch
 //   flat_pairs      share of probe pairs whose loss difference is below float resolution
 //
@@ -259,8 +262,8 @@ int main(int argc, char** argv) {
   const int batch = 8;
 
   if (!as_json)
-    std::printf("%-8s %4s %7s %9s %8s %9s %10s %9s %9s %10s %10s %9s %8s\n", "estim.", "q", "queries", "image_cos", "ceiling", "basis_cos",
-                "split_half", "param_cos", "param_ceil", "batch_cos", "split_batch", "coherence", "flat");
+    std::printf("%-8s %4s %7s %9s %8s %9s %10s %8s %9s %9s %10s %10s %9s %8s\n", "estim.", "q", "queries", "image_cos", "ceiling", "basis_cos",
+                "split_half", "pooled", "param_cos", "param_ceil", "batch_cos", "split_batch", "coherence", "flat");
   for (const auto& estimator : estimators) {
     const bool with_prior = estimator.find('+') != std::string::npos;
     const bool online = estimator.find("+online") != std::string::npos;
@@ -323,6 +326,7 @@ int main(int argc, char** argv) {
       std::vector<double> alpha;
       std::vector<double> prior_param_cos;
       std::vector<double> image_cos, ceiling, basis_cos, split_half, split_error, param_cos, param_ceiling, batch_cos, split_batch;
+      std::vector<double> split_pooled, split_pooled_error;  // per batch: the pooled split-half, |it - the batch's mean basis_cos|
       int64_t pairs = 0, flat = 0;
       for (int64_t b0 = 0; b0 < n; b0 += batch) {
         auto rows = batch_rows(b0, n, batch);
@@ -342,6 +346,7 @@ int main(int argc, char** argv) {
         if (step.prior_alpha >= 0) alpha.push_back(step.prior_alpha);
         flat += step.flat_pairs;
         torch::Tensor sum_est, sum_true, sum_a, sum_b;
+        double batch_basis = 0;
         for (size_t k = 0; k < rows.size(); ++k) {
           const auto& e = estimate.last_estimates()[k];
           const Truth& t = truth[rows[k]];
@@ -350,6 +355,7 @@ int main(int argc, char** argv) {
           double sh = optim::split_half_cosine(e.a, e.b, e.g, e.weight_a, e.weight_b);
           split_half.push_back(sh);
           split_error.push_back(std::abs(sh - basis_cos.back()));
+          batch_basis += basis_cos.back() / static_cast<double>(rows.size());
           auto to_params = [&](const torch::Tensor& g) {
             return parameter_grad(s, data, rows[k], [&](const method::ProbeSpace& sp) { return sp.surrogate({g}); });
           };
@@ -375,6 +381,9 @@ int main(int argc, char** argv) {
         }
         batch_cos.push_back(optim::cosine(sum_est, sum_true));
         split_batch.push_back(optim::split_half_cosine(sum_a, sum_b, sum_est, step.weight_a, step.weight_b));
+        double pooled = optim::pooled_split_half_cosine(step.split_half_cos2_sum, step.split_half_samples);
+        split_pooled.push_back(pooled);
+        split_pooled_error.push_back(std::abs(pooled - batch_basis));
       }
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       json row = {{"estimator", estimator},
@@ -391,6 +400,8 @@ int main(int argc, char** argv) {
                   {"basis_cos", median(basis_cos)},
                   {"split_half_cos", median(split_half)},
                   {"split_half_error", median(split_error)},
+                  {"split_half_pooled_cos", median(split_pooled)},
+                  {"split_half_pooled_error", median(split_pooled_error)},
                   {"param_cos", median(param_cos)},
                   {"param_ceiling", median(param_ceiling)},
                   {"batch_param_cos", median(batch_cos)},
@@ -406,8 +417,8 @@ int main(int argc, char** argv) {
       if (as_json) {
         std::printf("%s\n", row.dump().c_str());
       } else {
-        std::printf("%-8s %4d %7d %9.3f %8.3f %9.3f %10.3f %9.3f %9.3f %10.3f %10.3f %9.2f %8.3f\n", estimator.c_str(), q, 1 + 2 * q,
-                    median(image_cos), median(ceiling), median(basis_cos), median(split_half), median(param_cos), median(param_ceiling),
+        std::printf("%-8s %4d %7d %9.3f %8.3f %9.3f %10.3f %8.3f %9.3f %9.3f %10.3f %10.3f %9.2f %8.3f\n", estimator.c_str(), q, 1 + 2 * q,
+                    median(image_cos), median(ceiling), median(basis_cos), median(split_half), median(split_pooled), median(param_cos), median(param_ceiling),
                     median(batch_cos), median(split_batch), median(coherence), row["flat_pairs"].get<double>());
       }
       std::fflush(stdout);

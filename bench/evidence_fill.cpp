@@ -6,7 +6,11 @@
 // utility through the MLLM and attacker cMAP — beside the real detectors'
 // `regions:*` figures. A diagnostic, not a protector: it reads the labels.
 //
+// --shape ellipse fills the ellipse inscribed in each box instead (for the face box: about the head's own
+// outline, the tightest head-hiding region, without the box's corners over the neck and shoulders).
+//
 //   scrim_bench_evidence_fill MANIFEST OUT_DIR [--scale 1.3] [--types identity,name_tag,sign_text,plate_text]
+//                             [--shape box|ellipse]
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -24,15 +28,18 @@ using namespace scrim;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...] [--shape box|ellipse]\n", argv[0]);
     return 2;
   }
   double scale = 1.3;
+  bool ellipse = false;
   std::set<std::string> types = {"identity", "name_tag", "sign_text", "plate_text"};
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--scale") {
       scale = std::stod(value);
+    } else if (flag == "--shape" && (value == "box" || value == "ellipse")) {
+      ellipse = value == "ellipse";
     } else if (flag == "--types") {
       types.clear();
       std::stringstream list(value);
@@ -59,7 +66,10 @@ int main(int argc, char** argv) {
           double w = r.w * img.cols * scale, h = r.h * img.rows * scale;
           cv::Rect box(static_cast<int>(cx - w / 2), static_cast<int>(cy - h / 2), static_cast<int>(w + 0.5), static_cast<int>(h + 0.5));
           box &= cv::Rect(0, 0, img.cols, img.rows);
-          img(box).setTo(cv::Scalar(128, 128, 128));
+          if (ellipse)
+            cv::ellipse(img, cv::Point2d(cx, cy), cv::Size2d(w / 2, h / 2), 0, 0, 360, cv::Scalar(128, 128, 128), cv::FILLED);
+          else
+            img(box).setTo(cv::Scalar(128, 128, 128));
           ++filled;
         }
         fs::path rel = fs::path("images") / (s.id + "-" + std::to_string(k) + ".png");

@@ -32,7 +32,8 @@ AnonymizerModel build(const nlohmann::json& cfg) {
     o.width = cfg.at("width");
     o.context = cfg.value("context", 0);  // anonymizers saved before the context layers have none,
     o.budget = cfg.value("budget", 0.0);  // nor a budget
-    o.stride = cfg.value("stride", 8);    // nor a choice of stride
+    o.stride = cfg.value("stride", 8);    // nor a choice of stride,
+    o.upsample = nets::parse_upsample(cfg.value("upsample", std::string("bilinear")));  // nor of up-sampler
     o.input_size = cfg.at("input_size");
     m.module = torch::nn::AnyModule(nets::BlendAnonymizer(o));
   } else {
@@ -50,6 +51,7 @@ AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_siz
   if (kind == "bdq") cfg["levels"] = levels;
   if (kind == "blend") cfg["width"] = width, cfg["grid"] = blend.grid, cfg["bank"] = blend.bank, cfg["residual"] = blend.residual;
   if (kind == "blend") cfg["context"] = blend.context, cfg["budget"] = blend.budget, cfg["stride"] = blend.stride;
+  if (kind == "blend") cfg["upsample"] = nets::upsample_name(blend.upsample);
   return build(cfg);
 }
 

@@ -49,7 +49,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("privacy_pretrain", o.privacy_pretrain);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
-  v("blend_stride", o.blend_stride), v("hide_budget", o.hide_budget), v("bank", o.bank);
+  v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
@@ -115,6 +115,7 @@ void validate(const TrainOptions& o) {
     if (o.blend_grid < 2 || o.blend_grid > 32) throw UsageError("--blend-grid must be in 2..32");
     if (o.blend_context < 0 || o.blend_context > 6) throw UsageError("--blend-context must be in 0..6");
     if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
+    nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
@@ -207,6 +208,7 @@ class Trainer {
     blend.grid = o.blend_grid;
     blend.context = o.blend_context;
     blend.stride = o.blend_stride;
+    blend.upsample = nets::parse_upsample(o.blend_upsample);
     blend.budget = o.hide_budget;
     blend.bank = o.bank;
     blend.residual = o.blend_residual;
@@ -567,7 +569,8 @@ class Trainer {
                                       g_f, privacy_share.padded(xp_privacy.detach())};
       sums.push_back(torch::tensor({privacy_value, u.loss, u.utility, static_cast<double>(u.queries), static_cast<double>(u.critical_samples),
                                     static_cast<double>(u.pairs), static_cast<double>(u.flat_pairs), u.weight_a, u.weight_b,
-                                    u.prior_samples > 0 ? u.prior_alpha * u.prior_samples : 0.0, static_cast<double>(u.prior_samples), cache_hits},
+                                    u.prior_samples > 0 ? u.prior_alpha * u.prior_samples : 0.0, static_cast<double>(u.prior_samples), cache_hits,
+                                    u.split_half_cos2_sum, static_cast<double>(u.split_half_samples)},
                                    torch::kFloat64));
       // The anonymizer's batch-norm statistics (the U-Net's) moved with this share only: every rank
       // takes their mean over the ranks (a whole-batch statistic in expectation; not bit-exact).
@@ -590,13 +593,19 @@ class Trainer {
       u.prior_samples = static_cast<int>(st[10]);
       u.prior_alpha = u.prior_samples > 0 ? st[9] / st[10] : -1;
       cache_hits = st[11];
+      u.split_half_cos2_sum = st[12], u.split_half_samples = static_cast<int>(st[13]);
       torch::NoGradGuard no_grad;
       for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(sums[first_buffer + i] / static_cast<double>(share.world_size()));
     }
-    json split_half = nullptr;  // the estimate's own quality, from its two halves (black box only)
+    // The estimate's own quality from its two halves (black box only): per sample in the probe space,
+    // pooled over the batch (what docs/estimator.md checks against the true cosine), and for the batch's
+    // parameter gradient (noisier: a few dominant directions of J^T make a . b noisy).
+    json split_half = nullptr, split_half_param = nullptr;
     if (u.half_a.defined()) {
       g_u = g_a + g_b;
-      if (u.weight_a > 0 && u.weight_b > 0) split_half = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
+      if (u.split_half_samples > 0) split_half = optim::pooled_split_half_cosine(u.split_half_cos2_sum, u.split_half_samples);
+      if (u.weight_a > 0 && u.weight_b > 0)
+        split_half_param = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
     }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
 
@@ -633,7 +642,7 @@ class Trainer {
             {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
-            {"split_half_cos", split_half}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
+            {"split_half_cos", split_half}, {"split_half_param_cos", split_half_param}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
             {"step_queries", u.queries}, {"queries", queries_},
             {"prior_alpha", u.prior_alpha >= 0 ? json(u.prior_alpha) : json(nullptr)},
             {"surrogate_agreement", surrogate_agreement()}, {"cache_hits", static_cast<int64_t>(cache_hits)},

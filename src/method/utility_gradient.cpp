@@ -190,6 +190,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     gb.push_back(split.weight_b * split.b);
     out.weight_a += split.weight_a / total;
     out.weight_b += split.weight_b / total;
+    if (double cos2 = 0; optim::split_half_cos2(split, cos2)) out.split_half_cos2_sum += cos2, ++out.split_half_samples;
     last_.push_back(std::move(split));
   }
   record_history(share, rows, recorded, recorded_crit, failures);

@@ -42,6 +42,10 @@ struct UtilityStep {
   int64_t pairs = 0, flat_pairs = 0;  // probe pairs, and those whose loss difference is below float resolution
   double prior_alpha = -1;      // the prior's measured cosine with the black box's gradient, batch mean; -1: no prior
   int prior_samples = 0;        // the samples prior_alpha averages over
+  // The per-sample split-half cos^2 in the probe space (optim::split_half_cos2), summed over the samples where
+  // it is defined, and their count: optim::pooled_split_half_cosine of the two is the batch's own figure.
+  double split_half_cos2_sum = 0;
+  int split_half_samples = 0;
 };
 
 // |L+ - L-| at or below this counts as flat: float32 log-softmax over logits of order 10 resolves ~1e-6.

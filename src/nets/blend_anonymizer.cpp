@@ -60,7 +60,56 @@ std::vector<BankItem> parse_bank(const std::string& spec) {
   return items;
 }
 
+Upsample parse_upsample(const std::string& name) {
+  if (name == "bilinear") return Upsample::kBilinear;
+  if (name == "guided") return Upsample::kGuided;
+  throw UsageError("--blend-upsample must be bilinear or guided, not '" + name + "'");
+}
+
+std::string upsample_name(Upsample u) { return u == Upsample::kGuided ? "guided" : "bilinear"; }
+
 namespace {
+
+// Mean over a (2 r + 1)^2 window, the window clipped at the border.
+torch::Tensor box(const torch::Tensor& t, int64_t r) {
+  return F::avg_pool2d(t, F::AvgPool2dFuncOptions(2 * r + 1).stride(1).padding(r).count_include_pad(false));
+}
+
+// The colour guided filter fitted at the controls' resolution and applied at the picture's (Wu et al.
+// 2018, Algorithm 1): per cell window, each weight map is fitted as a linear function of the cell-averaged
+// colour, p ~ A^T I + b (ridge eps on A: where the colour is flat, A -> 0 and the cell keeps its weight);
+// A and b are averaged, up-sampled, and evaluated at every pixel's own colour. The fit keeps the weights'
+// sum per pixel (weights summing to 1 give A summing to 0 over k) but overshoots beside an edge (1.3 on a
+// step, measured in the test): a negative identity weight would blend in the picture's negative, so the
+// mask is clipped to [0, 1] and renormalised — a convex blend of the bank, as the bilinear one is.
+torch::Tensor guided_upsample(const torch::Tensor& p, const torch::Tensor& picture) {
+  constexpr int64_t kRadius = 1;  // a 3 x 3-cell window
+  constexpr double kEps = 1e-3;   // colour variance below this counts as flat (an edge of 0.1 between two colours is 2.5e-3)
+  const int64_t n = p.size(0), k = p.size(1), g = p.size(2), h = picture.size(2), w = picture.size(3);
+  const int64_t gx = p.size(3);
+  // The picture's colour statistics per window (no gradient: the guide is data, not a control).
+  torch::Tensor low, mean_i, inverse;
+  {
+    torch::NoGradGuard no_grad;
+    low = F::adaptive_avg_pool2d(picture.detach(), F::AdaptiveAvgPool2dFuncOptions({g, gx}));  // [N, 3, g, g]
+    mean_i = box(low, kRadius);
+    auto products = (low.unsqueeze(2) * low.unsqueeze(1)).reshape({n, 9, g, gx});
+    auto sigma = box(products, kRadius).view({n, 3, 3, g, gx}) - mean_i.unsqueeze(2) * mean_i.unsqueeze(1);
+    sigma = sigma + kEps * torch::eye(3, sigma.options()).view({1, 3, 3, 1, 1});
+    inverse = torch::linalg::inv(sigma.permute({0, 3, 4, 1, 2}).to(torch::kFloat64)).to(p.scalar_type());  // [N, g, g, 3, 3]
+  }
+  auto mean_p = box(p, kRadius);                                                                     // [N, K, g, g]
+  auto cov = box((low.unsqueeze(2) * p.unsqueeze(1)).reshape({n, 3 * k, g, gx}), kRadius).view({n, 3, k, g, gx}) -
+             mean_i.unsqueeze(2) * mean_p.unsqueeze(1);                                              // [N, 3, K, g, g]
+  auto a = torch::einsum("nyxcd,ndkyx->nckyx", {inverse, cov});                                      // [N, 3, K, g, g]
+  auto b = mean_p - (a * mean_i.unsqueeze(2)).sum(1);                                                // [N, K, g, g]
+  auto up = [&](const torch::Tensor& t) {
+    return F::interpolate(box(t, kRadius), F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  };
+  auto a_full = up(a.reshape({n, 3 * k, g, gx})).view({n, 3, k, h, w});
+  auto q = ((a_full * picture.detach().unsqueeze(2)).sum(1) + up(b)).clamp(0, 1);
+  return q / q.sum(1, true).clamp_min(1e-6);
+}
 
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
   int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
@@ -151,14 +200,20 @@ torch::Tensor BlendAnonymizerImpl::residual(const torch::Tensor& x) {
   return 0.25 * torch::tanh(residual_->forward(x));
 }
 
-torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights) {
+torch::Tensor BlendAnonymizerImpl::mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample) {
+  auto h = picture.size(2), w = picture.size(3);
+  if (upsample == Upsample::kGuided) return guided_upsample(weights, picture);
+  return F::interpolate(weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+}
+
+torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample) {
   auto n = bank.size(0), k = bank.size(1), h = bank.size(3), w = bank.size(4);
-  auto m = F::interpolate(weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  auto m = mask(weights, bank.select(1, 0), upsample);  // the bank's first item is the picture itself
   return (m.view({n, k, 1, h, w}) * bank).sum(1);
 }
 
 torch::Tensor BlendAnonymizerImpl::forward(const torch::Tensor& x) {
-  auto y = render(bank(x), weights(x));
+  auto y = render(bank(x), weights(x), options_.upsample);
   return options_.residual ? (y + residual(x)).clamp(0, 1) : y;
 }
 

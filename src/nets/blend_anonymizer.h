@@ -30,6 +30,17 @@ struct BankItem {
 // defaults sigma 3, block 8, value 0.5). Throws scrim::UsageError naming a bad item.
 std::vector<BankItem> parse_bank(const std::string& spec);
 
+// How the G x G controls become a per-pixel mask. Bilinear spreads each cell's weight over its
+// neighbours; guided snaps the mask's edges to the picture's own edges (a head's outline against the
+// shirt) while keeping the controls' dimension, after He, Sun & Tang, "Guided Image Filtering"
+// (TPAMI 2013) used as an up-sampler (Wu et al., "Fast End-to-End Trainable Guided Filter", CVPR 2018).
+// Bilinear is linear in the weights; guided is linear up to a clip that keeps the mask a convex blend.
+enum class Upsample { kBilinear, kGuided };
+
+// "bilinear" / "guided" <-> Upsample; parse throws scrim::UsageError naming the value.
+Upsample parse_upsample(const std::string& name);
+std::string upsample_name(Upsample u);
+
 struct BlendAnonymizerOptions {
   int64_t grid = 8;             // G: control cells per side
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";
@@ -49,6 +60,7 @@ struct BlendAnonymizerOptions {
   // The encoder's stride, 8 or 4: the finest place a control can tell apart. At 8 (14 x 14 features at 112
   // pixels) a head a dozen pixels wide cannot be hidden without the cells round it; at 4 it can (docs/results.md).
   int64_t stride = 8;
+  Upsample upsample = Upsample::kBilinear;
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -66,9 +78,12 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   torch::Tensor bank(const torch::Tensor& x) const;
   // The residual [N, 3, S, S] (zeros when off).
   torch::Tensor residual(const torch::Tensor& x);
-  // sum_k up(weights_k) (.) bank_k: weights [N, K, G, G], bank [N, K, 3, S, S]. Linear in the weights,
-  // so it is defined for any weights (probes may leave the simplex).
-  static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights);
+  // sum_k up(weights_k) (.) bank_k: weights [N, K, G, G], bank [N, K, 3, S, S]. Bilinear: linear in the
+  // weights, so defined for any weights (probes may leave the simplex). The guided up-sampler reads the
+  // picture from the bank's first item, the identity.
+  static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample = Upsample::kBilinear);
+  // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
+  static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);
 
   int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
   const BlendAnonymizerOptions& options() const { return options_; }

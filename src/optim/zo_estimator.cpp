@@ -73,4 +73,19 @@ double split_half_cosine(const torch::Tensor& a, const torch::Tensor& b, const t
   return std::min(1.0, std::sqrt(ab) / norm);
 }
 
+bool split_half_cos2(const SplitEstimate& e, double& cos2) {
+  double total = e.weight_a + e.weight_b;
+  if (total <= 0 || e.weight_a <= 0 || e.weight_b <= 0 || !e.a.defined() || !e.b.defined()) return false;
+  double ab = (e.a.flatten().to(torch::kFloat64) * e.b.flatten().to(torch::kFloat64)).sum().item<double>();
+  double norm = e.g.flatten().to(torch::kFloat64).norm().item<double>() / total;
+  if (norm <= 0) return false;
+  cos2 = ab / (norm * norm);
+  return true;
+}
+
+double pooled_split_half_cosine(double cos2_sum, int64_t samples) {
+  if (samples <= 0 || cos2_sum <= 0) return 0.0;
+  return std::min(1.0, std::sqrt(cos2_sum / static_cast<double>(samples)));
+}
+
 }  // namespace scrim::optim

@@ -71,4 +71,13 @@ double cosine(const torch::Tensor& a, const torch::Tensor& b);
 // g = weight_a a + weight_b b: sqrt(max(0, a . b)) / |g / (weight_a + weight_b)|, in [0, 1]; 0 when undefined.
 double split_half_cosine(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& g, double weight_a, double weight_b);
 
+// One sample's split-half estimate of cos^2 before the clamp: a . b / |g / (weight_a + weight_b)|^2 (negative
+// when the halves disagree); false when undefined (one half empty, or g = 0). Per sample, sqrt(a . b) is as
+// noisy as the estimate itself (median error 0.1-0.2 at q <= 32, docs/estimator.md); summed over a batch's
+// samples and then square-rooted (pooled_split_half_cosine) its error shrinks as 1/sqrt(samples), and the
+// clamp at 0 no longer biases it upward.
+bool split_half_cos2(const SplitEstimate& e, double& cos2);
+// sqrt(max(0, cos2_sum / samples)), at most 1; 0 when samples = 0.
+double pooled_split_half_cosine(double cos2_sum, int64_t samples);
+
 }  // namespace scrim::optim

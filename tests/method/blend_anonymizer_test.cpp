@@ -1,6 +1,6 @@
 // The control-space anonymizer: its bank spec, its start near the identity,
 // blend weights on the simplex, a render linear in the weights, and a residual
-// that the utility side cannot move.
+// that the utility side cannot move; the guided up-sampler's mask edges.
 #include "nets/blend_anonymizer.h"
 
 #include <gtest/gtest.h>
@@ -132,6 +132,20 @@ TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {
   EXPECT_GT(reached, 0);
 }
 
+namespace {
+
+// The model written to a file and read back, as `scrim protect` and `scrim eval` load it.
+method::AnonymizerModel saved_and_loaded(const method::AnonymizerModel& model) {
+  testing::ScratchDir dir;
+  auto file = dir / "anonymizer.pt";
+  torch::serialize::OutputArchive archive;
+  method::write_anonymizer(archive, model);
+  archive.save_to(file.string());
+  return method::read_anonymizer(file);
+}
+
+}  // namespace
+
 // At stride 8 the 112-pixel picture gives 14 x 14 features, so a 28-cell grid repeats each of them over
 // 2 x 2 cells: neighbouring controls cannot differ, and a head is hidden with the cells round it. At
 // stride 4 they can. The stride is saved with the model: loaded, the same controls come out.
@@ -162,14 +176,48 @@ TEST(BlendAnonymizer, StrideFourControlsTellApartCellsThatStrideEightMerges) {
   o.grid = 28;
   o.stride = 4;
   auto model = method::make_anonymizer_model("blend", 112, 8, 0, 0, o);
-  testing::ScratchDir dir;
-  auto file = dir / "stride4.pt";
-  torch::serialize::OutputArchive archive;
-  method::write_anonymizer(archive, model);
-  archive.save_to(file.string());
-  auto loaded = method::blend_anonymizer(method::read_anonymizer(file))->features(x);
+  auto loaded = method::blend_anonymizer(saved_and_loaded(model))->features(x);
   EXPECT_GT(neighbours(loaded), 1e-4);
   EXPECT_TRUE(torch::allclose(loaded, method::blend_anonymizer(model)->features(x)));
+}
+
+// A picture red left of column 54 and blue from it, hidden (the fill) on the cells left of column 56 of a
+// 28 x 28 grid. The ideal mask hides the red pixels only. Bilinear up-sampling spreads the boundary cell's
+// weight over the blue pixels beside the edge; the guided up-sampler puts the mask's edge on the picture's.
+// Its mask stays a convex blend per pixel (the fit overshoots beside an edge: clipped), and the choice is
+// saved with the model.
+TEST(BlendAnonymizer, GuidedUpsamplingPutsTheMaskEdgeOnThePicturesEdge) {
+  using torch::indexing::Slice;
+  auto picture = torch::empty({1, 3, 112, 112});
+  picture.index_put_({0, Slice(), Slice(), Slice(0, 54)}, torch::tensor({0.8, 0.2, 0.2}).view({3, 1, 1}));
+  picture.index_put_({0, Slice(), Slice(), Slice(54, 112)}, torch::tensor({0.2, 0.2, 0.8}).view({3, 1, 1}));
+  auto weights = torch::zeros({1, 2, 28, 28});
+  weights.index_put_({0, 1, Slice(), Slice(0, 14)}, 1.0);
+  weights.select(1, 0).copy_(1 - weights.select(1, 1));
+  auto ideal = (torch::arange(112) < 54).to(torch::kFloat32);
+  // The mean |mask - ideal| over the 12 pixels round the edge on a middle row, and on the edge's first
+  // blue pixel.
+  auto edge_error = [&](Upsample u) {
+    auto hidden = BlendAnonymizerImpl::mask(weights, picture, u).index({0, 1, 56, Slice(48, 60)});
+    return std::make_pair((hidden - ideal.slice(0, 48, 60)).abs().mean().item<double>(), hidden[6].item<double>());
+  };
+  auto [bilinear, bilinear_first_blue] = edge_error(Upsample::kBilinear);
+  auto [guided, guided_first_blue] = edge_error(Upsample::kGuided);
+  EXPECT_GT(bilinear_first_blue, 0.8);
+  EXPECT_LT(guided_first_blue, 0.4);
+  EXPECT_LT(guided, 0.6 * bilinear);
+  auto m = BlendAnonymizerImpl::mask(torch::softmax(torch::randn({1, 3, 28, 28}), 1), picture, Upsample::kGuided);
+  EXPECT_TRUE(torch::allclose(m.sum(1), torch::ones({1, 112, 112}), 1e-4, 1e-4));
+  EXPECT_GE(m.min().item<double>(), 0.0);
+  EXPECT_LE(m.max().item<double>(), 1.0 + 1e-6);
+  EXPECT_THROW(parse_upsample("nearest"), UsageError);
+
+  BlendAnonymizerOptions o;
+  o.grid = 28;
+  o.stride = 4;
+  o.upsample = Upsample::kGuided;
+  auto loaded = method::blend_anonymizer(saved_and_loaded(method::make_anonymizer_model("blend", 112, 8, 0, 0, o)));
+  EXPECT_EQ(loaded->options().upsample, Upsample::kGuided);
 }
 
 }  // namespace scrim::nets

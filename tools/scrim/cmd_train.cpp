@@ -79,6 +79,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--blend-stride", o->blend_stride,
                   "blend: the encoder's stride, 8 or 4 (4: the controls can tell apart 4-pixel places; pair it with --blend-grid 28)")
       ->capture_default_str();
+  cmd->add_option("--blend-upsample", o->blend_upsample,
+                  "blend: how the controls become a per-pixel mask: bilinear, or guided (its edges follow the picture's, "
+                  "e.g. a head's outline, at the same number of controls)")
+      ->capture_default_str();
   cmd->add_option("--hide-budget", o->hide_budget,
                   "blend: the share of each picture hidden, fixed, so that the network only chooses where (0: free per cell)")
       ->capture_default_str();

@@ -99,6 +99,7 @@ struct TrainOptions {
   int blend_grid = 8;                   // blend: G x G control cells per image
   int blend_context = 0;                // blend: dilated layers that let each cell's controls see the whole picture
   int blend_stride = 8;                 // blend: the encoder's stride (4: controls that can follow a head's outline)
+  std::string blend_upsample = "bilinear";  // blend: controls to mask, bilinear or guided (edges snap to the picture's)
   double hide_budget = 0;               // blend: the share of each picture hidden, fixed; the network chooses where (0: free)
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
   bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
