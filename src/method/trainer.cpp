@@ -49,7 +49,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("privacy_pretrain", o.privacy_pretrain);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
-  v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget), v("bank", o.bank);
+  v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget), v("hide_shape", o.hide_shape), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
@@ -117,6 +117,8 @@ void validate(const TrainOptions& o) {
     if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
     nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
+    one_of(o.hide_shape, {"blob", "ellipse"}, "--hide-shape");
+    if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse needs a --hide-budget");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {
@@ -210,6 +212,7 @@ class Trainer {
     blend.stride = o.blend_stride;
     blend.upsample = nets::parse_upsample(o.blend_upsample);
     blend.budget = o.hide_budget;
+    blend.shape = o.hide_shape;
     blend.bank = o.bank;
     blend.residual = o.blend_residual;
     model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);

@@ -61,6 +61,11 @@ struct BlendAnonymizerOptions {
   // pixels) a head a dozen pixels wide cannot be hidden without the cells round it; at 4 it can (docs/results.md).
   int64_t stride = 8;
   Upsample upsample = Upsample::kBilinear;
+  // With a budget, the hidden region's shape. "blob": the allocation above, any shape (it learns a blob round
+  // the head that reaches the shirt below it, docs/results.md). "ellipse": one ellipse of the budget's area,
+  // centred on the scores' softmax mean and shaped by their covariance — a region the shape of a head that
+  // the network places and orients, with soft edges (a sigmoid over a tenth of its radius).
+  std::string shape = "blob";
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -82,6 +87,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // weights, so defined for any weights (probes may leave the simplex). The guided up-sampler reads the
   // picture from the bank's first item, the identity.
   static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample = Upsample::kBilinear);
+  // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
+  // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
+  static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
   static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);
 

@@ -220,4 +220,49 @@ TEST(BlendAnonymizer, GuidedUpsamplingPutsTheMaskEdgeOnThePicturesEdge) {
   EXPECT_EQ(loaded->options().upsample, Upsample::kGuided);
 }
 
+// The "ellipse" shape: whatever the scores, one region of the budget's area (within 10%), centred where they put
+// their mass and elongated along their spread. A blob allocation of the same scores hides one cell.
+TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScoresPointIt) {
+  using torch::indexing::Slice;
+  const int64_t g = 28;
+  const double budget = 0.02, area = budget * g * g;  // 15.7 cells
+  auto at = [&](std::vector<std::pair<int64_t, int64_t>> cells) {
+    auto p = torch::zeros({1, 1, g, g});
+    for (auto [y, x] : cells) p.index_put_({0, 0, y, x}, 1.0 / static_cast<double>(cells.size()));
+    return p;
+  };
+  auto disc = BlendAnonymizerImpl::ellipse_region(at({{10, 20}}), budget);
+  EXPECT_NEAR(disc.sum().item<double>(), area, 0.1 * area);
+  EXPECT_GT(disc.index({0, 0, 10, 20}).item<double>(), 0.99);
+  EXPECT_LT(disc.index({0, 0, 10, 25}).item<double>(), 0.01);  // beyond the radius (2.2 cells)
+  // Mass spread along a row: the same area, stretched along x.
+  auto wide = BlendAnonymizerImpl::ellipse_region(at({{14, 8}, {14, 20}}), budget);
+  EXPECT_NEAR(wide.sum().item<double>(), area, 0.1 * area);
+  auto extent = [](const torch::Tensor& m, int dim) { return (m.squeeze() > 0.5).any(dim).sum().item<int64_t>(); };
+  EXPECT_GT(extent(wide, 0), 2 * extent(wide, 1));  // columns touched > 2 x rows touched
+  // Through the network: from the start, one compact region of the budget's area per picture (a blob
+  // allocation starts spread evenly, 0.02 per cell).
+  BlendAnonymizerOptions o;
+  o.grid = g;
+  o.stride = 4;
+  o.budget = budget;
+  o.shape = "ellipse";
+  torch::manual_seed(9);
+  BlendAnonymizer net(o);
+  auto hidden = 1 - net->weights(torch::rand({2, 3, 112, 112})).select(1, 0);
+  for (int64_t i = 0; i < 2; ++i) {
+    EXPECT_NEAR(hidden[i].sum().item<double>(), area, 0.1 * area);
+    EXPECT_GT(hidden[i].max().item<double>(), 0.99);
+  }
+  o.shape = "star";
+  EXPECT_THROW(BlendAnonymizer{o}, UsageError);
+  EXPECT_EQ(method::blend_anonymizer(saved_and_loaded(method::make_anonymizer_model("blend", 112, 8, 0, 0, [] {
+              BlendAnonymizerOptions e;
+              e.budget = 0.02;
+              e.shape = "ellipse";
+              return e;
+            }())))->options().shape,
+            "ellipse");
+}
+
 }  // namespace scrim::nets

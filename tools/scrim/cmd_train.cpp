@@ -86,6 +86,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--hide-budget", o->hide_budget,
                   "blend: the share of each picture hidden, fixed, so that the network only chooses where (0: free per cell)")
       ->capture_default_str();
+  cmd->add_option("--hide-shape", o->hide_shape,
+                  "blend with --hide-budget: the hidden region's shape, blob (any, where the scores put it) or ellipse "
+                  "(one ellipse of the budget's area that the network places and orients: the shape of a head)")
+      ->capture_default_str();
   cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
       ->capture_default_str();
   cmd->add_flag("--blend-residual", o->blend_residual, "blend: add a residual that only the privacy side trains");
