@@ -177,8 +177,7 @@ torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
   if (options_.budget <= 0) return torch::softmax(logits, 1);
   auto n = logits.size(0), g = logits.size(2);
   auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});
-  auto hidden = options_.shape == "ellipse" ? ellipse_region(where, options_.budget)
-                                            : (options_.budget * static_cast<double>(g * g) * where).clamp_max(1.0);
+  auto hidden = hidden_share(where, options_.budget, options_.shape);
   auto which = torch::softmax(logits.slice(1, 1), 1);
   return torch::cat({1 - hidden, hidden * which}, 1);
 }
@@ -200,6 +199,16 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
   auto m2 = (vxx * dy * dy - 2 * vxy * dx * dy + vyy * dx * dx) / det;  // squared Mahalanobis distance
   auto r2 = budget * static_cast<double>(g * g) / (M_PI * det.sqrt());
   return torch::sigmoid(kSharpness * (1 - (m2 / r2 + 1e-12).sqrt()));
+}
+
+torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, const std::string& shape) {
+  auto blob = (budget * static_cast<double>(where.size(2) * where.size(3)) * where).clamp_max(1.0);
+  if (shape != "ellipse") return blob;
+  // The ellipse is rendered, but its gradient is the blob's (straight-through, Bengio et al. 2013): through
+  // its centre and covariance alone an ellipse lying on the background gets no signal to move (measured: it
+  // stayed off every head), where the per-cell allocation tells each cell whether hiding it would help, and
+  // the ellipse follows that mass.
+  return blob + (ellipse_region(where, budget) - blob).detach();
 }
 
 torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {

@@ -64,7 +64,8 @@ struct BlendAnonymizerOptions {
   // With a budget, the hidden region's shape. "blob": the allocation above, any shape (it learns a blob round
   // the head that reaches the shirt below it, docs/results.md). "ellipse": one ellipse of the budget's area,
   // centred on the scores' softmax mean and shaped by their covariance — a region the shape of a head that
-  // the network places and orients, with soft edges (a sigmoid over a tenth of its radius).
+  // the network places and orients, with soft edges (a sigmoid over a tenth of its radius); trained through
+  // the blob's per-cell gradient (straight-through).
   std::string shape = "blob";
 };
 
@@ -90,6 +91,8 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
+  // The hidden share per cell [N, 1, G, G] for `shape` ("blob" or "ellipse") from the cell distribution `where`.
+  static torch::Tensor hidden_share(const torch::Tensor& where, double budget, const std::string& shape);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
   static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);
 

@@ -265,4 +265,30 @@ TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScore
             "ellipse");
 }
 
+// A privacy signal that wants the cells round (5, 5) hidden, the ellipse starting as a disc in the middle (14, 14):
+// one gradient step on the scores moves its centre toward (5, 5). Through the ellipse's own centre and
+// covariance the gradient is nil this far away (its edge is nowhere near); the straight-through blob gradient
+// is what moves it.
+TEST(BlendAnonymizer, AnEllipseMovesTowardTheCellsThePrivacySignalWantsHidden) {
+  const int64_t g = 28;
+  auto target = torch::zeros({1, 1, g, g});
+  target.index_put_({0, 0, torch::indexing::Slice(3, 8), torch::indexing::Slice(3, 8)}, 1.0);
+  auto logits = torch::zeros({1, g * g}).requires_grad_(true);
+  auto where = [&](const torch::Tensor& l) { return torch::softmax(l, 1).view({1, 1, g, g}); };
+  auto centre = [&](const torch::Tensor& h) {
+    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
+    auto m = h.detach() / h.detach().sum();
+    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
+  };
+  auto start = BlendAnonymizerImpl::hidden_share(where(logits), 0.02, "ellipse");
+  auto [y0, x0] = centre(start);
+  EXPECT_NEAR(y0, 14.0, 0.5);
+  auto loss = -(start * target).sum();
+  auto grad = torch::autograd::grad({loss}, {logits})[0];
+  auto moved = BlendAnonymizerImpl::hidden_share(where(logits.detach() - 2000 * grad), 0.02, "ellipse");
+  auto [y1, x1] = centre(moved);
+  EXPECT_LT(y1, y0 - 1.0);
+  EXPECT_LT(x1, x0 - 1.0);
+}
+
 }  // namespace scrim::nets
