@@ -418,7 +418,8 @@ int main(int argc, char** argv) {
         std::printf("%s\n", row.dump().c_str());
       } else {
         std::printf("%-8s %4d %7d %9.3f %8.3f %9.3f %10.3f %8.3f %9.3f %9.3f %10.3f %10.3f %9.2f %8.3f\n", estimator.c_str(), q, 1 + 2 * q,
-                    median(image_cos), median(ceiling), median(basis_cos), median(split_half), median(split_pooled), median(param_cos), median(param_ceiling),
+                    median(image_cos), median(ceiling), median(basis_cos), median(split_half), median(split_pooled), median(param_cos),
+                    median(param_ceiling),
                     median(batch_cos), median(split_batch), median(coherence), row["flat_pairs"].get<double>());
       }
       std::fflush(stdout);

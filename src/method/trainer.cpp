@@ -49,7 +49,8 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("privacy_pretrain", o.privacy_pretrain);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
-  v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget), v("hide_shape", o.hide_shape), v("bank", o.bank);
+  v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
+  v("hide_shape", o.hide_shape), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
@@ -645,7 +646,8 @@ class Trainer {
             {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
-            {"split_half_cos", split_half}, {"split_half_param_cos", split_half_param}, {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
+            {"split_half_cos", split_half}, {"split_half_param_cos", split_half_param},
+            {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
             {"step_queries", u.queries}, {"queries", queries_},
             {"prior_alpha", u.prior_alpha >= 0 ? json(u.prior_alpha) : json(nullptr)},
             {"surrogate_agreement", surrogate_agreement()}, {"cache_hits", static_cast<int64_t>(cache_hits)},

@@ -98,7 +98,8 @@ double relative_difference(const fs::path& a, const fs::path& b) {
   return worst;
 }
 
-const char* const kCompared[] = {"privacy_loss", "utility_loss", "utility", "adversary_loss", "norm_p", "norm_u", "alpha", "cos_pu", "split_half_cos", "split_half_param_cos"};
+const char* const kCompared[] = {"privacy_loss", "utility_loss", "utility", "adversary_loss", "norm_p",
+                                 "norm_u",       "alpha",        "cos_pu",  "split_half_cos", "split_half_param_cos"};
 
 TEST(TrainDistributed, TwoProcessesTrainAsOneProcessDoesAndOnlyRankZeroWrites) {
   testing::ScratchDir d;
