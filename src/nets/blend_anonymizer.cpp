@@ -208,7 +208,12 @@ torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, doub
   // its centre and covariance alone an ellipse lying on the background gets no signal to move (measured: it
   // stayed off every head), where the per-cell allocation tells each cell whether hiding it would help, and
   // the ellipse follows that mass.
-  return blob + (ellipse_region(where, budget) - blob).detach();
+  torch::Tensor ellipse;
+  {
+    torch::NoGradGuard no_grad;  // only its values are used
+    ellipse = ellipse_region(where, budget);
+  }
+  return blob + (ellipse - blob.detach());
 }
 
 torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {

@@ -64,24 +64,28 @@ double cosine(const torch::Tensor& a, const torch::Tensor& b) {
   return (fa * fb).sum().item<double>() / (na * nb);
 }
 
-double split_half_cosine(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& g, double weight_a, double weight_b) {
+namespace {
+
+// a . b / |g / (weight_a + weight_b)|^2, signed; false when undefined.
+bool signed_cos2(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& g, double weight_a, double weight_b, double& cos2) {
   double total = weight_a + weight_b;
-  if (total <= 0 || weight_b <= 0 || weight_a <= 0) return 0.0;
+  if (total <= 0 || weight_b <= 0 || weight_a <= 0 || !a.defined() || !b.defined()) return false;
   double ab = (a.flatten().to(torch::kFloat64) * b.flatten().to(torch::kFloat64)).sum().item<double>();
   double norm = g.flatten().to(torch::kFloat64).norm().item<double>() / total;
-  if (ab <= 0 || norm <= 0) return 0.0;
-  return std::min(1.0, std::sqrt(ab) / norm);
-}
-
-bool split_half_cos2(const SplitEstimate& e, double& cos2) {
-  double total = e.weight_a + e.weight_b;
-  if (total <= 0 || e.weight_a <= 0 || e.weight_b <= 0 || !e.a.defined() || !e.b.defined()) return false;
-  double ab = (e.a.flatten().to(torch::kFloat64) * e.b.flatten().to(torch::kFloat64)).sum().item<double>();
-  double norm = e.g.flatten().to(torch::kFloat64).norm().item<double>() / total;
   if (norm <= 0) return false;
   cos2 = ab / (norm * norm);
   return true;
 }
+
+}  // namespace
+
+double split_half_cosine(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& g, double weight_a, double weight_b) {
+  double cos2 = 0;
+  if (!signed_cos2(a, b, g, weight_a, weight_b, cos2) || cos2 <= 0) return 0.0;
+  return std::min(1.0, std::sqrt(cos2));
+}
+
+bool split_half_cos2(const SplitEstimate& e, double& cos2) { return signed_cos2(e.a, e.b, e.g, e.weight_a, e.weight_b, cos2); }
 
 double pooled_split_half_cosine(double cos2_sum, int64_t samples) {
   if (samples <= 0 || cos2_sum <= 0) return 0.0;
