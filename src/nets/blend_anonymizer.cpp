@@ -146,7 +146,8 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
                                                                conv(w, 2 * w, 3, o.stride / 4), torch::nn::ReLU()));
   if (o.context < 0 || o.context > 6) throw UsageError("--blend-context must be in 0..6");
   if (!(o.budget >= 0 && o.budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
-  if (o.shape != "blob" && o.shape != "ellipse") throw UsageError("--hide-shape must be blob or ellipse, not '" + o.shape + "'");
+  if (o.shape != "blob" && o.shape != "ellipse" && o.shape != "peak")
+    throw UsageError("--hide-shape must be blob, ellipse or peak, not '" + o.shape + "'");
   for (int64_t i = 0; i < o.context; ++i) {
     int64_t dilation = int64_t{1} << i;
     context_.push_back(register_module("context" + std::to_string(i),
@@ -203,7 +204,7 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
 
 torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, const std::string& shape) {
   auto blob = (budget * static_cast<double>(where.size(2) * where.size(3)) * where).clamp_max(1.0);
-  if (shape != "ellipse") return blob;
+  if (shape == "blob") return blob;
   // The ellipse is rendered, but its gradient is the blob's (straight-through, Bengio et al. 2013): through
   // its centre and covariance alone an ellipse lying on the background gets no signal to move (measured: it
   // stayed off every head), where the per-cell allocation tells each cell whether hiding it would help, and
@@ -211,7 +212,15 @@ torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, doub
   torch::Tensor ellipse;
   {
     torch::NoGradGuard no_grad;  // only its values are used
-    ellipse = ellipse_region(where, budget);
+    if (shape == "peak") {
+      // p^k renormalised: the mode's weight grows k-fold in log-odds over the rest, so a second head with
+      // half the mode's score keeps 1/16 of its share at k = 4 and no longer pulls the centre off the first.
+      constexpr double kPeakSharpening = 4;
+      auto sharp = where.pow(kPeakSharpening);
+      ellipse = ellipse_region(sharp / sharp.sum({1, 2, 3}, true), budget);
+    } else {
+      ellipse = ellipse_region(where, budget);
+    }
   }
   return blob + (ellipse - blob.detach());
 }

@@ -65,7 +65,9 @@ struct BlendAnonymizerOptions {
   // the head that reaches the shirt below it, docs/results.md). "ellipse": one ellipse of the budget's area,
   // centred on the scores' softmax mean and shaped by their covariance — a region the shape of a head that
   // the network places and orients, with soft edges (a sigmoid over a tenth of its radius); trained through
-  // the blob's per-cell gradient (straight-through).
+  // the blob's per-cell gradient (straight-through). "peak": the same ellipse placed and shaped by the scores'
+  // dominant mode (the softmax raised to the power kPeakSharpening): the mean of every cell the attackers' signal
+  // marks — the main head, a bystander, a sign — can lie between them; the mode lies on the strongest.
   std::string shape = "blob";
 };
 
@@ -91,7 +93,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
-  // The hidden share per cell [N, 1, G, G] for `shape` ("blob" or "ellipse") from the cell distribution `where`.
+  // The hidden share per cell [N, 1, G, G] for `shape` ("blob", "ellipse" or "peak") from the cell distribution `where`.
   static torch::Tensor hidden_share(const torch::Tensor& where, double budget, const std::string& shape);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
   static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);

@@ -291,4 +291,30 @@ TEST(BlendAnonymizer, AnEllipseMovesTowardTheCellsThePrivacySignalWantsHidden) {
   EXPECT_LT(x1, x0 - 1.0);
 }
 
+
+// Two heads the scores mark, the main one twice as strongly: the ellipse on the scores' mean lands between
+// them, on neither; the peak's lands on the main head.
+TEST(BlendAnonymizer, APeakEllipseSitsOnTheStrongestModeWhereTheMeanFallsBetweenTwo) {
+  const int64_t g = 28;
+  const double budget = 0.02;
+  auto p = torch::full({1, 1, g, g}, 1e-4);
+  p.index_put_({0, 0, torch::indexing::Slice(6, 9), torch::indexing::Slice(6, 9)}, 2.0);    // the main head
+  p.index_put_({0, 0, torch::indexing::Slice(18, 21), torch::indexing::Slice(18, 21)}, 1.0);  // a bystander
+  p = p / p.sum();
+  auto mean_region = BlendAnonymizerImpl::hidden_share(p, budget, "ellipse");
+  auto peak_region = BlendAnonymizerImpl::hidden_share(p, budget, "peak");
+  auto centre = [&](const torch::Tensor& r) {
+    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
+    auto m = r / r.sum();
+    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
+  };
+  auto [my, mx] = centre(mean_region);  // about (11.5, 11.5): between the heads
+  EXPECT_GT(std::hypot(my - 7.5, mx - 7.5), 3.0);
+  auto [py, px] = centre(peak_region);
+  EXPECT_LT(std::hypot(py - 7.5, px - 7.5), 1.5);  // inside the main head's 3 x 3 cells (the bystander keeps 1/17 of the mass)
+  EXPECT_GT(peak_region.index({0, 0, 7, 7}).item<double>(), 0.95);
+  EXPECT_LT(peak_region.index({0, 0, 19, 19}).item<double>(), 0.05);
+  EXPECT_NEAR(peak_region.sum().item<double>(), budget * g * g, 0.1 * budget * g * g);
+}
+
 }  // namespace scrim::nets
