@@ -35,6 +35,9 @@
 // (another reference model: one pair along its gradient, the rest orthogonal;
 // prior_param_cos is the prior's own cosine; not used with the head basis). No history (it would make the
 // halves dependent). Batches of 8.
+// pixel+prgf, control+prgf: the same fixed prior used as P-RGF publishes it (two scout pairs measure its
+// cosine alpha, the rest mix it with orthogonal directions by lambda*; optim/prior_mixing.h), where +surrogate
+// is the subspace variant (method/utility_gradient.h: PriorMix).
 // pixel+online, control+online: the --surrogate model learned online from the black box's probe
 // differences (method/surrogate_prior.h, Adam at --surrogate-lr): it first learns from the probes of
 // --warmup training samples (the first training steps of a run), then keeps learning on the measured
@@ -239,8 +242,8 @@ int main(int argc, char** argv) {
   for (const auto& e : estimators) {
     auto base = e.substr(0, e.find('+'));
     if ((base != "pixel" && base != "control" && base != "control-head") ||
-        (base != e && e != base + "+surrogate" && e != base + "+online")) {
-      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, control-head, each optionally +surrogate or +online)\n", e.c_str());
+        (base != e && e != base + "+surrogate" && e != base + "+online" && e != base + "+prgf")) {
+      std::fprintf(stderr, "unknown estimator '%s' (pixel, control, control-head, each optionally +surrogate, +prgf or +online)\n", e.c_str());
       return 2;
     }
     if (base != e && surrogate_file.empty()) {
@@ -291,6 +294,10 @@ int main(int argc, char** argv) {
       bo.zo = s.basis.options();
       bo.zo.probes = q;
       bo.scout_probes = q;
+      if (estimator.find("+prgf") != std::string::npos) {  // two scouts measure alpha, the rest mix by lambda*
+        bo.prior_mix = method::PriorMix::kPrgf;
+        bo.scout_probes = std::min(q, 2);
+      }
       method::BlackBoxGradient estimate(utility, bo, history, data);
       // A fresh surrogate per probe count; online, it first learns from a warm-up of training samples.
       std::unique_ptr<method::SurrogatePrior> prior;

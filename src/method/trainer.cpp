@@ -51,7 +51,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
   v("hide_shape", o.hide_shape), v("bank", o.bank);
-  v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("surrogate", o.surrogate);
+  v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("prior_mix", o.prior_mix), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
   v("world_size", o.world_size);
 }
@@ -106,6 +106,8 @@ void validate(const TrainOptions& o) {
   one_of(o.anonymizer, {"unet", "bdq", "blend"}, "--anonymizer");
   one_of(o.probe_basis, {"head", "controls"}, "--probe-basis");
   one_of(o.prior, {"none", "surrogate"}, "--prior");
+  one_of(o.prior_mix, {"subspace", "prgf"}, "--prior-mix");
+  if (o.prior_mix != "subspace" && o.prior != "surrogate") throw UsageError("--prior-mix needs --prior surrogate");
   if (o.prior == "surrogate") {
     if (o.gradient != "blackbox") throw UsageError("--prior surrogate guides the black-box estimate; --gradient whitebox reads the true gradient");
     if (!o.surrogate_model) throw UsageError("--prior surrogate needs --surrogate MODEL (a scrim reference model file)");
@@ -118,8 +120,8 @@ void validate(const TrainOptions& o) {
     if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
     nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
-    one_of(o.hide_shape, {"blob", "ellipse"}, "--hide-shape");
-    if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse needs a --hide-budget");
+    one_of(o.hide_shape, {"blob", "ellipse", "peak"}, "--hide-shape");
+    if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse or peak needs a --hide-budget");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {
@@ -244,6 +246,7 @@ class Trainer {
       bo.zo.distribution = o.distribution == "rademacher" || o.estimator == "spsa-gc" ? optim::ProbeDistribution::kRademacher
                                                                                        : optim::ProbeDistribution::kGaussian;
       bo.scout_probes = o.estimator == "spsa-gc" ? o.probes : o.scout_probes;
+      bo.prior_mix = o.prior_mix == "prgf" ? method::PriorMix::kPrgf : method::PriorMix::kSubspace;
       auto blackbox = std::make_unique<method::BlackBoxGradient>(*utility_, bo, history_, data_);
       if (o.prior == "surrogate") {
         method::SurrogatePriorOptions so;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "optim/prior_mixing.h"
 #include "reference/reference_whitebox.h"
 #include "scrim/core/rng.h"
 
@@ -25,6 +26,19 @@ std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeS
   }
   if (avoid.defined()) u = u - (u * avoid).sum() / (avoid * avoid).sum() * avoid;
   return {u, u};
+}
+
+double BlackBoxGradient::scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
+                                       const std::vector<double>& diffs) const {
+  if (dirs.size() < 2) return -1;
+  // Directional derivatives: along the unit prior exactly; along an orthogonal Gaussian u (unit variance per
+  // coordinate) (g . u)^2 is unbiased for |g_perp|^2.
+  const double two_mu = 2 * options_.zo.mu;
+  const double along = diffs[0] / two_mu / prior.norm().item<double>();
+  double perp_sq = 0;
+  for (size_t k = 1; k < dirs.size(); ++k) perp_sq += std::pow(diffs[k] / two_mu, 2) / static_cast<double>(dirs.size() - 1);
+  if (along * along + perp_sq <= 0) return -1;
+  return std::abs(along) / std::sqrt(along * along + perp_sq);
 }
 
 optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
@@ -97,7 +111,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   for (size_t b = 0; b < n; ++b) {
     std::vector<torch::Tensor> ds, dual;
     if (prior_ && !space.basis(b).q.defined()) {
-      auto v = space.constrain(prior_->prior(space, b, rows[b]));
+      auto v = space.constrain(prior_->prior(space, b, rows[b])).reshape(space.shape(b));
       auto rms = v.pow(2).mean().sqrt().item<double>();
       if (rms > 0) transfer[b] = v / rms;
       if (rms > 0) ds.push_back(transfer[b]), dual.push_back(transfer[b]);
@@ -141,12 +155,31 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     scouts.assign(t[0].data_ptr<double>(), t[0].data_ptr<double>() + t[0].numel());
   }
   auto extra = share.local(history_.allocate(scouts, static_cast<int>(share.total()) * (q - scout), 0));
+  // P-RGF's alpha per sample from its scouts (-1: not mixing — no prior, the subspace variant, or no signal).
+  // probe_size2: |u|^2 of its orthogonal scouts, the probed space's dimension D (the simplex tangent's for
+  // the controls, not the controls' count).
+  std::vector<double> mixing(n, -1.0), probe_size2(n, 0.0);
+  if (options_.prior_mix == PriorMix::kPrgf && !failures.failed())
+    for (size_t b = 0; b < n; ++b) {
+      if (!transfer[b].defined() || dirs[b].size() < 2) continue;
+      mixing[b] = scouted_alpha(transfer[b], dirs[b], diffs[b]);
+      for (size_t k = 1; k < dirs[b].size(); ++k) probe_size2[b] += dirs[b][k].pow(2).sum().item<double>() / static_cast<double>(dirs[b].size() - 1);
+    }
   todo.clear();
   for (size_t b = 0; b < n; ++b) {
     if (extra[b] <= 0) continue;
     std::vector<torch::Tensor> ds;
+    // P-RGF: each further pair mixes the prior with an orthogonal direction by lambda*, at the size of a
+    // random probe (|u|^2 = D, the probed space's dimension: the simplex tangent's for the controls), so the
+    // plain average below weighs every pair alike.
+    double lambda = 0;
+    if (mixing[b] >= 0) lambda = optim::prgf_lambda(mixing[b], std::max<int64_t>(2, std::llround(probe_size2[b])), extra[b]);
     for (int k = 0; k < extra[b]; ++k) {
       auto [u, d] = direction(space, b, gens[b], transfer[b]);
+      if (mixing[b] >= 0) {
+        u = std::sqrt(probe_size2[b]) * (std::sqrt(lambda) * transfer[b] / transfer[b].norm() + std::sqrt(1 - lambda) * u / u.norm());
+        d = u;
+      }
       ds.push_back(u);
       duals[b].push_back(d);
     }
@@ -172,8 +205,19 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   double alpha_sum = 0;
   int alpha_count = 0;
   for (size_t b = 0; b < n && !failures.failed(); ++b) {
-    auto split = transfer[b].defined() ? with_prior(transfer[b], dirs[b], diffs[b])
-                                       : estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
+    const bool subspace = transfer[b].defined() && options_.prior_mix == PriorMix::kSubspace;
+    optim::SplitEstimate split;
+    if (subspace) {
+      split = with_prior(transfer[b], dirs[b], diffs[b]);
+    } else if (mixing[b] >= 0 && duals[b].size() > static_cast<size_t>(scout)) {
+      // P-RGF as published: the scouts only measured alpha; the estimate is the mixed probes' plain average
+      // (lambda* is optimal for that estimator, not for one that also holds the exact pair along the prior).
+      split = estimator_.combine_split(torch::stack(std::vector<torch::Tensor>(duals[b].begin() + scout, duals[b].end())),
+                                       torch::tensor(std::vector<double>(diffs[b].begin() + scout, diffs[b].end()), torch::kFloat64));
+      split.alpha = mixing[b];
+    } else {
+      split = estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
+    }
     double crit = 0;
     for (double d : diffs[b]) {
       crit += std::abs(d) / static_cast<double>(diffs[b].size());

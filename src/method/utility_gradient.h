@@ -65,9 +65,17 @@ class UtilityGradient {
   virtual UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) = 0;
 };
 
+// How probes use a transfer prior v (set_prior). kSubspace: the first pair along v measures its component
+// exactly, the rest are orthogonal to it and shrunk by m / (m + D) (the best shrink whatever v's cosine).
+// kPrgf: P-RGF as published (Cheng et al. NeurIPS 2019): the scouts (one pair along v, the rest orthogonal)
+// measure v's cosine alpha, and every further pair mixes v and an orthogonal direction by lambda*(alpha, D, m)
+// (optim/prior_mixing.h); the estimate is the plain average over all pairs.
+enum class PriorMix { kSubspace, kPrgf };
+
 struct BlackBoxOptions {
   optim::ZoOptions zo;
   int scout_probes = 2;  // probe pairs per sample before the allocator spends the rest
+  PriorMix prior_mix = PriorMix::kSubspace;
 };
 
 class BlackBoxGradient : public UtilityGradient {
@@ -81,7 +89,7 @@ class BlackBoxGradient : public UtilityGradient {
   // and the history's new entries (every rank records all of them, in batch order).
   UtilityStep step(const ProbeSpace& space, const std::vector<int64_t>& rows, uint64_t seed, const BatchShare& share) override;
   // A transfer prior (method/surrogate_prior.h): each sample's first probe pair follows it, the rest
-  // are orthogonal to it and shrunk by m / (m + D) (m pairs, D dimensions); nullptr: none.
+  // are used as options.prior_mix says; nullptr: none.
   void set_prior(PriorSource* prior) { prior_ = prior; }
 
   // The per-sample estimates of the last step, in each sample's probe coordinates (for measurements).
@@ -92,6 +100,9 @@ class BlackBoxGradient : public UtilityGradient {
   // A random direction in the space (orthogonal to `avoid` when it is defined) and its dual, which
   // the estimate accumulates (the direction itself unless the space has a weighted basis).
   std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
+  // P-RGF's alpha from the scouts: the first pair along `prior`, the rest orthogonal to it; -1 when
+  // there is no orthogonal scout or no signal.
+  double scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
   // The estimate from a first pair along `prior` and the rest orthogonal to it.
   optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
   // Records the step's estimates (this share's, flattened float32) and criticalities in the history:

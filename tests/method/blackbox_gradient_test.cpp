@@ -188,6 +188,65 @@ TEST(BlackBoxGradient, AReturningSampleRefinesItsLastEstimate) {
   EXPECT_GT(second, without + 0.1) << "a second visit without memory " << without;
 }
 
+// A transfer prior of known cosine with a true gradient: alpha t + sqrt(1 - alpha^2) r, t and r unit, r a
+// random direction orthogonal to t.
+class FixedPrior : public PriorSource {
+ public:
+  FixedPrior(const torch::Tensor& truth, double alpha, uint64_t seed) {
+    torch::manual_seed(seed);
+    auto t = truth / truth.norm();
+    auto r = torch::randn(truth.sizes());
+    r = r - (r * t).sum() * t;
+    v_ = alpha * t + std::sqrt(1 - alpha * alpha) * r / r.norm();
+  }
+  torch::Tensor prior(const ProbeSpace&, size_t, int64_t) override { return v_; }
+
+ private:
+  torch::Tensor v_;
+};
+
+TEST(BlackBoxGradient, PrgfMixingSpendsItsProbesAlongAGoodPriorAndNoneAlongAUselessOne) {
+  // P-RGF (optim/prior_mixing.h) in the 8 x 8 pixel basis (D = 192) with 16 pairs: the scouts (one pair along
+  // the prior, two orthogonal) measure its cosine alpha, lambda* sets each further probe's share along it, and
+  // the estimate averages those 13 probes. alpha 0.9: lambda* = 1, every probe along the prior, the estimate is
+  // the prior. alpha 0 (a prior orthogonal to the gradient): lambda* = 0, every probe orthogonal to it, and so
+  // is the estimate — while probing without a prior leaves a random component along it.
+  torch::manual_seed(2);
+  auto a = torch::randn({3, 32, 32});
+  auto x = torch::rand({1, 3, 32, 32});
+  Ids ids(1);
+  LinearScorer scorer(a);
+  optim::ZerothOrderEstimator basis(zo(16, 0.01, 8));
+  auto coarse = torch::zeros({3, 8, 8}, torch::requires_grad());
+  auto truth = torch::autograd::grad({(basis.expand(coarse, x[0]) * a).sum()}, {coarse})[0];  // dL/dc, the basis's gradient
+  BlackBoxOptions mixing{zo(16, 0.01, 8), 3, PriorMix::kPrgf}, plain_options{zo(16, 0.01, 8), 3};
+  double strong = 0, strong_to_prior = 0, measured = 0, useless_to_prior = 0, plain_to_prior = 0;
+  const int trials = 20;
+  for (int trial = 0; trial < trials; ++trial) {
+    optim::CriticalHistory none(optim::HistoryOptions{optim::HistoryMode::kNone});
+    PixelProbeSpace space(x, {{0}}, basis);
+    FixedPrior good(truth, 0.9, 100 + trial), useless(truth, 0.0, 200 + trial);
+    BlackBoxGradient with_good(scorer, mixing, none, ids.set), with_useless(scorer, mixing, none, ids.set);
+    BlackBoxGradient plain(scorer, plain_options, none, ids.set);
+    with_good.set_prior(&good);
+    with_useless.set_prior(&useless);
+    with_good.step(space, {0}, 300 + trial);
+    const auto& e = with_good.last_estimates()[0];
+    strong += optim::cosine(e.g, truth) / trials;
+    strong_to_prior += optim::cosine(e.g, good.prior(space, 0, 0)) / trials;
+    measured += e.alpha / trials;
+    with_useless.step(space, {0}, 300 + trial);
+    useless_to_prior = std::max(useless_to_prior, std::abs(optim::cosine(with_useless.last_estimates()[0].g, useless.prior(space, 0, 0))));
+    plain.step(space, {0}, 300 + trial);
+    plain_to_prior = std::max(plain_to_prior, std::abs(optim::cosine(plain.last_estimates()[0].g, useless.prior(space, 0, 0))));
+  }
+  EXPECT_GT(strong_to_prior, 0.999);  // every mixed probe along the prior
+  EXPECT_NEAR(strong, 0.9, 0.01);
+  EXPECT_NEAR(measured, 0.9, 0.1);    // alpha, measured by the scouts
+  EXPECT_LT(useless_to_prior, 1e-3);  // every mixed probe orthogonal to it
+  EXPECT_GT(plain_to_prior, 0.05);    // (random probes are not: about 1 / sqrt(D) along it)
+}
+
 TEST(BlackBoxGradient, TheHeadBasisKeepsAllTheHeadCanUseInFewDimensions) {
   // A control network whose 1 x 1 head reads C = 4 features: at most r = (K - 1)(C + 1) = 10
   // directions (fewer where a ReLU feature is dead) move the blend weights, out of K G^2 = 48 controls.

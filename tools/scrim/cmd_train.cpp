@@ -88,7 +88,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--hide-shape", o->hide_shape,
                   "blend with --hide-budget: the hidden region's shape, blob (any, where the scores put it) or ellipse "
-                  "(one ellipse of the budget's area that the network places and orients: the shape of a head)")
+                  "(one ellipse of the budget's area that the network places and orients: the shape of a head) or peak (the "
+                  "same ellipse on the scores' strongest mode rather than their mean)")
       ->capture_default_str();
   cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
       ->capture_default_str();
@@ -98,6 +99,10 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--prior", o->prior,
                   "none, or surrogate: each sample's first probe pair follows the gradient of --surrogate (P-RGF style)")
+      ->capture_default_str();
+  cmd->add_option("--prior-mix", o->prior_mix,
+                  "--prior surrogate: subspace (one pair along it, the rest orthogonal and shrunk) or prgf (scouts measure its "
+                  "cosine, the rest mix it in by P-RGF's lambda*)")
       ->capture_default_str();
   cmd->add_option("--surrogate", o->surrogate, "--prior surrogate: a scrim reference model file, the local utility model");
   cmd->add_option("--surrogate-lr", o->surrogate_lr,

@@ -110,6 +110,7 @@ struct TrainOptions {
   // file `surrogate`, loaded by the caller into surrogate_model), learned online from
   // the black box's probe differences at surrogate_lr (0: a fixed transfer prior).
   std::string prior = "none";           // none | surrogate
+  std::string prior_mix = "subspace";   // subspace | prgf: how the probes use it (method/utility_gradient.h: PriorMix)
   std::string surrogate;                // the surrogate's model file (recorded in config.json)
   double surrogate_lr = 0;
   std::shared_ptr<ReferenceMllm> surrogate_model;
