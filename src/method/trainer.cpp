@@ -39,7 +39,7 @@ namespace {
 template <class Options, class Visit>
 void visit_recorded_fields(Options& o, Visit&& v) {
   v("manifest", o.manifest), v("mllm", o.mllm), v("gradient", o.gradient), v("estimator", o.estimator), v("pareto", o.pareto);
-  v("preference", o.preference), v("history", o.history), v("probes", o.probes), v("scout_probes", o.scout_probes), v("mu", o.mu);
+  v("preference", o.preference), v("utility_norm", o.utility_norm), v("history", o.history), v("probes", o.probes), v("scout_probes", o.scout_probes), v("mu", o.mu);
   v("grid", o.grid), v("distribution", o.distribution), v("hard_label", o.hard_label), v("fidelity", o.fidelity);
   v("top_logprobs", o.top_logprobs), v("steps", o.steps), v("batch", o.batch), v("learning_rate", o.learning_rate);
   v("sgd_learning_rate", o.sgd_learning_rate), v("init_steps", o.init_steps), v("init_target", o.init_target);
@@ -130,6 +130,9 @@ void validate(const TrainOptions& o) {
   }
   one_of(o.estimator, {"zo", "spsa-gc"}, "--estimator");
   one_of(o.pareto, {"mgda", "preference", "weighted"}, "--pareto");
+  one_of(o.utility_norm, {"raw", "split-half"}, "--utility-norm");
+  if (o.utility_norm != "raw" && (o.pareto == "weighted" || o.gradient != "blackbox"))
+    throw UsageError("--utility-norm split-half scales a black-box estimate in --pareto mgda or preference");
   one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
   optim::parse_history_mode(o.history);
@@ -615,11 +618,16 @@ class Trainer {
         split_half_param = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
     }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
+    // The share of g_u's norm that is signal, by its two halves (--utility-norm split-half): at least 0.1, so
+    // that one batch's noisy figure cannot scale the utility side by more than 10.
+    double signal_cos = 1;
+    if (o_.utility_norm == "split-half" && o_.fidelity == 0 && split_half_param.is_number())
+      signal_cos = std::clamp(split_half_param.get<double>(), 0.1, 1.0);
 
     optim::ParetoStep combined;
     switch (combiner_) {
-      case Combiner::kMgda: combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2); break;
-      case Combiner::kPreference: combined = optim::mgda_preference(g_p, g_u, o_.preference); break;
+      case Combiner::kMgda: combined = optim::mgda_two(g_p, g_u, optim::GradientNormalization::kL2, signal_cos); break;
+      case Combiner::kPreference: combined = optim::mgda_preference(g_p, g_u, o_.preference, signal_cos); break;
       case Combiner::kWeighted: combined = optim::weighted_sum(g_p, g_u, o_.preference); break;
     }
 
@@ -649,7 +657,7 @@ class Trainer {
             {"utility", u.utility}, {"alpha", combined.alpha}, {"cos_pu", optim::cosine(g_p, g_u)},
             {"norm_p", g_p.norm().item<double>()}, {"norm_u", g_u.norm().item<double>()},
             {"adversary_loss", adversary_loss}, {"adversary_restart", restarted}, {"critical_samples", u.critical_samples},
-            {"split_half_cos", split_half}, {"split_half_param_cos", split_half_param},
+            {"split_half_cos", split_half}, {"split_half_param_cos", split_half_param}, {"utility_signal_cos", signal_cos},
             {"flat_pairs", u.pairs > 0 ? json(static_cast<double>(u.flat_pairs) / static_cast<double>(u.pairs)) : json(nullptr)},
             {"step_queries", u.queries}, {"queries", queries_},
             {"prior_alpha", u.prior_alpha >= 0 ? json(u.prior_alpha) : json(nullptr)},

@@ -4,25 +4,28 @@
 
 namespace scrim::optim {
 
-ParetoStep mgda_two(const torch::Tensor& gp_in, const torch::Tensor& gu_in, GradientNormalization norm) {
+ParetoStep mgda_two(const torch::Tensor& gp_in, const torch::Tensor& gu_in, GradientNormalization norm, double gu_signal_cos) {
   auto gp = gp_in.flatten().to(torch::kFloat64), gu = gu_in.flatten().to(torch::kFloat64);
+  const double c = std::clamp(gu_signal_cos, 1e-6, 1.0);
   if (norm == GradientNormalization::kL2) {
     gp = gp / gp.norm().clamp_min(1e-12);
-    gu = gu / gu.norm().clamp_min(1e-12);
+    gu = gu / (c * gu.norm().clamp_min(1e-12));  // its signal's norm: the signal becomes a unit vector
   }
-  auto diff = gp - gu;
-  double denom = (diff * diff).sum().item<double>();
-  double alpha = denom <= 1e-20 ? 0.5 : std::clamp(((gu - gp) * gu).sum().item<double>() / denom, 0.0, 1.0);
+  // alpha = ((g_u - g_p) . g_u) / |g_p - g_u|^2, with |g_u|^2 the signal's squared length.
+  const double pp = (gp * gp).sum().item<double>(), pu = (gp * gu).sum().item<double>(), uu = c * c * (gu * gu).sum().item<double>();
+  const double denom = pp - 2 * pu + uu;
+  double alpha = denom <= 1e-20 ? 0.5 : std::clamp((uu - pu) / denom, 0.0, 1.0);
   return {(alpha * gp + (1 - alpha) * gu).to(gp_in.scalar_type()).view(gp_in.sizes()), alpha};
 }
 
-ParetoStep mgda_preference(const torch::Tensor& gp_in, const torch::Tensor& gu_in, double w) {
+ParetoStep mgda_preference(const torch::Tensor& gp_in, const torch::Tensor& gu_in, double w, double gu_signal_cos) {
   auto gp = gp_in.flatten().to(torch::kFloat64), gu = gu_in.flatten().to(torch::kFloat64);
   // Scaling by 1/w makes the min-norm point descend each objective at a rate proportional to its weight.
   w = std::clamp(w, 0.01, 0.99);
+  const double c = std::clamp(gu_signal_cos, 1e-6, 1.0);
   gp = gp / (w * gp.norm().clamp_min(1e-12));
-  gu = gu / ((1 - w) * gu.norm().clamp_min(1e-12));
-  auto step = mgda_two(gp, gu, GradientNormalization::kNone);
+  gu = gu / ((1 - w) * c * gu.norm().clamp_min(1e-12));
+  auto step = mgda_two(gp, gu, GradientNormalization::kNone, c);
   step.direction = step.direction.to(gp_in.scalar_type()).view(gp_in.sizes());
   return step;
 }

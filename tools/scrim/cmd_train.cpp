@@ -36,6 +36,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--fidelity", o->fidelity,
                   "Mix the gradient of L1(x', x) into the utility direction at this weight (a query-free prior; 0: off)")
       ->capture_default_str();
+  cmd->add_option("--utility-norm", o->utility_norm,
+                  "mgda/preference with the black box: scale the utility estimate by its own norm (raw) or by its signal's, "
+                  "from the split-half figure (split-half: its noise no longer shrinks the utility side)")
+      ->capture_default_str();
   cmd->add_option("--history", o->history, "Critical history: none, prior, subspace or full")->capture_default_str();
   cmd->add_option("--probes", o->probes, "Probe pairs per sample (q)")->capture_default_str();
   cmd->add_option("--scout-probes", o->scout_probes, "Probe pairs per sample before the allocator")->capture_default_str();

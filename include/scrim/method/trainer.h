@@ -42,6 +42,9 @@ struct TrainOptions {
   std::string estimator = "zo";         // zo (Adam) | spsa-gc (Rademacher + Nesterov momentum, BlackVIP style)
   std::string pareto = "mgda";          // mgda | preference | weighted
   double preference = 0.5;              // weight on privacy for preference and weighted
+  // How mgda and preference scale the black-box utility gradient: raw (its own norm) or split-half (its
+  // signal's norm and squared length, from the split-half estimate of its cosine, optim/pareto_combiner.h).
+  std::string utility_norm = "raw";
   std::string history = "full";         // none | prior | subspace | full
   int probes = 8;                       // q: antithetic pairs per sample (the batch's budget is batch * q)
   int scout_probes = 2;                 // pairs per sample before the allocator spends the rest
