@@ -614,7 +614,7 @@ class Trainer {
     if (u.half_a.defined()) {
       g_u = g_a + g_b;
       if (u.split_half_samples > 0) split_half = optim::pooled_split_half_cosine(u.split_half_cos2_sum, u.split_half_samples);
-      if (u.weight_a > 0 && u.weight_b > 0)
+      if (u.weight_a > 0 && u.weight_b > 0 && o_.prior == "none")  // with a prior the halves share its part
         split_half_param = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
     }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);

@@ -234,7 +234,9 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     gb.push_back(split.weight_b * split.b);
     out.weight_a += split.weight_a / total;
     out.weight_b += split.weight_b / total;
-    if (double cos2 = 0; optim::split_half_cos2(split, cos2)) out.split_half_cos2_sum += cos2, ++out.split_half_samples;
+    // With a prior the halves share its part (the exact pair, or v's component in every mixed pair): a . b is
+    // no independent product, and the figure would read high (docs/estimator.md); prior_alpha is the one to watch.
+    if (double cos2 = 0; !transfer[b].defined() && optim::split_half_cos2(split, cos2)) out.split_half_cos2_sum += cos2, ++out.split_half_samples;
     last_.push_back(std::move(split));
   }
   record_history(share, rows, recorded, recorded_crit, failures);
