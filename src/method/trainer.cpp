@@ -120,7 +120,7 @@ void validate(const TrainOptions& o) {
     if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
     nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
-    one_of(o.hide_shape, {"blob", "ellipse", "peak"}, "--hide-shape");
+    nets::parse_hide_shape(o.hide_shape);  // throws UsageError naming a bad value
     if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse or peak needs a --hide-budget");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
@@ -218,7 +218,7 @@ class Trainer {
     blend.stride = o.blend_stride;
     blend.upsample = nets::parse_upsample(o.blend_upsample);
     blend.budget = o.hide_budget;
-    blend.shape = o.hide_shape;
+    blend.shape = nets::parse_hide_shape(o.hide_shape);
     blend.bank = o.bank;
     blend.residual = o.blend_residual;
     model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);

@@ -68,6 +68,15 @@ Upsample parse_upsample(const std::string& name) {
 
 std::string upsample_name(Upsample u) { return u == Upsample::kGuided ? "guided" : "bilinear"; }
 
+HideShape parse_hide_shape(const std::string& name) {
+  if (name == "blob") return HideShape::kBlob;
+  if (name == "ellipse") return HideShape::kEllipse;
+  if (name == "peak") return HideShape::kPeak;
+  throw UsageError("--hide-shape must be blob, ellipse or peak, not '" + name + "'");
+}
+
+std::string hide_shape_name(HideShape s) { return s == HideShape::kBlob ? "blob" : s == HideShape::kEllipse ? "ellipse" : "peak"; }
+
 namespace {
 
 // Mean over a (2 r + 1)^2 window, the window clipped at the border.
@@ -146,8 +155,6 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
                                                                conv(w, 2 * w, 3, o.stride / 4), torch::nn::ReLU()));
   if (o.context < 0 || o.context > 6) throw UsageError("--blend-context must be in 0..6");
   if (!(o.budget >= 0 && o.budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
-  if (o.shape != "blob" && o.shape != "ellipse" && o.shape != "peak")
-    throw UsageError("--hide-shape must be blob, ellipse or peak, not '" + o.shape + "'");
   for (int64_t i = 0; i < o.context; ++i) {
     int64_t dilation = int64_t{1} << i;
     context_.push_back(register_module("context" + std::to_string(i),
@@ -202,9 +209,9 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
   return torch::sigmoid(kSharpness * (1 - (m2 / r2 + 1e-12).sqrt()));
 }
 
-torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, const std::string& shape) {
+torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, HideShape shape) {
   auto blob = (budget * static_cast<double>(where.size(2) * where.size(3)) * where).clamp_max(1.0);
-  if (shape == "blob") return blob;
+  if (shape == HideShape::kBlob) return blob;
   // The ellipse is rendered, but its gradient is the blob's (straight-through, Bengio et al. 2013): through
   // its centre and covariance alone an ellipse lying on the background gets no signal to move (measured: it
   // stayed off every head), where the per-cell allocation tells each cell whether hiding it would help, and
@@ -212,7 +219,7 @@ torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, doub
   torch::Tensor ellipse;
   {
     torch::NoGradGuard no_grad;  // only its values are used
-    if (shape == "peak") {
+    if (shape == HideShape::kPeak) {
       // p^k renormalised: the mode's weight grows k-fold in log-odds over the rest, so a second head with
       // half the mode's score keeps 1/16 of its share at k = 4 and no longer pulls the centre off the first.
       constexpr double kPeakSharpening = 4;

@@ -41,6 +41,12 @@ enum class Upsample { kBilinear, kGuided };
 Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample u);
 
+// With a hide budget, the hidden region's shape (BlendAnonymizerOptions::shape).
+enum class HideShape { kBlob, kEllipse, kPeak };
+// "blob" / "ellipse" / "peak" <-> HideShape; parse throws scrim::UsageError naming the value.
+HideShape parse_hide_shape(const std::string& name);
+std::string hide_shape_name(HideShape s);
+
 struct BlendAnonymizerOptions {
   int64_t grid = 8;             // G: control cells per side
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";
@@ -68,7 +74,7 @@ struct BlendAnonymizerOptions {
   // the blob's per-cell gradient (straight-through). "peak": the same ellipse placed and shaped by the scores'
   // dominant mode (the softmax raised to the power kPeakSharpening): the mean of every cell the attackers' signal
   // marks — the main head, a bystander, a sign — can lie between them; the mode lies on the strongest.
-  std::string shape = "blob";
+  HideShape shape = HideShape::kBlob;
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -93,8 +99,8 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
-  // The hidden share per cell [N, 1, G, G] for `shape` ("blob", "ellipse" or "peak") from the cell distribution `where`.
-  static torch::Tensor hidden_share(const torch::Tensor& where, double budget, const std::string& shape);
+  // The hidden share per cell [N, 1, G, G] for `shape` from the cell distribution `where`.
+  static torch::Tensor hidden_share(const torch::Tensor& where, double budget, HideShape shape);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
   static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);
 

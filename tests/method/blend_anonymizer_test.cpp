@@ -246,7 +246,7 @@ TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScore
   o.grid = g;
   o.stride = 4;
   o.budget = budget;
-  o.shape = "ellipse";
+  o.shape = HideShape::kEllipse;
   torch::manual_seed(9);
   BlendAnonymizer net(o);
   auto hidden = 1 - net->weights(torch::rand({2, 3, 112, 112})).select(1, 0);
@@ -254,15 +254,14 @@ TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScore
     EXPECT_NEAR(hidden[i].sum().item<double>(), area, 0.1 * area);
     EXPECT_GT(hidden[i].max().item<double>(), 0.99);
   }
-  o.shape = "star";
-  EXPECT_THROW(BlendAnonymizer{o}, UsageError);
+  EXPECT_THROW(parse_hide_shape("star"), UsageError);
   EXPECT_EQ(method::blend_anonymizer(saved_and_loaded(method::make_anonymizer_model("blend", 112, 8, 0, 0, [] {
               BlendAnonymizerOptions e;
               e.budget = 0.02;
-              e.shape = "ellipse";
+              e.shape = HideShape::kEllipse;
               return e;
             }())))->options().shape,
-            "ellipse");
+            HideShape::kEllipse);
 }
 
 // A privacy signal that wants the cells round (5, 5) hidden, the ellipse starting as a disc in the middle (14, 14):
@@ -280,12 +279,12 @@ TEST(BlendAnonymizer, AnEllipseMovesTowardTheCellsThePrivacySignalWantsHidden) {
     auto m = h.detach() / h.detach().sum();
     return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
   };
-  auto start = BlendAnonymizerImpl::hidden_share(where(logits), 0.02, "ellipse");
+  auto start = BlendAnonymizerImpl::hidden_share(where(logits), 0.02, HideShape::kEllipse);
   auto [y0, x0] = centre(start);
   EXPECT_NEAR(y0, 14.0, 0.5);
   auto loss = -(start * target).sum();
   auto grad = torch::autograd::grad({loss}, {logits})[0];
-  auto moved = BlendAnonymizerImpl::hidden_share(where(logits.detach() - 2000 * grad), 0.02, "ellipse");
+  auto moved = BlendAnonymizerImpl::hidden_share(where(logits.detach() - 2000 * grad), 0.02, HideShape::kEllipse);
   auto [y1, x1] = centre(moved);
   EXPECT_LT(y1, y0 - 1.0);
   EXPECT_LT(x1, x0 - 1.0);
@@ -301,8 +300,8 @@ TEST(BlendAnonymizer, APeakEllipseSitsOnTheStrongestModeWhereTheMeanFallsBetween
   p.index_put_({0, 0, torch::indexing::Slice(6, 9), torch::indexing::Slice(6, 9)}, 2.0);    // the main head
   p.index_put_({0, 0, torch::indexing::Slice(18, 21), torch::indexing::Slice(18, 21)}, 1.0);  // a bystander
   p = p / p.sum();
-  auto mean_region = BlendAnonymizerImpl::hidden_share(p, budget, "ellipse");
-  auto peak_region = BlendAnonymizerImpl::hidden_share(p, budget, "peak");
+  auto mean_region = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kEllipse);
+  auto peak_region = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kPeak);
   auto centre = [&](const torch::Tensor& r) {
     auto axis = torch::arange(g, torch::kFloat32) + 0.5;
     auto m = r / r.sum();
