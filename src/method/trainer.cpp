@@ -108,6 +108,8 @@ void validate(const TrainOptions& o) {
   one_of(o.prior, {"none", "surrogate"}, "--prior");
   one_of(o.prior_mix, {"subspace", "prgf"}, "--prior-mix");
   if (o.prior_mix != "subspace" && o.prior != "surrogate") throw UsageError("--prior-mix needs --prior surrogate");
+  if (o.prior_mix == "prgf" && (o.scout_probes < 2 || o.probes < 3))
+    throw UsageError("--prior-mix prgf measures the prior's cosine with two scout pairs and mixes the rest: --scout-probes >= 2, --probes >= 3");
   if (o.prior == "surrogate") {
     if (o.gradient != "blackbox") throw UsageError("--prior surrogate guides the black-box estimate; --gradient whitebox reads the true gradient");
     if (!o.surrogate_model) throw UsageError("--prior surrogate needs --surrogate MODEL (a scrim reference model file)");
@@ -133,6 +135,8 @@ void validate(const TrainOptions& o) {
   one_of(o.utility_norm, {"raw", "split-half"}, "--utility-norm");
   if (o.utility_norm != "raw" && (o.pareto == "weighted" || o.gradient != "blackbox"))
     throw UsageError("--utility-norm split-half scales a black-box estimate in --pareto mgda or preference");
+  if (o.utility_norm != "raw" && o.prior != "none")
+    throw UsageError("--utility-norm split-half reads the estimate's split-half figure, which a --prior makes meaningless (its halves share the prior)");
   one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
   optim::parse_history_mode(o.history);

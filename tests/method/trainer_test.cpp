@@ -543,6 +543,75 @@ TEST(Trainer, AnOnlineSurrogatePriorGuidesTheProbesLearnsFromThemAndResumesExact
   EXPECT_THROW(train_anonymizer(missing), UsageError);
 }
 
+TEST(Trainer, PrgfMixingRunsThroughTheTrainerAndLogsTheMeasuredCosine) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "prgf");
+  o.prior = "surrogate";
+  o.prior_mix = "prgf";
+  o.scout_probes = 2;  // one pair along the prior, one orthogonal: alpha
+  o.surrogate = TinyReference::get().model_file.string();
+  o.surrogate_model = ReferenceMllm::load(o.surrogate);
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));  // two scouts measure alpha, the third pair is mixed: no extra queries
+  auto log = read_log(dir / "prgf/train-log.jsonl");
+  ASSERT_EQ(log.size(), 5u);
+  for (size_t i = 1; i < log.size(); ++i) {
+    ASSERT_TRUE(log[i]["prior_alpha"].is_number()) << log[i].dump();
+    EXPECT_TRUE(log[i]["split_half_cos"].is_null());  // the halves share the prior's part: no figure
+  }
+  auto no_prior = tiny_blend_options(dir / "no-prior");
+  no_prior.prior_mix = "prgf";
+  EXPECT_THROW(train_anonymizer(no_prior), UsageError);
+  o.out = dir / "one-scout";
+  o.oracle = tiny_oracle(o.out);
+  o.scout_probes = 1;  // nothing to measure alpha with
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+}
+
+// --utility-norm split-half: the utility side is divided by its signal's norm (split-half cosine x its norm, the
+// cosine floored at 0.1) instead of its own; the step differs from the raw one once the cosine is below 1.
+TEST(Trainer, TheSplitHalfUtilityNormScalesTheUtilitySideByItsMeasuredSignal) {
+  ScratchDir dir;
+  auto run = [&](const std::string& norm) {
+    auto o = tiny_blend_options(dir / norm);
+    o.pareto = "preference";
+    o.utility_norm = norm;
+    train_anonymizer(o);
+    return read_log(dir / norm / "train-log.jsonl");
+  };
+  auto raw = run("raw"), scaled = run("split-half");
+  ASSERT_EQ(raw.size(), 5u);
+  ASSERT_EQ(scaled.size(), 5u);
+  size_t first_scaled = 0;
+  for (size_t i = 1; i < scaled.size(); ++i) {
+    EXPECT_EQ(raw[i]["utility_signal_cos"], 1.0);
+    double c = scaled[i]["utility_signal_cos"].get<double>();
+    EXPECT_GE(c, 0.1);
+    EXPECT_LE(c, 1.0);
+    if (c < 1 && first_scaled == 0) first_scaled = i;
+  }
+  ASSERT_GT(first_scaled, 0u) << "no step measured a split-half cosine below 1";
+  ASSERT_LT(first_scaled, scaled.size() - 1);
+  // Up to that step the runs are the same; after it they part (Adam's first steps follow the update's signs,
+  // so the difference may show a step later).
+  EXPECT_EQ(raw[first_scaled]["utility_loss"], scaled[first_scaled]["utility_loss"]);
+  bool parted = false;
+  for (size_t i = first_scaled + 1; i < scaled.size(); ++i) parted = parted || raw[i]["norm_u"] != scaled[i]["norm_u"];
+  EXPECT_TRUE(parted);
+  for (auto bad : {std::string("weighted"), std::string("whitebox"), std::string("prior")}) {
+    auto o = tiny_blend_options(dir / ("bad-" + bad));
+    o.utility_norm = "split-half";
+    if (bad == "weighted") o.pareto = "weighted";
+    if (bad == "whitebox") o.gradient = "whitebox";
+    if (bad == "prior") {
+      o.prior = "surrogate";
+      o.surrogate = TinyReference::get().model_file.string();
+      o.surrogate_model = ReferenceMllm::load(o.surrogate);
+    }
+    EXPECT_THROW(train_anonymizer(o), UsageError) << bad;
+  }
+}
+
 TEST(Trainer, ARunsConfigReadsBackToTheSameOptions) {
   ScratchDir dir;
   auto o = tiny_blend_options(dir / "run");
@@ -554,11 +623,15 @@ TEST(Trainer, ARunsConfigReadsBackToTheSameOptions) {
   o.prior = "surrogate";
   o.surrogate = "sur.pt";
   o.surrogate_lr = 1e-4;
+  o.prior_mix = "prgf";
+  o.utility_norm = "split-half";
   o.seed = 1234567890123ULL;
   o.steps = 3;
   train_anonymizer([&] {
     auto r = o;
     r.prior = "none";  // a white-box run takes no prior; config.json is what is compared below
+    r.prior_mix = "subspace";
+    r.utility_norm = "raw";
     r.init_target.clear();
     return r;
   }());
