@@ -108,8 +108,9 @@ void validate(const TrainOptions& o) {
   one_of(o.prior, {"none", "surrogate"}, "--prior");
   one_of(o.prior_mix, {"subspace", "prgf"}, "--prior-mix");
   if (o.prior_mix != "subspace" && o.prior != "surrogate") throw UsageError("--prior-mix needs --prior surrogate");
-  if (o.prior_mix == "prgf" && (o.scout_probes < 2 || o.probes < 3))
-    throw UsageError("--prior-mix prgf measures the prior's cosine with two scout pairs and mixes the rest: --scout-probes >= 2, --probes >= 3");
+  if (o.prior_mix == "prgf" && (o.scout_probes < 2 || o.probes <= o.scout_probes || o.estimator == "spsa-gc"))
+    throw UsageError("--prior-mix prgf measures the prior's cosine with at least two scout pairs and mixes the rest in: "
+                     "--scout-probes >= 2, --probes > --scout-probes, not with --estimator spsa-gc");
   if (o.prior == "surrogate") {
     if (o.gradient != "blackbox") throw UsageError("--prior surrogate guides the black-box estimate; --gradient whitebox reads the true gradient");
     if (!o.surrogate_model) throw UsageError("--prior surrogate needs --surrogate MODEL (a scrim reference model file)");
@@ -135,6 +136,8 @@ void validate(const TrainOptions& o) {
   one_of(o.utility_norm, {"raw", "split-half"}, "--utility-norm");
   if (o.utility_norm != "raw" && (o.pareto == "weighted" || o.gradient != "blackbox"))
     throw UsageError("--utility-norm split-half scales a black-box estimate in --pareto mgda or preference");
+  if (o.utility_norm != "raw" && o.fidelity > 0)
+    throw UsageError("--utility-norm split-half scales the estimate itself; --fidelity mixes a second direction into it");
   if (o.utility_norm != "raw" && o.prior != "none")
     throw UsageError("--utility-norm split-half reads the estimate's split-half figure, which a --prior makes meaningless (its halves share the prior)");
   one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");

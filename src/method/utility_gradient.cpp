@@ -1,6 +1,8 @@
 #include "method/utility_gradient.h"
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "optim/prior_mixing.h"
 #include "reference/reference_whitebox.h"
@@ -9,7 +11,7 @@
 namespace scrim::method {
 
 std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeSpace& space, size_t b, torch::Generator& gen,
-                                                                    const torch::Tensor& avoid) const {
+                                                                    const torch::Tensor& avoid, bool isotropic) const {
   auto shape = space.shape(b);
   torch::Tensor u;
   if (auto basis = space.basis(b); basis.q.defined()) {
@@ -20,7 +22,7 @@ std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeS
     auto q = basis.q.flatten(1);
     return {(y * basis.s * c).matmul(q).view(shape), (y / (basis.s * c)).matmul(q).view(shape)};
   } else {
-    u = space.constrain(options_.zo.distribution == optim::ProbeDistribution::kRademacher
+    u = space.constrain(options_.zo.distribution == optim::ProbeDistribution::kRademacher || isotropic
                             ? estimator_.sample(shape, gen)
                             : history_.sample(shape, gen));  // isotropic Gaussian, or Guided-ES mixed with the history subspace
   }
@@ -28,17 +30,18 @@ std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeS
   return {u, u};
 }
 
-double BlackBoxGradient::scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
-                                       const std::vector<double>& diffs) const {
-  if (dirs.size() < 2) return -1;
-  // Directional derivatives: along the unit prior exactly; along an orthogonal Gaussian u (unit variance per
-  // coordinate) (g . u)^2 is unbiased for |g_perp|^2.
+std::pair<double, double> BlackBoxGradient::scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
+                                                          const std::vector<double>& diffs) const {
+  if (dirs.size() < 2) return {-1, 0};
+  // Directional derivatives: along the unit prior exactly; along an isotropic Gaussian u orthogonal to it
+  // (unit variance per coordinate), (g . u)^2 is unbiased for |g_perp|^2.
   const double two_mu = 2 * options_.zo.mu;
   const double along = diffs[0] / two_mu / prior.norm().item<double>();
   double perp_sq = 0;
   for (size_t k = 1; k < dirs.size(); ++k) perp_sq += std::pow(diffs[k] / two_mu, 2) / static_cast<double>(dirs.size() - 1);
-  if (along * along + perp_sq <= 0) return -1;
-  return std::abs(along) / std::sqrt(along * along + perp_sq);
+  const double norm = std::sqrt(along * along + perp_sq);
+  if (norm <= 0) return {-1, 0};
+  return {std::abs(along) / norm, norm};
 }
 
 optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
@@ -105,6 +108,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     return utility_.evaluate_many(work);
   };
 
+  const bool prgf = options_.prior_mix == PriorMix::kPrgf;
   // 1. Scouting: the center and `scout` pairs per sample; the first pair follows the sample's prior when it has one.
   std::vector<std::pair<size_t, std::vector<torch::Tensor>>> todo;
   std::vector<torch::Tensor> transfer(n);  // the transfer prior per sample, rms 1 (undefined: none)
@@ -121,7 +125,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
       if (rms > 0) ds.push_back(p / rms), dual.push_back(p / rms);
     }
     while (static_cast<int>(ds.size()) < scout) {
-      auto [u, d] = direction(space, b, gens[b], transfer[b]);
+      auto [u, d] = direction(space, b, gens[b], transfer[b], prgf && transfer[b].defined());
       ds.push_back(u);
       dual.push_back(d);
     }
@@ -158,11 +162,12 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   // P-RGF's alpha per sample from its scouts (-1: not mixing — no prior, the subspace variant, or no signal).
   // probe_size2: |u|^2 of its orthogonal scouts, the probed space's dimension D (the simplex tangent's for
   // the controls, not the controls' count).
-  std::vector<double> mixing(n, -1.0), probe_size2(n, 0.0);
-  if (options_.prior_mix == PriorMix::kPrgf && !failures.failed())
+  // scouted_norm: the scouts' estimate of |g|, the scale the mixed estimate is given.
+  std::vector<double> mixing(n, -1.0), probe_size2(n, 0.0), scouted_norm(n, 0.0);
+  if (prgf && !failures.failed())
     for (size_t b = 0; b < n; ++b) {
       if (!transfer[b].defined() || dirs[b].size() < 2) continue;
-      mixing[b] = scouted_alpha(transfer[b], dirs[b], diffs[b]);
+      std::tie(mixing[b], scouted_norm[b]) = scouted_alpha(transfer[b], dirs[b], diffs[b]);
       for (size_t k = 1; k < dirs[b].size(); ++k) probe_size2[b] += dirs[b][k].pow(2).sum().item<double>() / static_cast<double>(dirs[b].size() - 1);
     }
   todo.clear();
@@ -175,7 +180,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     double lambda = 0;
     if (mixing[b] >= 0) lambda = optim::prgf_lambda(mixing[b], std::max<int64_t>(2, std::llround(probe_size2[b])), extra[b]);
     for (int k = 0; k < extra[b]; ++k) {
-      auto [u, d] = direction(space, b, gens[b], transfer[b]);
+      auto [u, d] = direction(space, b, gens[b], transfer[b], mixing[b] >= 0);
       if (mixing[b] >= 0) {
         u = std::sqrt(probe_size2[b]) * (std::sqrt(lambda) * transfer[b] / transfer[b].norm() + std::sqrt(1 - lambda) * u / u.norm());
         d = u;
@@ -205,16 +210,24 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   double alpha_sum = 0;
   int alpha_count = 0;
   for (size_t b = 0; b < n && !failures.failed(); ++b) {
-    const bool subspace = transfer[b].defined() && options_.prior_mix == PriorMix::kSubspace;
+    const bool mixed = mixing[b] >= 0 && duals[b].size() > static_cast<size_t>(scout);
     optim::SplitEstimate split;
-    if (subspace) {
-      split = with_prior(transfer[b], dirs[b], diffs[b]);
-    } else if (mixing[b] >= 0 && duals[b].size() > static_cast<size_t>(scout)) {
+    if (mixed) {
       // P-RGF as published: the scouts only measured alpha; the estimate is the mixed probes' plain average
       // (lambda* is optimal for that estimator, not for one that also holds the exact pair along the prior).
+      // Its scale depends on lambda (E = lambda D (g.v)v + ...), so it is given the scouts' |g|: samples
+      // weigh alike in the batch whatever their lambda.
       split = estimator_.combine_split(torch::stack(std::vector<torch::Tensor>(duals[b].begin() + scout, duals[b].end())),
                                        torch::tensor(std::vector<double>(diffs[b].begin() + scout, diffs[b].end()), torch::kFloat64));
+      const double norm = split.g.norm().item<double>();
+      if (norm > 0) {
+        const double scale = scouted_norm[b] / norm;
+        split.g = split.g * scale, split.a = split.a * scale, split.b = split.b * scale;
+      }
       split.alpha = mixing[b];
+    } else if (transfer[b].defined()) {  // the subspace variant, or a P-RGF sample left without mixed pairs
+      split = with_prior(transfer[b], dirs[b], diffs[b]);
+      if (mixing[b] >= 0) split.alpha = mixing[b];
     } else {
       split = estimator_.combine_split(torch::stack(duals[b]), torch::tensor(diffs[b], torch::kFloat64));
     }

@@ -67,9 +67,11 @@ class UtilityGradient {
 
 // How probes use a transfer prior v (set_prior). kSubspace: the first pair along v measures its component
 // exactly, the rest are orthogonal to it and shrunk by m / (m + D) (the best shrink whatever v's cosine).
-// kPrgf: P-RGF as published (Cheng et al. NeurIPS 2019): the scouts (one pair along v, the rest orthogonal)
-// measure v's cosine alpha, and every further pair mixes v and an orthogonal direction by lambda*(alpha, D, m)
-// (optim/prior_mixing.h); the estimate is the plain average over all pairs.
+// kPrgf: P-RGF as published (Cheng et al. NeurIPS 2019): the scouts (one pair along v, the rest orthogonal,
+// isotropic whatever the history) measure v's cosine alpha and |g|, every further pair mixes v and an
+// orthogonal direction by lambda*(alpha, D, m) (optim/prior_mixing.h), and the estimate is the mixed pairs'
+// plain average, scaled to the scouts' |g| (its own scale depends on lambda). A sample left without mixed
+// pairs gets the subspace estimate.
 enum class PriorMix { kSubspace, kPrgf };
 
 struct BlackBoxOptions {
@@ -99,10 +101,14 @@ class BlackBoxGradient : public UtilityGradient {
  private:
   // A random direction in the space (orthogonal to `avoid` when it is defined) and its dual, which
   // the estimate accumulates (the direction itself unless the space has a weighted basis).
-  std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid) const;
-  // P-RGF's alpha from the scouts: the first pair along `prior`, the rest orthogonal to it; -1 when
-  // there is no orthogonal scout or no signal.
-  double scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
+  // isotropic: a plain Gaussian even where the history would mix its subspace in (P-RGF's alpha and lambda*
+  // assume E[u u^T] = I).
+  std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid,
+                                                    bool isotropic = false) const;
+  // P-RGF's alpha and |g| from the scouts (the first pair along `prior`, the rest isotropic and orthogonal
+  // to it): {alpha, |g|}; alpha -1 when there is no orthogonal scout or no signal.
+  std::pair<double, double> scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
+                                          const std::vector<double>& diffs) const;
   // The estimate from a first pair along `prior` and the rest orthogonal to it.
   optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
   // Records the step's estimates (this share's, flattened float32) and criticalities in the history:

@@ -221,7 +221,7 @@ torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, doub
     torch::NoGradGuard no_grad;  // only its values are used
     if (shape == HideShape::kPeak) {
       // p^k renormalised: the mode's weight grows k-fold in log-odds over the rest, so a second head with
-      // half the mode's score keeps 1/16 of its share at k = 4 and no longer pulls the centre off the first.
+      // half the mode's score weighs 1/16 of the mode at k = 4 (not 1/2) and no longer pulls the centre off it.
       constexpr double kPeakSharpening = 4;
       auto sharp = where.pow(kPeakSharpening);
       ellipse = ellipse_region(sharp / sharp.sum({1, 2, 3}, true), budget);

@@ -11,10 +11,13 @@ ParetoStep mgda_two(const torch::Tensor& gp_in, const torch::Tensor& gu_in, Grad
     gp = gp / gp.norm().clamp_min(1e-12);
     gu = gu / (c * gu.norm().clamp_min(1e-12));  // its signal's norm: the signal becomes a unit vector
   }
-  // alpha = ((g_u - g_p) . g_u) / |g_p - g_u|^2, with |g_u|^2 the signal's squared length.
-  const double pp = (gp * gp).sum().item<double>(), pu = (gp * gu).sum().item<double>(), uu = c * c * (gu * gu).sum().item<double>();
-  const double denom = pp - 2 * pu + uu;
-  double alpha = denom <= 1e-20 ? 0.5 : std::clamp((uu - pu) / denom, 0.0, 1.0);
+  // alpha = ((g_u - g_p) . g_u) / |g_p - g_u|^2, with |g_u|^2 the signal's squared length c^2 |g_u|^2: the
+  // difference form, corrected by (1 - c^2) |g_u|^2 (exactly the uncorrected one at c = 1, and without the
+  // cancellation of expanding |g_p - g_u|^2 when g_p ~ g_u).
+  auto diff = gp - gu;
+  const double noise_sq = (1 - c * c) * (gu * gu).sum().item<double>();
+  const double denom = (diff * diff).sum().item<double>() - noise_sq;
+  double alpha = denom <= 1e-20 ? 0.5 : std::clamp((((gu - gp) * gu).sum().item<double>() - noise_sq) / denom, 0.0, 1.0);
   return {(alpha * gp + (1 - alpha) * gu).to(gp_in.scalar_type()).view(gp_in.sizes()), alpha};
 }
 

@@ -12,7 +12,7 @@ double prgf_lambda(double alpha, int64_t dim, int64_t probes) {
   const double k = d + 2 * q - 2;
   if (a2 * k <= 1) return 0;           // the prior is no better than a random direction's share
   if (a2 * k >= 2 * q - 1) return 1;   // the prior beats what q random probes add: all along it
-  return (1 - a2) * (a2 * k - 1) / (2 * a2 * d * q - a2 * a2 * d * k - 1);
+  return std::clamp((1 - a2) * (a2 * k - 1) / (2 * a2 * d * q - a2 * a2 * d * k - 1), 0.0, 1.0);  // (rounding at the edges)
 }
 
 }  // namespace scrim::optim

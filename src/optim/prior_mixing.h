@@ -1,9 +1,9 @@
 // How much of each probe to spend along a transfer prior: P-RGF (Cheng et al., "Improving Black-box
 // Adversarial Attacks with a Transfer-based Prior", NeurIPS 2019). Each probe direction is
 // u = sqrt(lambda) v + sqrt(1 - lambda) xi, v the unit prior and xi a random unit direction orthogonal
-// to it; the estimate is sum_i (directional derivative along u_i) u_i. Its expected cosine with the
-// gradient, given the prior's cosine alpha, the dimension D and the probe count q, is maximised by the
-// closed form below — the mixing the surrogate prior's `--prior-mix prgf` uses (method/utility_gradient.h).
+// to it; the estimate is sum_i (directional derivative along u_i) u_i. Its cosine with the gradient, given
+// the prior's cosine alpha, the dimension D and the probe count q, is maximised in expectation (to P-RGF's
+// approximation: a ratio of expectations) by the closed form below — the mixing the surrogate prior's `--prior-mix prgf` uses (method/utility_gradient.h).
 // No LibTorch: plain arithmetic.
 #pragma once
 

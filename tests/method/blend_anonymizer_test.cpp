@@ -255,6 +255,7 @@ TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScore
     EXPECT_GT(hidden[i].max().item<double>(), 0.99);
   }
   EXPECT_THROW(parse_hide_shape("star"), UsageError);
+  for (auto shape : {HideShape::kBlob, HideShape::kEllipse, HideShape::kPeak}) EXPECT_EQ(parse_hide_shape(hide_shape_name(shape)), shape);
   EXPECT_EQ(method::blend_anonymizer(saved_and_loaded(method::make_anonymizer_model("blend", 112, 8, 0, 0, [] {
               BlendAnonymizerOptions e;
               e.budget = 0.02;

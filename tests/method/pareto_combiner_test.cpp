@@ -70,7 +70,7 @@ TEST(MgdaPreference, TheSplitHalfSignalNormKeepsTheUtilityRateOfANoisyEstimate) 
   torch::manual_seed(6);
   const int64_t dim = 400;
   auto gp = torch::randn({dim}, torch::kFloat64), m = torch::randn({dim}, torch::kFloat64);
-  m = m - (m * gp).sum() / (gp * gp).sum() * gp;  // conflicting-free: orthogonal objectives
+  m = m - (m * gp).sum() / (gp * gp).sum() * gp;  // orthogonal objectives: no conflict
   const double w = 0.5, cos = 1 / std::sqrt(10.0);
   auto rate = [&](const ParetoStep& s, const torch::Tensor& g) { return (s.direction * g / g.norm()).sum().item<double>(); };
   auto exact = mgda_preference(gp, m, w);
@@ -79,8 +79,7 @@ TEST(MgdaPreference, TheSplitHalfSignalNormKeepsTheUtilityRateOfANoisyEstimate) 
   const int draws = 200;
   for (int i = 0; i < draws; ++i) {
     auto noise = torch::randn({dim}, torch::kFloat64);
-    noise = noise - (noise * m).sum() / (m * m).sum() * m;
-    noise = noise - (noise * gp).sum() / (gp * gp).sum() * gp;
+    noise = noise - (noise * m).sum() / (m * m).sum() * m;  // (it may lean on g_p: the weighting sees that)
     auto gu = m + 3 * m.norm() * noise / noise.norm();
     raw_u += rate(mgda_preference(gp, gu, w), m) / draws;
     auto corrected = mgda_preference(gp, gu, w, cos);

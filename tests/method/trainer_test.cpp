@@ -555,6 +555,15 @@ TEST(Trainer, PrgfMixingRunsThroughTheTrainerAndLogsTheMeasuredCosine) {
   EXPECT_EQ(r.queries, 4 * (2 + 2 * 2 * 3));  // two scouts measure alpha, the third pair is mixed: no extra queries
   auto log = read_log(dir / "prgf/train-log.jsonl");
   ASSERT_EQ(log.size(), 5u);
+  // The same run with the subspace variant: the same queries, a different estimate from the first step on.
+  auto subspace = o;
+  subspace.out = dir / "subspace";
+  subspace.oracle = tiny_oracle(subspace.out);
+  subspace.prior_mix = "subspace";
+  train_anonymizer(subspace);
+  auto other = read_log(dir / "subspace/train-log.jsonl");
+  ASSERT_EQ(other.size(), 5u);
+  EXPECT_NE(log[1]["norm_u"], other[1]["norm_u"]);
   for (size_t i = 1; i < log.size(); ++i) {
     ASSERT_TRUE(log[i]["prior_alpha"].is_number()) << log[i].dump();
     EXPECT_TRUE(log[i]["split_half_cos"].is_null());  // the halves share the prior's part: no figure
@@ -565,6 +574,8 @@ TEST(Trainer, PrgfMixingRunsThroughTheTrainerAndLogsTheMeasuredCosine) {
   o.out = dir / "one-scout";
   o.oracle = tiny_oracle(o.out);
   o.scout_probes = 1;  // nothing to measure alpha with
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+  o.scout_probes = 3;  // nothing left to mix
   EXPECT_THROW(train_anonymizer(o), UsageError);
 }
 
@@ -586,8 +597,8 @@ TEST(Trainer, TheSplitHalfUtilityNormScalesTheUtilitySideByItsMeasuredSignal) {
   for (size_t i = 1; i < scaled.size(); ++i) {
     EXPECT_EQ(raw[i]["utility_signal_cos"], 1.0);
     double c = scaled[i]["utility_signal_cos"].get<double>();
-    EXPECT_GE(c, 0.1);
-    EXPECT_LE(c, 1.0);
+    const auto& figure = scaled[i]["split_half_param_cos"];  // the batch's split-half cosine, floored at 0.1
+    EXPECT_DOUBLE_EQ(c, figure.is_number() ? std::clamp(figure.get<double>(), 0.1, 1.0) : 1.0) << scaled[i].dump();
     if (c < 1 && first_scaled == 0) first_scaled = i;
   }
   ASSERT_GT(first_scaled, 0u) << "no step measured a split-half cosine below 1";
@@ -598,11 +609,12 @@ TEST(Trainer, TheSplitHalfUtilityNormScalesTheUtilitySideByItsMeasuredSignal) {
   bool parted = false;
   for (size_t i = first_scaled + 1; i < scaled.size(); ++i) parted = parted || raw[i]["norm_u"] != scaled[i]["norm_u"];
   EXPECT_TRUE(parted);
-  for (auto bad : {std::string("weighted"), std::string("whitebox"), std::string("prior")}) {
+  for (auto bad : {std::string("weighted"), std::string("whitebox"), std::string("prior"), std::string("fidelity")}) {
     auto o = tiny_blend_options(dir / ("bad-" + bad));
     o.utility_norm = "split-half";
     if (bad == "weighted") o.pareto = "weighted";
     if (bad == "whitebox") o.gradient = "whitebox";
+    if (bad == "fidelity") o.fidelity = 0.5;
     if (bad == "prior") {
       o.prior = "surrogate";
       o.surrogate = TinyReference::get().model_file.string();
