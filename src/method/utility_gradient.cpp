@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 
 #include "optim/prior_mixing.h"
 #include "reference/reference_whitebox.h"
@@ -30,18 +29,29 @@ std::pair<torch::Tensor, torch::Tensor> BlackBoxGradient::direction(const ProbeS
   return {u, u};
 }
 
-std::pair<double, double> BlackBoxGradient::scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
-                                                          const std::vector<double>& diffs) const {
-  if (dirs.size() < 2) return {-1, 0};
-  // Directional derivatives: along the unit prior exactly; along an isotropic Gaussian u orthogonal to it
-  // (unit variance per coordinate), (g . u)^2 is unbiased for |g_perp|^2.
+double BlackBoxGradient::scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
+                                       const std::vector<double>& diffs) const {
+  if (dirs.size() < 2) return -1;
+  // |g| from the scouts alone (gradient_norm with no mixed pair yet), against the exact derivative along v.
+  const double norm = gradient_norm(prior, diffs, static_cast<int>(dirs.size()), 1.0, 0.0);
+  if (norm <= 0) return -1;
+  return std::abs(diffs[0] / (2 * options_.zo.mu) / prior.norm().item<double>()) / norm;
+}
+
+double BlackBoxGradient::gradient_norm(const torch::Tensor& prior, const std::vector<double>& diffs, int scout, double lambda,
+                                       double size2) const {
+  // g . v_hat exactly from the first pair; |g_perp|^2 from every other: an orthogonal scout's (g . u)^2, and a
+  // mixed pair's orthogonal part (delta / |u| - sqrt(lambda) g.v_hat) / sqrt(1 - lambda) = g_perp . xi_hat,
+  // whose square times the orthogonal dimension (|u|^2 of a scout) is unbiased for it as well.
   const double two_mu = 2 * options_.zo.mu;
   const double along = diffs[0] / two_mu / prior.norm().item<double>();
   double perp_sq = 0;
-  for (size_t k = 1; k < dirs.size(); ++k) perp_sq += std::pow(diffs[k] / two_mu, 2) / static_cast<double>(dirs.size() - 1);
-  const double norm = std::sqrt(along * along + perp_sq);
-  if (norm <= 0) return {-1, 0};
-  return {std::abs(along) / norm, norm};
+  int count = 0;
+  for (int k = 1; k < scout; ++k, ++count) perp_sq += std::pow(diffs[static_cast<size_t>(k)] / two_mu, 2);
+  if (lambda < 1 - 1e-9)
+    for (size_t k = static_cast<size_t>(scout); k < diffs.size(); ++k, ++count)
+      perp_sq += size2 * std::pow((diffs[k] / two_mu / std::sqrt(size2) - std::sqrt(lambda) * along) / std::sqrt(1 - lambda), 2);
+  return std::sqrt(along * along + (count > 0 ? perp_sq / count : 0.0));
 }
 
 optim::SplitEstimate BlackBoxGradient::with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
@@ -162,12 +172,11 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
   // P-RGF's alpha per sample from its scouts (-1: not mixing — no prior, the subspace variant, or no signal).
   // probe_size2: |u|^2 of its orthogonal scouts, the probed space's dimension D (the simplex tangent's for
   // the controls, not the controls' count).
-  // scouted_norm: the scouts' estimate of |g|, the scale the mixed estimate is given.
-  std::vector<double> mixing(n, -1.0), probe_size2(n, 0.0), scouted_norm(n, 0.0);
+  std::vector<double> mixing(n, -1.0), probe_size2(n, 0.0), lambdas(n, 0.0);
   if (prgf && !failures.failed())
     for (size_t b = 0; b < n; ++b) {
       if (!transfer[b].defined() || dirs[b].size() < 2) continue;
-      std::tie(mixing[b], scouted_norm[b]) = scouted_alpha(transfer[b], dirs[b], diffs[b]);
+      mixing[b] = scouted_alpha(transfer[b], dirs[b], diffs[b]);
       for (size_t k = 1; k < dirs[b].size(); ++k) probe_size2[b] += dirs[b][k].pow(2).sum().item<double>() / static_cast<double>(dirs[b].size() - 1);
     }
   todo.clear();
@@ -177,7 +186,7 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     // P-RGF: each further pair mixes the prior with an orthogonal direction by lambda*, at the size of a
     // random probe (|u|^2 = D, the probed space's dimension: the simplex tangent's for the controls), so the
     // plain average below weighs every pair alike.
-    double lambda = 0;
+    double& lambda = lambdas[b];
     if (mixing[b] >= 0) lambda = optim::prgf_lambda(mixing[b], std::max<int64_t>(2, std::llround(probe_size2[b])), extra[b]);
     for (int k = 0; k < extra[b]; ++k) {
       auto [u, d] = direction(space, b, gens[b], transfer[b], mixing[b] >= 0);
@@ -215,13 +224,13 @@ UtilityStep BlackBoxGradient::step(const ProbeSpace& space, const std::vector<in
     if (mixed) {
       // P-RGF as published: the scouts only measured alpha; the estimate is the mixed probes' plain average
       // (lambda* is optimal for that estimator, not for one that also holds the exact pair along the prior).
-      // Its scale depends on lambda (E = lambda D (g.v)v + ...), so it is given the scouts' |g|: samples
+      // Its scale depends on lambda (E = lambda D (g.v)v + ...), so it is given an estimate of |g|: samples
       // weigh alike in the batch whatever their lambda.
       split = estimator_.combine_split(torch::stack(std::vector<torch::Tensor>(duals[b].begin() + scout, duals[b].end())),
                                        torch::tensor(std::vector<double>(diffs[b].begin() + scout, diffs[b].end()), torch::kFloat64));
       const double norm = split.g.norm().item<double>();
       if (norm > 0) {
-        const double scale = scouted_norm[b] / norm;
+        const double scale = gradient_norm(transfer[b], diffs[b], scout, lambdas[b], probe_size2[b]) / norm;
         split.g = split.g * scale, split.a = split.a * scale, split.b = split.b * scale;
       }
       split.alpha = mixing[b];

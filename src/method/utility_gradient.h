@@ -70,7 +70,7 @@ class UtilityGradient {
 // kPrgf: P-RGF as published (Cheng et al. NeurIPS 2019): the scouts (one pair along v, the rest orthogonal,
 // isotropic whatever the history) measure v's cosine alpha and |g|, every further pair mixes v and an
 // orthogonal direction by lambda*(alpha, D, m) (optim/prior_mixing.h), and the estimate is the mixed pairs'
-// plain average, scaled to the scouts' |g| (its own scale depends on lambda). A sample left without mixed
+// plain average, scaled to |g| as all the pairs measure it (its own scale depends on lambda). A sample left without mixed
 // pairs gets the subspace estimate.
 enum class PriorMix { kSubspace, kPrgf };
 
@@ -105,10 +105,11 @@ class BlackBoxGradient : public UtilityGradient {
   // assume E[u u^T] = I).
   std::pair<torch::Tensor, torch::Tensor> direction(const ProbeSpace& space, size_t b, torch::Generator& gen, const torch::Tensor& avoid,
                                                     bool isotropic = false) const;
-  // P-RGF's alpha and |g| from the scouts (the first pair along `prior`, the rest isotropic and orthogonal
-  // to it): {alpha, |g|}; alpha -1 when there is no orthogonal scout or no signal.
-  std::pair<double, double> scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs,
-                                          const std::vector<double>& diffs) const;
+  // P-RGF's alpha from the scouts (the first pair along `prior`, the rest isotropic and orthogonal to it);
+  // -1 when there is no orthogonal scout or no signal.
+  double scouted_alpha(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
+  // P-RGF: |g| from all of a sample's pairs (`scout` scouts, then pairs mixed at `lambda` of size^2 size2).
+  double gradient_norm(const torch::Tensor& prior, const std::vector<double>& diffs, int scout, double lambda, double size2) const;
   // The estimate from a first pair along `prior` and the rest orthogonal to it.
   optim::SplitEstimate with_prior(const torch::Tensor& prior, const std::vector<torch::Tensor>& dirs, const std::vector<double>& diffs) const;
   // Records the step's estimates (this share's, flattened float32) and criticalities in the history:

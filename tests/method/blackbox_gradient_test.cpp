@@ -220,7 +220,7 @@ TEST(BlackBoxGradient, PrgfMixingSpendsItsProbesAlongAGoodPriorAndNoneAlongAUsel
   auto coarse = torch::zeros({3, 8, 8}, torch::requires_grad());
   auto truth = torch::autograd::grad({(basis.expand(coarse, x[0]) * a).sum()}, {coarse})[0];  // dL/dc, the basis's gradient
   BlackBoxOptions mixing{zo(16, 0.01, 8), 3, PriorMix::kPrgf}, plain_options{zo(16, 0.01, 8), 3};
-  double strong = 0, strong_to_prior = 0, measured = 0, useless_to_prior = 0, plain_to_prior = 0;
+  double strong = 0, strong_to_prior = 0, measured = 0, useless_to_prior = 0, plain_to_prior = 0, strong_size = 0, useless_size = 0;
   const int trials = 20;
   for (int trial = 0; trial < trials; ++trial) {
     optim::CriticalHistory none(optim::HistoryOptions{optim::HistoryMode::kNone});
@@ -235,7 +235,9 @@ TEST(BlackBoxGradient, PrgfMixingSpendsItsProbesAlongAGoodPriorAndNoneAlongAUsel
     strong += optim::cosine(e.g, truth) / trials;
     strong_to_prior += optim::cosine(e.g, good.prior(space, 0, 0)) / trials;
     measured += e.alpha / trials;
+    strong_size += (e.g.norm() / truth.norm()).item<double>() / trials;
     with_useless.step(space, {0}, 300 + trial);
+    useless_size += (with_useless.last_estimates()[0].g.norm() / truth.norm()).item<double>() / trials;
     useless_to_prior = std::max(useless_to_prior, std::abs(optim::cosine(with_useless.last_estimates()[0].g, useless.prior(space, 0, 0))));
     plain.step(space, {0}, 300 + trial);
     plain_to_prior = std::max(plain_to_prior, std::abs(optim::cosine(plain.last_estimates()[0].g, useless.prior(space, 0, 0))));
@@ -245,6 +247,10 @@ TEST(BlackBoxGradient, PrgfMixingSpendsItsProbesAlongAGoodPriorAndNoneAlongAUsel
   EXPECT_NEAR(measured, 0.9, 0.1);    // alpha, measured by the scouts
   EXPECT_LT(useless_to_prior, 1e-3);  // every mixed probe orthogonal to it
   EXPECT_GT(plain_to_prior, 0.05);    // (random probes are not: about 1 / sqrt(D) along it)
+  // Whatever lambda, the estimate is as long as the gradient (the pairs' measure of |g|), so samples mixed at
+  // different lambdas weigh alike in a batch.
+  EXPECT_NEAR(strong_size, 1.0, 0.1);
+  EXPECT_NEAR(useless_size, 1.0, 0.15);
 }
 
 TEST(BlackBoxGradient, TheHeadBasisKeepsAllTheHeadCanUseInFewDimensions) {
