@@ -625,10 +625,11 @@ class Trainer {
         split_half_param = optim::split_half_cosine(g_a / u.weight_a, g_b / u.weight_b, g_u, u.weight_a, u.weight_b);
     }
     if (o_.fidelity > 0) g_u = g_u / g_u.norm().clamp_min(1e-12) + o_.fidelity * g_f / g_f.norm().clamp_min(1e-12);
-    // The share of g_u's norm that is signal, by its two halves (--utility-norm split-half): at least 0.1, so
-    // that one batch's noisy figure cannot scale the utility side by more than 10.
+    // The share of g_u's norm that is signal, by its two halves (--utility-norm split-half; validate() keeps it
+    // apart from --fidelity and a prior): at least 0.1, so that one batch's noisy figure cannot scale the
+    // utility side by more than 10.
     double signal_cos = 1;
-    if (o_.utility_norm == "split-half" && o_.fidelity == 0 && split_half_param.is_number())
+    if (o_.utility_norm == "split-half" && split_half_param.is_number())
       signal_cos = std::clamp(split_half_param.get<double>(), 0.1, 1.0);
 
     optim::ParetoStep combined;

@@ -70,8 +70,8 @@ class UtilityGradient {
 // kPrgf: P-RGF as published (Cheng et al. NeurIPS 2019): the scouts (one pair along v, the rest orthogonal,
 // isotropic whatever the history) measure v's cosine alpha and |g|, every further pair mixes v and an
 // orthogonal direction by lambda*(alpha, D, m) (optim/prior_mixing.h), and the estimate is the mixed pairs'
-// plain average, scaled to |g| as all the pairs measure it (its own scale depends on lambda). A sample left without mixed
-// pairs gets the subspace estimate.
+// plain average, scaled to |g| as all the pairs measure it (its own scale depends on lambda). A sample left
+// without mixed pairs gets the subspace estimate.
 enum class PriorMix { kSubspace, kPrgf };
 
 struct BlackBoxOptions {

@@ -3,7 +3,8 @@
 // u = sqrt(lambda) v + sqrt(1 - lambda) xi, v the unit prior and xi a random unit direction orthogonal
 // to it; the estimate is sum_i (directional derivative along u_i) u_i. Its cosine with the gradient, given
 // the prior's cosine alpha, the dimension D and the probe count q, is maximised in expectation (to P-RGF's
-// approximation: a ratio of expectations) by the closed form below — the mixing the surrogate prior's `--prior-mix prgf` uses (method/utility_gradient.h).
+// approximation: a ratio of expectations) by the closed form below — the mixing `--prior-mix prgf` uses
+// (method/utility_gradient.h).
 // No LibTorch: plain arithmetic.
 #pragma once
 

@@ -17,7 +17,7 @@ namespace {
 double mean_cosine(double alpha, double lambda, int dim, int probes, int trials, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal;
-  std::vector<double> v(dim, 0.0), xi(dim), est(dim);
+  std::vector<double> v(dim, 0.0), xi(dim), u(dim), est(dim);
   v[0] = alpha;
   v[1] = std::sqrt(1 - alpha * alpha);
   double total = 0;
@@ -29,10 +29,8 @@ double mean_cosine(double alpha, double lambda, int dim, int probes, int trials,
       for (int j = 0; j < dim; ++j) along += xi[j] * v[j];
       for (int j = 0; j < dim; ++j) xi[j] -= along * v[j], norm += xi[j] * xi[j];
       norm = std::sqrt(norm);
-      double derivative = 0;  // g . u with g = e_0
-      std::vector<double> u(dim);
       for (int j = 0; j < dim; ++j) u[j] = std::sqrt(lambda) * v[j] + std::sqrt(1 - lambda) * xi[j] / norm;
-      derivative = u[0];
+      const double derivative = u[0];  // g . u with g = e_0
       for (int j = 0; j < dim; ++j) est[j] += derivative * u[j];
     }
     double n2 = 0;
