@@ -124,7 +124,7 @@ void validate(const TrainOptions& o) {
     nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
     nets::parse_hide_shape(o.hide_shape);  // throws UsageError naming a bad value
-    if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse or peak needs a --hide-budget");
+    if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse, peak or head needs a --hide-budget");
   }
   if (o.levels < 2) throw UsageError("--levels must be at least 2");
   if (!o.init_target.empty()) {

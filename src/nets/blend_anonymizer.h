@@ -42,8 +42,8 @@ Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample u);
 
 // With a hide budget, the hidden region's shape (BlendAnonymizerOptions::shape).
-enum class HideShape { kBlob, kEllipse, kPeak };
-// "blob" / "ellipse" / "peak" <-> HideShape; parse throws scrim::UsageError naming the value.
+enum class HideShape { kBlob, kEllipse, kPeak, kHead };
+// "blob" / "ellipse" / "peak" / "head" <-> HideShape; parse throws scrim::UsageError naming the value.
 HideShape parse_hide_shape(const std::string& name);
 std::string hide_shape_name(HideShape s);
 
@@ -74,6 +74,10 @@ struct BlendAnonymizerOptions {
   // the blob's per-cell gradient (straight-through). "peak": the same ellipse placed and shaped by the scores'
   // dominant mode (the softmax raised to the power kPeakSharpening): the mean of every cell the attackers' signal
   // marks — the main head, a bystander, a sign — can lie between them; the mode lies on the strongest.
+  // "head": an upright ellipse of a head's proportions (kHeadAspect) and the budget's area, placed where it
+  // covers the most score mass (the scores summed over the ellipse round each cell, then the captured mass's
+  // centroid): neither the mean (between two marked places) nor the sharpest single cell (which the privacy
+  // side can put on a shirt), nor stretched by the scores' covariance down the neck (docs/results.md).
   HideShape shape = HideShape::kBlob;
 };
 
@@ -99,6 +103,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
+  // The hidden share per cell [N, 1, G, G] of one upright head-proportioned ellipse of area budget G^2 cells
+  // where it covers the most of `where`: the "head" shape's region.
+  static torch::Tensor head_region(const torch::Tensor& where, double budget);
   // The hidden share per cell [N, 1, G, G] for `shape` from the cell distribution `where`.
   static torch::Tensor hidden_share(const torch::Tensor& where, double budget, HideShape shape);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].

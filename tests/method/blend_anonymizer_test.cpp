@@ -255,7 +255,7 @@ TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScore
     EXPECT_GT(hidden[i].max().item<double>(), 0.99);
   }
   EXPECT_THROW(parse_hide_shape("star"), UsageError);
-  for (auto shape : {HideShape::kBlob, HideShape::kEllipse, HideShape::kPeak}) EXPECT_EQ(parse_hide_shape(hide_shape_name(shape)), shape);
+  for (auto shape : {HideShape::kBlob, HideShape::kEllipse, HideShape::kPeak, HideShape::kHead}) EXPECT_EQ(parse_hide_shape(hide_shape_name(shape)), shape);
   EXPECT_EQ(method::blend_anonymizer(saved_and_loaded(method::make_anonymizer_model("blend", 112, 8, 0, 0, [] {
               BlendAnonymizerOptions e;
               e.budget = 0.02;
@@ -315,6 +315,40 @@ TEST(BlendAnonymizer, APeakEllipseSitsOnTheStrongestModeWhereTheMeanFallsBetween
   EXPECT_GT(peak_region.index({0, 0, 7, 7}).item<double>(), 0.95);
   EXPECT_LT(peak_region.index({0, 0, 19, 19}).item<double>(), 0.05);
   EXPECT_NEAR(peak_region.sum().item<double>(), budget * g * g, 0.1 * budget * g * g);
+}
+
+// The main head a broad mark (3 x 3 cells, 0.6 of the mass), a name tag on the shirt below it one sharp cell
+// (0.3): the mean falls between them, on the neck; the sharpest cell is the tag; the head shape covers the most
+// mass, the head, with an upright ellipse of the budget's area.
+TEST(BlendAnonymizer, AHeadEllipseCoversTheMostMassNotTheMeanNorTheSharpestCell) {
+  const int64_t g = 28;
+  const double budget = 0.015;
+  auto p = torch::full({1, 1, g, g}, 0.1 / (g * g - 10));
+  p.index_put_({0, 0, torch::indexing::Slice(6, 9), torch::indexing::Slice(12, 15)}, 0.6 / 9);  // the head
+  p.index_put_({0, 0, 16, 13}, 0.3);                                                           // the tag
+  auto centre = [&](const torch::Tensor& r) {
+    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
+    auto m = r / r.sum();
+    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
+  };
+  auto [my, mx] = centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kEllipse));
+  EXPECT_GT(my, 9.5);  // below the head
+  auto [py, px] = centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kPeak));
+  EXPECT_GT(py, 14.0);  // on the tag
+  auto head = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kHead);
+  auto [hy, hx] = centre(head);
+  EXPECT_NEAR(hy, 7.5, 0.6);
+  EXPECT_NEAR(hx, 13.5, 0.6);
+  EXPECT_GT(head.index({0, 0, 7, 13}).item<double>(), 0.95);
+  EXPECT_LT(head.index({0, 0, 16, 13}).item<double>(), 0.01);
+  EXPECT_NEAR(head.sum().item<double>(), budget * g * g, 0.1 * budget * g * g);
+  auto rows = (head.squeeze() > 0.5).any(1).sum().item<int64_t>(), cols = (head.squeeze() > 0.5).any(0).sum().item<int64_t>();
+  EXPECT_GE(rows, cols);  // upright
+  // Through the network, straight-through as the other shapes: the scores' gradient is the blob's.
+  auto logits = torch::log(p).view({1, g * g}).requires_grad_(true);
+  auto share = BlendAnonymizerImpl::hidden_share(torch::softmax(logits, 1).view({1, 1, g, g}), budget, HideShape::kHead);
+  auto grad = torch::autograd::grad({share.index({0, 0, 0, 0})}, {logits})[0];
+  EXPECT_GT(grad.index({0, 0}).item<double>(), 0);
 }
 
 }  // namespace scrim::nets

@@ -93,7 +93,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--hide-shape", o->hide_shape,
                   "blend with --hide-budget: the hidden region's shape, blob (any, where the scores put it) or ellipse "
                   "(one ellipse of the budget's area that the network places and orients: the shape of a head) or peak (the "
-                  "same ellipse on the scores' strongest mode rather than their mean)")
+                  "same ellipse on the scores' strongest mode rather than their mean) or head (an upright ellipse of a head's "
+                  "proportions where it covers the most score mass)")
       ->capture_default_str();
   cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
       ->capture_default_str();

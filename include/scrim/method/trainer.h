@@ -104,7 +104,7 @@ struct TrainOptions {
   int blend_stride = 8;                 // blend: the encoder's stride (4: controls that can follow a head's outline)
   std::string blend_upsample = "bilinear";  // blend: controls to mask, bilinear or guided (edges snap to the picture's)
   double hide_budget = 0;               // blend: the share of each picture hidden, fixed; the network chooses where (0: free)
-  std::string hide_shape = "blob";      // blend with a budget: the hidden region's shape, blob (any) or ellipse (one, placed)
+  std::string hide_shape = "blob";      // blend with a budget: the hidden region's shape: blob, ellipse, peak or head
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
   bool blend_residual = false;          // blend: an additive residual that only the privacy side trains
   std::string probe_basis = "controls"; // blend: probe all the controls, or only the head's Jacobian range (head; docs/estimator.md)
