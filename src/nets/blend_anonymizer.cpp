@@ -234,7 +234,7 @@ torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double bu
   const int64_t hy = static_cast<int64_t>(std::ceil(ry)) + 1, hx = static_cast<int64_t>(std::ceil(rx)) + 1;
   auto ky = torch::arange(-hy, hy + 1, p.options()).view({-1, 1}), kx = torch::arange(-hx, hx + 1, p.options()).view({1, -1});
   auto kernel = inside(ky, kx).view({1, 1, 2 * hy + 1, 2 * hx + 1});
-  auto covered = F::conv2d(p, kernel, F::Conv2dFuncOptions().padding(std::vector<int64_t>{hy, hx})).view({n, g * gx});
+  auto covered = F::conv2d(p.detach(), kernel, F::Conv2dFuncOptions().padding(std::vector<int64_t>{hy, hx})).view({n, g * gx});
   auto best = covered.argmax(1);  // [N]
   auto axis_y = torch::arange(g, p.options()) + 0.5, axis_x = torch::arange(gx, p.options()) + 0.5;
   auto ys = axis_y.view({1, 1, g, 1}), xs = axis_x.view({1, 1, 1, gx});
@@ -250,6 +250,9 @@ torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double bu
 torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, HideShape shape) {
   auto blob = (budget * static_cast<double>(where.size(2) * where.size(3)) * where).clamp_max(1.0);
   if (shape == HideShape::kBlob) return blob;
+  // The head ellipse keeps its own gradient too, through the captured mass's centroid: the blob's gradient
+  // brings it to the head from anywhere; near it, its own edge says which way the uncovered part lies.
+  if (shape == HideShape::kHead) return head_region(where, budget) + (blob - blob.detach());
   // The ellipse is rendered, but its gradient is the blob's (straight-through, Bengio et al. 2013): through
   // its centre and covariance alone an ellipse lying on the background gets no signal to move (measured: it
   // stayed off every head), where the per-cell allocation tells each cell whether hiding it would help, and
@@ -263,8 +266,6 @@ torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, doub
       constexpr double kPeakSharpening = 4;
       auto sharp = where.pow(kPeakSharpening);
       ellipse = ellipse_region(sharp / sharp.sum({1, 2, 3}, true), budget);
-    } else if (shape == HideShape::kHead) {
-      ellipse = head_region(where, budget);
     } else {
       ellipse = ellipse_region(where, budget);
     }

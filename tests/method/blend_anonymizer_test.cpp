@@ -351,4 +351,23 @@ TEST(BlendAnonymizer, AHeadEllipseCoversTheMostMassNotTheMeanNorTheSharpestCell)
   EXPECT_GT(grad.index({0, 0}).item<double>(), 0);
 }
 
+// The head ellipse on a head whose cells are at the budget's cap (the blob would hide each fully): the blob's
+// gradient is nil there, so it cannot shift the ellipse within the head. The privacy signal wants the column
+// right of the ellipse hidden: the ellipse's own gradient, through its centroid, raises the head's right cells
+// and lowers its left ones, which moves it right.
+TEST(BlendAnonymizer, AHeadEllipsesOwnGradientShiftsItWhereTheBlobsIsCapped) {
+  const int64_t g = 28;
+  const double budget = 0.015;
+  auto p = torch::full({1, 1, g, g}, 0.1 / (g * g - 9));
+  p.index_put_({0, 0, torch::indexing::Slice(6, 9), torch::indexing::Slice(12, 15)}, 0.9 / 9);  // 11.8 x 0.1: capped
+  auto target = torch::zeros({1, 1, g, g});
+  target.index_put_({0, 0, torch::indexing::Slice(5, 10), torch::indexing::Slice(13, 17)}, 1.0);
+  auto where = p.clone().requires_grad_(true);
+  auto region = BlendAnonymizerImpl::hidden_share(where, budget, HideShape::kHead);
+  auto grad = torch::autograd::grad({-(region * target).sum()}, {where})[0];
+  EXPECT_GT(grad.index({0, 0, 7, 12}).item<double>(), 0.5);   // the head's left column: less
+  EXPECT_LT(grad.index({0, 0, 7, 14}).item<double>(), -0.5);  // its right column: more
+  EXPECT_NEAR(grad.index({0, 0, 7, 13}).item<double>(), 0.0, 1e-3);
+}
+
 }  // namespace scrim::nets
