@@ -46,7 +46,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
-  v("privacy_pretrain", o.privacy_pretrain);
+  v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
@@ -88,7 +88,8 @@ namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
 enum Stream : uint64_t {
-  kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8
+  kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8,
+  kPretrainUtilityBatch = 9
 };
 
 void validate(const TrainOptions& o) {
@@ -155,6 +156,8 @@ void validate(const TrainOptions& o) {
   if (!(o.utility_margin >= 0 && o.utility_margin <= 100)) throw UsageError("--utility-margin must be in [0, 100] nats");
   if (o.utility_margin > 0 && o.hard_label) throw UsageError("--utility-margin caps the log-odds margin; --hard-label has none");
   if (o.privacy_pretrain < 0) throw UsageError("--privacy-pretrain must not be negative");
+  if (o.pretrain_surrogate && !(o.privacy_pretrain > 0 && o.surrogate_model))
+    throw UsageError("--pretrain-surrogate weighs --surrogate MODEL's utility in the --privacy-pretrain steps: it needs both");
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
@@ -450,16 +453,41 @@ class Trainer {
     const auto before = measure();
     model_.net().train();
     const auto params = model_.net().parameters();
+    // With --pretrain-surrogate: the surrogate's true utility gradient on a task batch, combined at the preference.
+    // With a surrogate at all, its utility loss on one fixed task batch before and after is recorded.
+    std::unique_ptr<method::WhiteBoxGradient> transfer;
+    if (o_.surrogate_model) transfer = std::make_unique<method::WhiteBoxGradient>(*o_.surrogate_model, data_, o_.utility_margin);
+    auto surrogate_step = [&](const std::vector<int64_t>& rows) {
+      std::vector<std::vector<int64_t>> groups;
+      auto xu = data_.stack(rows, &groups).to(device_);
+      auto space = method::make_probe_space(model_, xu, groups, basis_, head_basis_);
+      return transfer->step(*space, rows, 0);
+    };
+    const auto fixed_rows = pick_rows(kPretrainUtilityBatch, 0);
+    const double surrogate_before = transfer ? surrogate_step(fixed_rows).loss : 0;
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
       auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
       auto loss = adversary_->privacy_loss(blend.forward(x));
       // Gradients of the controller's parameters only: the attackers stay as they are.
-      auto grads = torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true);
-      for (size_t k = 0; k < params.size(); ++k) params[k].mutable_grad() = grads[k].defined() ? grads[k] : torch::zeros_like(params[k]);
+      auto g_p = flat_grad(torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true), params);
+      auto direction = g_p;
+      if (o_.pretrain_surrogate) {
+        auto u = surrogate_step(pick_rows(kPretrainUtilityBatch, i));
+        auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, /*allow_unused=*/true), params);
+        direction = optim::mgda_preference(g_p, g_u, o_.preference).direction;
+      }
+      int64_t offset = 0;
+      for (auto& p : params) {
+        const auto n = p.numel();
+        p.mutable_grad() = direction.slice(0, offset, offset + n).view(p.sizes()).clone();
+        offset += n;
+      }
       optimizer.step();
     }
     const auto after = measure();
-    return {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
+    json record = {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
+    if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
+    return record;
   }
 
   // Whether the privacy side has samples of its own (privacy-only samples in the split).

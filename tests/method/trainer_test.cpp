@@ -453,6 +453,56 @@ TEST(Trainer, PrivacyPretrainingLowersThePrivacyLossWithinTheBudget) {
   EXPECT_THROW(check_train_options(o), UsageError);
 }
 
+// With --pretrain-surrogate the pre-training weighs a local model's utility beside the privacy side: at a
+// utility-heavy preference the region ends where that model loses less than after privacy-only pre-training
+// (its loss on one fixed task batch, recorded either way). The surrogate is fitted to the 16 training
+// pictures' questions, so that what it answers depends on what is hidden. Without a surrogate or a
+// pre-training the option is refused.
+TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess) {
+  ScratchDir dir;
+  auto& tiny = TinyReference::get();
+  ReferenceTrainOptions fit;
+  fit.manifests = {tiny.dir / "synth/actions.jsonl"};
+  fit.max_images = 16;
+  fit.epochs = 80;
+  fit.learning_rate = 3e-3;
+  fit.grounding = 0;
+  fit.augment = false;
+  fit.out = dir / "fitted.pt";
+  train_reference_mllm(fit);
+  auto run = [&](const std::string& name, bool with_surrogate) {
+    auto o = tiny_blend_options(dir / name);
+    o.gradient = "whitebox";
+    o.steps = 0;
+    o.adversary_warmup = 20;
+    o.privacy_pretrain = 60;
+    o.batch = 8;
+    o.hide_budget = 0.4;
+    o.preference = 0.05;
+    o.blend_grid = 8;
+    o.bank = "fill:value=0.5";
+    o.surrogate_model = ReferenceMllm::load(fit.out);
+    o.pretrain_surrogate = with_surrogate;
+    train_anonymizer(o);
+    auto first = read_log(dir / name / "train-log.jsonl").front();
+    EXPECT_TRUE(first.contains("pretrain_surrogate_loss")) << first.dump();
+    return first["pretrain_surrogate_loss"];
+  };
+  auto privacy_only = run("privacy-only", false), with_surrogate = run("with-surrogate", true);
+  EXPECT_NEAR(privacy_only[0].get<double>(), with_surrogate[0].get<double>(), 1e-6);  // the same start
+  EXPECT_LT(with_surrogate[1].get<double>(), with_surrogate[0].get<double>()) << with_surrogate;
+  EXPECT_LT(with_surrogate[1].get<double>(), privacy_only[1].get<double>() - 0.05) << privacy_only << " " << with_surrogate;
+  auto o = tiny_blend_options(dir / "refused");
+  o.hide_budget = 0.25;
+  o.pretrain_surrogate = true;
+  o.privacy_pretrain = 10;
+  EXPECT_THROW(check_train_options(o), UsageError);  // no surrogate
+  o.surrogate_model = ReferenceMllm::load(fit.out);
+  EXPECT_NO_THROW(check_train_options(o));
+  o.privacy_pretrain = 0;
+  EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
+}
+
 TEST(Trainer, TrainsOnVideoClips) {
   ScratchDir dir;
   SynthOptions s;

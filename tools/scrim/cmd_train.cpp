@@ -67,6 +67,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--privacy-pretrain", o->privacy_pretrain,
                   "Blend anonymizer with --hide-budget: privacy-only steps before the game, the attackers frozen (no queries; 0: none)")
       ->capture_default_str();
+  cmd->add_flag("--pretrain-surrogate", o->pretrain_surrogate,
+                "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
+                "the region is placed against a local model, then the black-box game refines it");
   cmd->add_option("--adversary-erasing", o->adversary_erasing,
                   "Random erasing of the attackers' training images: rectangles per image blended toward grey (0: off)")
       ->capture_default_str();
@@ -109,7 +112,8 @@ void add_train_command(CLI::App& app) {
                   "--prior surrogate: subspace (one pair along it, the rest orthogonal and shrunk) or prgf (scouts measure its "
                   "cosine, the rest mix it in by P-RGF's lambda*)")
       ->capture_default_str();
-  cmd->add_option("--surrogate", o->surrogate, "--prior surrogate: a scrim reference model file, the local utility model");
+  cmd->add_option("--surrogate", o->surrogate,
+                  "--prior surrogate, --pretrain-surrogate: a scrim reference model file, the local utility model (never the evaluator)");
   cmd->add_option("--surrogate-lr", o->surrogate_lr,
                   "--prior surrogate: learn it online from the black box's probe differences at this rate (0: fixed)")
       ->capture_default_str();

@@ -92,6 +92,12 @@ struct TrainOptions {
   // frozen, minimising their privacy loss, so that the controller learns where they read
   // (docs/results.md). 0: none.
   int privacy_pretrain = 0;
+  // The pre-training also weighs a local surrogate's utility (`surrogate`, read through its true
+  // gradient, no queries), combined with the privacy side at `preference` as the game combines
+  // them: where to hide is learned against a model scrim can differentiate, and the black-box game
+  // then refines it (a transfer prior for the region's placement, as --prior surrogate is one for
+  // the estimate). The black box and the evaluator are never read.
+  bool pretrain_surrogate = false;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
