@@ -196,6 +196,16 @@ torch::Tensor flat_grad(const std::vector<torch::Tensor>& grads, const std::vect
   return torch::cat(parts);
 }
 
+// Each parameter's gradient set to its part of the flattened `direction` (flat_grad's layout).
+void set_grads(const std::vector<torch::Tensor>& params, const torch::Tensor& direction) {
+  int64_t offset = 0;
+  for (auto p : params) {
+    const auto n = p.numel();
+    p.mutable_grad() = direction.slice(0, offset, offset + n).view(p.sizes()).clone();
+    offset += n;
+  }
+}
+
 // Checksums of the parameters, to compare across ranks.
 std::pair<double, double> checksum(const std::vector<torch::Tensor>& tensors) {
   double s1 = 0, s2 = 0;
@@ -476,12 +486,7 @@ class Trainer {
         auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, /*allow_unused=*/true), params);
         direction = optim::mgda_preference(g_p, g_u, o_.preference).direction;
       }
-      int64_t offset = 0;
-      for (auto& p : params) {
-        const auto n = p.numel();
-        p.mutable_grad() = direction.slice(0, offset, offset + n).view(p.sizes()).clone();
-        offset += n;
-      }
+      set_grads(params, direction);
       optimizer.step();
     }
     const auto after = measure();
@@ -667,12 +672,7 @@ class Trainer {
       case Combiner::kWeighted: combined = optim::weighted_sum(g_p, g_u, o_.preference); break;
     }
 
-    int64_t offset = 0;
-    for (auto& p : params) {
-      auto n = p.numel();
-      p.mutable_grad() = combined.direction.slice(0, offset, offset + n).view(p.sizes()).clone();
-      offset += n;
-    }
+    set_grads(params, combined.direction);
     double lr = scheduled_lr(spsa_ ? o_.sgd_learning_rate : o_.learning_rate, t, o_.steps);
     for (auto& group : optimizer_->param_groups()) {
       if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&group.options())) adam->lr(lr);
