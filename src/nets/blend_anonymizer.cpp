@@ -218,8 +218,8 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
   return torch::sigmoid(kSharpness * (1 - (m2 / r2 + 1e-12).sqrt()));
 }
 
-// Why these proportions: a face is about 1.2 times as tall as it is wide (the synthetic benchmark's face box
-// 1.05, detector face boxes 1.2-1.3); an ellipse rounder than the head spills onto the neck less than a taller one.
+// A face is about 1.2 times as tall as it is wide (detector face boxes 1.2-1.3; the synthetic benchmark's face
+// box 1.05): a taller ellipse of the same area would reach down the neck onto the shirt.
 constexpr double kHeadAspect = 1.2;
 
 torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double budget) {
