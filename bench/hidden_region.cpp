@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -81,7 +82,12 @@ int main(int argc, char** argv) {
     } else if (a == "--list-off") {
       list_off = true;
     } else if (a == "--budget" && i + 1 < argc) {
-      budget = std::stod(argv[++i]);
+      char* end = nullptr;
+      budget = std::strtod(argv[++i], &end);
+      if (*end != '\0' || !(budget > 0 && budget <= 1)) {
+        std::fprintf(stderr, "--budget must be a number in (0, 1], not '%s'\n", argv[i]);
+        return 2;
+      }
     } else {
       files.push_back(a);
     }

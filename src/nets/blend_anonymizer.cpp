@@ -199,12 +199,14 @@ torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
   return torch::cat({1 - hidden, hidden * which}, 1);
 }
 
+// The placed ellipses' soft edge: a cell's weight is sigmoid(kEdgeSharpness (1 - m / r)), m its (scaled) distance
+// from the centre and r the radius: 0.5 on the boundary, from 0.27 to 0.73 over a tenth of the radius.
+constexpr double kEdgeSharpness = 10;
+
 // The ellipse {z : (z - c)^T C^-1 (z - c) <= r^2}, c and C the mean and covariance of the cell distribution
-// (plus a quarter cell of variance, so that a single-cell p is a disc), r from pi r^2 sqrt(det C) = budget G^2.
-// Its weight per cell is sigmoid(kSharpness (1 - m / r)), m the Mahalanobis distance: 0.5 on the boundary,
-// from 0.27 to 0.73 over a tenth of the radius.
+// (plus a quarter cell of variance, so that a single-cell p is a disc), r from pi r^2 sqrt(det C) = budget G^2,
+// m the Mahalanobis distance.
 torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double budget) {
-  constexpr double kSharpness = 10;
   const int64_t n = p.size(0), g = p.size(2);
   auto axis = torch::arange(g, p.options()) + 0.5;
   auto ys = axis.view({1, 1, g, 1}).expand({n, 1, g, g}), xs = axis.view({1, 1, 1, g}).expand({n, 1, g, g});
@@ -215,7 +217,7 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
   auto det = vyy * vxx - vxy * vxy;
   auto m2 = (vxx * dy * dy - 2 * vxy * dx * dy + vyy * dx * dx) / det;  // squared Mahalanobis distance
   auto r2 = budget * static_cast<double>(g * g) / (M_PI * det.sqrt());
-  return torch::sigmoid(kSharpness * (1 - (m2 / r2 + 1e-12).sqrt()));
+  return torch::sigmoid(kEdgeSharpness * (1 - (m2 / r2 + 1e-12).sqrt()));
 }
 
 // A face is about 1.2 times as tall as it is wide (detector face boxes 1.2-1.3; the synthetic benchmark's face
@@ -223,12 +225,11 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
 constexpr double kHeadAspect = 1.2;
 
 torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double budget) {
-  constexpr double kSharpness = 10;  // as ellipse_region's
   const int64_t n = p.size(0), g = p.size(2), gx = p.size(3);
   // Semi-axes in cells, pi rx ry = budget G^2.
   const double ry = std::sqrt(budget * static_cast<double>(g * gx) * kHeadAspect / M_PI), rx = ry / kHeadAspect;
   auto inside = [&](const torch::Tensor& dy, const torch::Tensor& dx) {
-    return torch::sigmoid(kSharpness * (1 - ((dy / ry).pow(2) + (dx / rx).pow(2) + 1e-12).sqrt()));
+    return torch::sigmoid(kEdgeSharpness * (1 - ((dy / ry).pow(2) + (dx / rx).pow(2) + 1e-12).sqrt()));
   };
   // The mass the ellipse would cover centred on each cell: a correlation with the ellipse as kernel.
   const int64_t hy = static_cast<int64_t>(std::ceil(ry)) + 1, hx = static_cast<int64_t>(std::ceil(rx)) + 1;

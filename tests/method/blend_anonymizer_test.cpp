@@ -12,6 +12,18 @@
 
 namespace scrim::nets {
 
+namespace {
+
+// The centre (row, column, in cells) of a region's weights [1, 1, G, G].
+std::pair<double, double> region_centre(const torch::Tensor& region) {
+  const auto g = region.size(2);
+  auto axis = torch::arange(g, torch::kFloat32) + 0.5;
+  auto m = region.detach() / region.detach().sum();
+  return {(m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>()};
+}
+
+}  // namespace
+
 TEST(BlendAnonymizer, ParsesTheBankAndRejectsBadItems) {
   auto items = parse_bank("blur:sigma=2,pixelate:block=4,fill");
   ASSERT_EQ(items.size(), 4u);
@@ -275,18 +287,13 @@ TEST(BlendAnonymizer, AnEllipseMovesTowardTheCellsThePrivacySignalWantsHidden) {
   target.index_put_({0, 0, torch::indexing::Slice(3, 8), torch::indexing::Slice(3, 8)}, 1.0);
   auto logits = torch::zeros({1, g * g}).requires_grad_(true);
   auto where = [&](const torch::Tensor& l) { return torch::softmax(l, 1).view({1, 1, g, g}); };
-  auto centre = [&](const torch::Tensor& h) {
-    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
-    auto m = h.detach() / h.detach().sum();
-    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
-  };
   auto start = BlendAnonymizerImpl::hidden_share(where(logits), 0.02, HideShape::kEllipse);
-  auto [y0, x0] = centre(start);
+  auto [y0, x0] = region_centre(start);
   EXPECT_NEAR(y0, 14.0, 0.5);
   auto loss = -(start * target).sum();
   auto grad = torch::autograd::grad({loss}, {logits})[0];
   auto moved = BlendAnonymizerImpl::hidden_share(where(logits.detach() - 2000 * grad), 0.02, HideShape::kEllipse);
-  auto [y1, x1] = centre(moved);
+  auto [y1, x1] = region_centre(moved);
   EXPECT_LT(y1, y0 - 1.0);
   EXPECT_LT(x1, x0 - 1.0);
 }
@@ -303,14 +310,9 @@ TEST(BlendAnonymizer, APeakEllipseSitsOnTheStrongestModeWhereTheMeanFallsBetween
   p = p / p.sum();
   auto mean_region = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kEllipse);
   auto peak_region = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kPeak);
-  auto centre = [&](const torch::Tensor& r) {
-    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
-    auto m = r / r.sum();
-    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
-  };
-  auto [my, mx] = centre(mean_region);  // about (11.5, 11.5): between the heads
+  auto [my, mx] = region_centre(mean_region);  // about (11.5, 11.5): between the heads
   EXPECT_GT(std::hypot(my - 7.5, mx - 7.5), 3.0);
-  auto [py, px] = centre(peak_region);
+  auto [py, px] = region_centre(peak_region);
   EXPECT_LT(std::hypot(py - 7.5, px - 7.5), 1.5);  // inside the main head's 3 x 3 cells (the bystander keeps 1/17 of the mass)
   EXPECT_GT(peak_region.index({0, 0, 7, 7}).item<double>(), 0.95);
   EXPECT_LT(peak_region.index({0, 0, 19, 19}).item<double>(), 0.05);
@@ -326,17 +328,12 @@ TEST(BlendAnonymizer, AHeadEllipseCoversTheMostMassNotTheMeanNorTheSharpestCell)
   auto p = torch::full({1, 1, g, g}, 0.1 / (g * g - 10));
   p.index_put_({0, 0, torch::indexing::Slice(6, 9), torch::indexing::Slice(12, 15)}, 0.6 / 9);  // the head
   p.index_put_({0, 0, 16, 13}, 0.3);                                                           // the tag
-  auto centre = [&](const torch::Tensor& r) {
-    auto axis = torch::arange(g, torch::kFloat32) + 0.5;
-    auto m = r / r.sum();
-    return std::make_pair((m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>());
-  };
-  auto [my, mx] = centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kEllipse));
+  auto [my, mx] = region_centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kEllipse));
   EXPECT_GT(my, 9.5);  // below the head
-  auto [py, px] = centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kPeak));
+  auto [py, px] = region_centre(BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kPeak));
   EXPECT_GT(py, 14.0);  // on the tag
   auto head = BlendAnonymizerImpl::hidden_share(p, budget, HideShape::kHead);
-  auto [hy, hx] = centre(head);
+  auto [hy, hx] = region_centre(head);
   EXPECT_NEAR(hy, 7.5, 0.6);
   EXPECT_NEAR(hx, 13.5, 0.6);
   EXPECT_GT(head.index({0, 0, 7, 13}).item<double>(), 0.95);
@@ -344,7 +341,7 @@ TEST(BlendAnonymizer, AHeadEllipseCoversTheMostMassNotTheMeanNorTheSharpestCell)
   EXPECT_NEAR(head.sum().item<double>(), budget * g * g, 0.1 * budget * g * g);
   auto rows = (head.squeeze() > 0.5).any(1).sum().item<int64_t>(), cols = (head.squeeze() > 0.5).any(0).sum().item<int64_t>();
   EXPECT_GE(rows, cols);  // upright
-  // Through the network, straight-through as the other shapes: the scores' gradient is the blob's.
+  // The blob's gradient still reaches the scores far from the ellipse (what brings it to a head from elsewhere).
   auto logits = torch::log(p).view({1, g * g}).requires_grad_(true);
   auto share = BlendAnonymizerImpl::hidden_share(torch::softmax(logits, 1).view({1, 1, g, g}), budget, HideShape::kHead);
   auto grad = torch::autograd::grad({share.index({0, 0, 0, 0})}, {logits})[0];
