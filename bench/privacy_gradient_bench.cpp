@@ -20,7 +20,8 @@
 //   loss, loss_head_filled  the loss itself, before and after the head is filled
 //   right, right_head_filled (utility) the share of samples answered right (margin > 0) before
 //                  and after: a mean, not a median
-// for the privacy loss (KL of the attackers' outputs to the label prior) and the white-box
+// for the privacy loss (KL of the attackers' outputs to the label prior; its two terms apart too:
+// privacy_attributes, the attributes' mean KL, and privacy_identity, the identities' KL) and the white-box
 // utility loss (the reference MLLM's answer margin). Medians over the samples.
 //
 //   scrim_bench_privacy_gradient MODEL MANIFEST [--anonymizer FILE] [--samples 64] [--warmup 200]
@@ -139,7 +140,9 @@ int main(int argc, char** argv) {
     auto losses = [&](const torch::Tensor& w) {
       auto xp = nets::BlendAnonymizerImpl::render(bank, w);
       auto l = reference_answer_losses(*model, xp, {data.prompts[row]}, {data.answers[row]}, {{0}});
-      return std::map<std::string, torch::Tensor>{{"privacy", attackers.privacy_loss(xp)}, {"utility", l.margin.sum()}};
+      auto attributes = attackers.privacy_loss(xp, 0.0), whole = attackers.privacy_loss(xp, 1.0);
+      return std::map<std::string, torch::Tensor>{{"privacy", whole}, {"privacy_attributes", attributes},
+                                                  {"privacy_identity", whole - attributes}, {"utility", l.margin.sum()}};
     };
     // Move the head cells' (or random cells') weight to the fill.
     auto filled = [&](const torch::Tensor& cells) {
@@ -163,7 +166,7 @@ int main(int argc, char** argv) {
       m["hiding"]["hidden_head"].push_back((hidden * head).sum().item<double>() / n_head);
       m["hiding"]["hidden_other"].push_back((hidden * (1 - head)).sum().item<double>() / (g * g - n_head));
     }
-    for (const std::string name : {"privacy", "utility"}) {
+    for (const std::string name : {"privacy", "privacy_attributes", "privacy_identity", "utility"}) {
       auto w = w0.clone().requires_grad_(true);
       auto grad = torch::autograd::grad({losses(w)[name]}, {w})[0][0];  // [K, G, G]
       auto energy = grad.pow(2).sum(0);

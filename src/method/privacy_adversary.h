@@ -30,6 +30,9 @@ struct AdversaryOptions {
   // What the loss calls uninformative: "prevalence" (the label prior) or
   // "half" (0.5 per attribute, uniform identities: the earlier target).
   std::string target = "prevalence";
+  // The identity KL's weight in the privacy loss (the attributes' mean KL has weight 1). The members
+  // learn identity either way; the weight only says how much the anonymizer is asked to hide it.
+  double identity_weight = 1.0;
   // Random erasing of the members' training images (Zhong et al., AAAI 2020): this many
   // rectangles per image, each blended toward the bank's grey. A member that has seen
   // erased regions answers them with what the rest of the picture says — near the prior
@@ -45,19 +48,22 @@ struct AdversaryOptions {
 // each blended toward grey 0.5 at a strength drawn from [0.5, 1]. Uses torch's default generator.
 torch::Tensor random_erasing(const torch::Tensor& x, int count);
 
-// KL(target || prediction) summed over the attributes (Bernoulli) plus the
-// identities (categorical), averaged over the batch: 0 exactly when the
+// KL(target || prediction) averaged over the attributes (Bernoulli) plus identity_weight times the
+// identities' (categorical), averaged over the batch: 0 exactly when the
 // logits give the target probabilities. attribute_target: [A]; identity_target: [I]
 // (ignored when identity_logits is undefined or empty).
 torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
-                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target);
+                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
+                                 double identity_weight = 1.0);
 
 class PrivacyAdversary {
  public:
   PrivacyAdversary(AdversaryOptions options, int64_t attributes, int64_t identities);
 
   // L_p for the anonymizer: 0 when every member is uninformative. Differentiable in x.
-  torch::Tensor privacy_loss(const torch::Tensor& x);
+  torch::Tensor privacy_loss(const torch::Tensor& x) { return privacy_loss(x, options_.identity_weight); }
+  // The same with another identity weight (the diagnostics' split into the attribute and the identity terms).
+  torch::Tensor privacy_loss(const torch::Tensor& x, double identity_weight);
   // One training step of every member on (detached) protected images; returns the
   // members' mean supervised loss (higher: the images leak less).
   double update(const torch::Tensor& x, const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);

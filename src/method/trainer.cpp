@@ -47,7 +47,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
-  v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("width", o.width), v("depth", o.depth);
+  v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
   v("hide_shape", o.hide_shape), v("bank", o.bank);
@@ -142,6 +142,8 @@ void validate(const TrainOptions& o) {
   if (o.utility_norm != "raw" && o.prior != "none")
     throw UsageError("--utility-norm split-half reads the estimate's split-half figure, which a --prior makes meaningless (its halves share the prior)");
   one_of(o.privacy_target, {"prevalence", "half"}, "--privacy-target");
+  if (!(o.privacy_identity_weight >= 0 && o.privacy_identity_weight <= 100))
+    throw UsageError("--privacy-identity-weight must be in [0, 100]");
   one_of(o.distribution, {"gaussian", "rademacher"}, "--distribution");
   optim::parse_history_mode(o.history);
   if (o.gradient == "whitebox" && !o.white_box)
@@ -253,6 +255,7 @@ class Trainer {
     adv.learning_rate = o.adversary_learning_rate;
     adv.erasing = o.adversary_erasing;
     adv.target = o.privacy_target;
+    adv.identity_weight = o.privacy_identity_weight;
     adv.device = device_;
     adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
                                                             static_cast<int64_t>(data_.identity_index.size()));

@@ -22,6 +22,20 @@ TEST(UninformativeLoss, ZeroExactlyAtTheTargetProbabilities) {
   EXPECT_NEAR(method::uninformative_loss(at_prior, torch::zeros({4, 3}), target, ids).item<double>(), id_kl, 1e-5);
 }
 
+TEST(UninformativeLoss, TheIdentityWeightScalesTheIdentityTermAlone) {
+  auto target = torch::tensor({0.88f, 0.34f});
+  auto ids = torch::tensor({0.5f, 0.25f, 0.25f});
+  auto attributes = torch::tensor({{2.0f, -1.0f}, {0.5f, 0.3f}});  // off the prior: a positive attribute term
+  auto identities = torch::tensor({{1.0f, 0.0f, -2.0f}, {0.0f, 3.0f, 0.0f}});
+  const double attribute_part = method::uninformative_loss(attributes, torch::Tensor(), target, ids).item<double>();
+  const double whole = method::uninformative_loss(attributes, identities, target, ids).item<double>();
+  const double identity_part = whole - attribute_part;
+  ASSERT_GT(attribute_part, 0.01);
+  ASSERT_GT(identity_part, 0.01);
+  EXPECT_NEAR(method::uninformative_loss(attributes, identities, target, ids, 0.0).item<double>(), attribute_part, 1e-6);
+  EXPECT_NEAR(method::uninformative_loss(attributes, identities, target, ids, 0.25).item<double>(), attribute_part + 0.25 * identity_part, 1e-5);
+}
+
 TEST(PrivacyAdversary, TargetIsThePrevalenceOfTheLabelsItTrainsOn) {
   torch::manual_seed(1);
   method::AdversaryOptions o;
@@ -61,6 +75,26 @@ TEST(PrivacyAdversary, LossOfABatchIsTheMeanOfItsSamplesLosses) {
   double whole = adversary.privacy_loss(x).item<double>();
   double parts = (adversary.privacy_loss(x.slice(0, 0, 3)).item<double>() + adversary.privacy_loss(x.slice(0, 3, 6)).item<double>()) / 2;
   EXPECT_NEAR(whole, parts, 1e-5);
+}
+
+TEST(PrivacyAdversary, ItsIdentityWeightReachesTheLoss) {
+  // Three adversaries drawn and trained alike, differing only in the identity weight: the losses lie on a line in it.
+  auto x = torch::rand({6, 3, 32, 32}, torch::TensorOptions().dtype(torch::kFloat32));
+  auto attrs = torch::tensor({1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 1}, torch::kFloat32).view({6, 2});
+  auto ids = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong);
+  auto loss_at = [&](double weight) {
+    torch::manual_seed(3);
+    method::AdversaryOptions o;
+    o.members = 1;
+    o.identity_weight = weight;
+    method::PrivacyAdversary adversary(o, 2, 3);
+    for (int i = 0; i < 20; ++i) adversary.update(x, attrs, ids);  // enough to read the identities off the 6 pictures
+    torch::NoGradGuard g;
+    return adversary.privacy_loss(x).item<double>();
+  };
+  const double none = loss_at(0), half = loss_at(0.5), whole = loss_at(1);
+  EXPECT_GT(whole - none, 0.01);
+  EXPECT_NEAR(half, (none + whole) / 2, 1e-5);
 }
 
 TEST(RandomErasing, BlendsRectanglesTowardGreyAndLeavesTheRestAndTheInput) {

@@ -76,6 +76,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--privacy-target", o->privacy_target,
                   "What the privacy loss pushes the attackers toward: prevalence (the label prior: uninformative) or half (0.5, uniform)")
       ->capture_default_str();
+  cmd->add_option("--privacy-identity-weight", o->privacy_identity_weight,
+                  "The identity term's weight in the privacy loss beside the attributes' mean (0: attributes alone)")
+      ->capture_default_str();
   cmd->add_option("--anonymizer", o->anonymizer,
                   "unet, bdq (BDQ encoder: learned blur and quantisation bins), or blend (control space: blend weights over --bank, "
                   "probed in those weights)")->capture_default_str();

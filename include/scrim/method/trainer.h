@@ -102,6 +102,10 @@ struct TrainOptions {
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
   std::string privacy_target = "prevalence";
+  // The identity term's weight in the privacy loss, beside the attributes' (method/privacy_adversary.h):
+  // 1 weighs re-identification (a KL over the identities, up to log I nats) against the attributes'
+  // mean KL as they come; 0 trains on the attributes alone.
+  double privacy_identity_weight = 1.0;
 
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
                                         // | blend (control-space: blend weights over a bank of obfuscations, probed in those weights)
