@@ -14,6 +14,7 @@ torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const to
   auto entropy = -(t * t.log() + (1 - t) * (1 - t).log());
   auto bce = F::binary_cross_entropy_with_logits(attribute_logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
   auto loss = (bce - entropy).sum(1).mean() / static_cast<double>(std::max<int64_t>(1, attribute_logits.size(1)));
+  if (!(identity_weight >= 0)) throw std::invalid_argument("uninformative_loss: the identity weight must not be negative");
   if (identity_weight > 0 && identity_logits.defined() && identity_logits.numel() > 0) {
     auto q = identity_target.to(identity_logits.options()).clamp_min(1e-8);
     q = q / q.sum();
@@ -49,6 +50,7 @@ PrivacyAdversary::PrivacyAdversary(AdversaryOptions options, int64_t attributes,
     : options_(std::move(options)), attributes_(attributes), identities_(identities) {
   if (options_.target != "prevalence" && options_.target != "half")
     throw std::invalid_argument("privacy target must be prevalence or half, not " + options_.target);
+  if (!(options_.identity_weight >= 0)) throw std::invalid_argument("the identity weight must not be negative");
   for (int i = 0; i < std::max(1, options_.members); ++i) members_.push_back(fresh_member());
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   attribute_positives_ = torch::zeros({std::max<int64_t>(attributes_, 1)}, f64);

@@ -453,6 +453,30 @@ TEST(Trainer, PrivacyPretrainingLowersThePrivacyLossWithinTheBudget) {
   EXPECT_THROW(check_train_options(o), UsageError);
 }
 
+// --privacy-identity-weight reaches the game's privacy loss: the same warmed-up attackers on the same first batch
+// (the pre-training's "before" figure) give a smaller loss without the identity term; the weight is recorded in
+// config.json, and a negative one is refused.
+TEST(Trainer, TheIdentityWeightReachesThePrivacyLoss) {
+  ScratchDir dir;
+  auto run = [&](const std::string& name, double weight) {
+    auto o = tiny_blend_options(dir / name);
+    o.gradient = "whitebox";
+    o.steps = 0;
+    o.adversary_warmup = 20;
+    o.privacy_pretrain = 1;
+    o.hide_budget = 0.1;
+    o.privacy_identity_weight = weight;
+    train_anonymizer(o);
+    EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / name / "config.json"))["privacy_identity_weight"], weight);
+    return read_log(dir / name / "train-log.jsonl").front()["pretrain_privacy_loss"][0].get<double>();
+  };
+  const double whole = run("whole", 1.0), attributes = run("attributes", 0.0);
+  EXPECT_LT(attributes, whole - 0.01) << attributes << " " << whole;
+  auto o = tiny_blend_options(dir / "refused");
+  o.privacy_identity_weight = -1;
+  EXPECT_THROW(check_train_options(o), UsageError);
+}
+
 // With --pretrain-surrogate the pre-training weighs a local model's utility beside the privacy side: at a
 // utility-heavy preference the region ends where that model loses less than after privacy-only pre-training
 // (its loss on one fixed task batch, recorded either way). The surrogate is fitted to the 16 training

@@ -103,8 +103,9 @@ struct TrainOptions {
   // uniform identities, the earlier target, which rewards fooling the attackers).
   std::string privacy_target = "prevalence";
   // The identity term's weight in the privacy loss, beside the attributes' (method/privacy_adversary.h):
-  // 1 weighs re-identification (a KL over the identities, up to log I nats) against the attributes'
-  // mean KL as they come; 0 trains on the attributes alone.
+  // 1 adds re-identification's KL over the identities to the attributes' mean KL as they come (on the
+  // synthetic set it is the larger term, and the one that holds a hidden region on the head,
+  // docs/results.md); 0 trains on the attributes alone.
   double privacy_identity_weight = 1.0;
 
   std::string anonymizer = "unet";      // unet (the U-Net) | bdq (BDQ encoder: learned blur and quantisation bins)
