@@ -166,9 +166,10 @@ int main(int argc, char** argv) {
       m["hiding"]["hidden_head"].push_back((hidden * head).sum().item<double>() / n_head);
       m["hiding"]["hidden_other"].push_back((hidden * (1 - head)).sum().item<double>() / (g * g - n_head));
     }
+    auto w = w0.clone().requires_grad_(true);
+    auto at_w = losses(w);  // one forward pass; each loss's gradient from it
     for (const std::string name : {"privacy", "privacy_attributes", "privacy_identity", "utility"}) {
-      auto w = w0.clone().requires_grad_(true);
-      auto grad = torch::autograd::grad({losses(w)[name]}, {w})[0][0];  // [K, G, G]
+      auto grad = torch::autograd::grad({at_w[name]}, {w}, {}, /*retain_graph=*/true)[0][0];  // [K, G, G]
       auto energy = grad.pow(2).sum(0);
       auto erase = grad[fill] - grad[0];  // d loss for weight moved from the identity to the fill
       auto& f = m[name];

@@ -9,12 +9,12 @@ namespace F = torch::nn::functional;
 torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
                                  const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
                                  double identity_weight) {
+  if (!(identity_weight >= 0)) throw std::invalid_argument("uninformative_loss: the identity weight must not be negative");
   // Bernoulli KL: BCE against the target minus the target's own entropy.
   auto t = attribute_target.to(attribute_logits.options()).clamp(1e-6, 1 - 1e-6).unsqueeze(0).expand_as(attribute_logits);
   auto entropy = -(t * t.log() + (1 - t) * (1 - t).log());
   auto bce = F::binary_cross_entropy_with_logits(attribute_logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
   auto loss = (bce - entropy).sum(1).mean() / static_cast<double>(std::max<int64_t>(1, attribute_logits.size(1)));
-  if (!(identity_weight >= 0)) throw std::invalid_argument("uninformative_loss: the identity weight must not be negative");
   if (identity_weight > 0 && identity_logits.defined() && identity_logits.numel() > 0) {
     auto q = identity_target.to(identity_logits.options()).clamp_min(1e-8);
     q = q / q.sum();

@@ -34,6 +34,7 @@ TEST(UninformativeLoss, TheIdentityWeightScalesTheIdentityTermAlone) {
   ASSERT_GT(identity_part, 0.01);
   EXPECT_NEAR(method::uninformative_loss(attributes, identities, target, ids, 0.0).item<double>(), attribute_part, 1e-6);
   EXPECT_NEAR(method::uninformative_loss(attributes, identities, target, ids, 0.25).item<double>(), attribute_part + 0.25 * identity_part, 1e-5);
+  EXPECT_THROW(method::uninformative_loss(attributes, identities, target, ids, -0.5), std::invalid_argument);
 }
 
 TEST(PrivacyAdversary, TargetIsThePrevalenceOfTheLabelsItTrainsOn) {
@@ -95,6 +96,9 @@ TEST(PrivacyAdversary, ItsIdentityWeightReachesTheLoss) {
   const double none = loss_at(0), half = loss_at(0.5), whole = loss_at(1);
   EXPECT_GT(whole - none, 0.01);
   EXPECT_NEAR(half, (none + whole) / 2, 1e-5);
+  method::AdversaryOptions negative;
+  negative.identity_weight = -1;
+  EXPECT_THROW(method::PrivacyAdversary(negative, 2, 3), std::invalid_argument);
 }
 
 TEST(RandomErasing, BlendsRectanglesTowardGreyAndLeavesTheRestAndTheInput) {
