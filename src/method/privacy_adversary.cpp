@@ -91,6 +91,24 @@ torch::Tensor PrivacyAdversary::privacy_loss(const torch::Tensor& x, double iden
   return total / static_cast<double>(members_.size());
 }
 
+torch::Tensor PrivacyAdversary::supervised_loss(Member& m, const torch::Tensor& x, const torch::Tensor& attr_labels,
+                                                const torch::Tensor& id_labels) const {
+  auto [attr, ident] = m.net->forward(x);
+  auto known = attr_labels.ge(0).to(torch::kFloat32);
+  auto loss = torch::zeros({}, x.options());
+  if (attributes_ > 0 && known.sum().item<double>() > 0) {
+    auto bce = F::binary_cross_entropy_with_logits(attr, attr_labels.clamp_min(0),
+                                                   F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+    loss = loss + (bce * known).sum() / known.sum();
+  }
+  auto id_known = id_labels.ge(0);
+  if (ident.defined() && ident.numel() > 0 && id_known.any().item<bool>()) {
+    auto rows = id_known.nonzero().view(-1);
+    loss = loss + F::cross_entropy(ident.index_select(0, rows), id_labels.index_select(0, rows));
+  }
+  return loss;
+}
+
 double PrivacyAdversary::update(const torch::Tensor& x_in, const torch::Tensor& attr_in, const torch::Tensor& id_in) {
   auto x = random_erasing(x_in.detach(), options_.erasing);
   auto attr_labels = attr_in.to(options_.device), id_labels = id_in.to(options_.device);
@@ -99,23 +117,23 @@ double PrivacyAdversary::update(const torch::Tensor& x_in, const torch::Tensor& 
   for (auto& m : members_) {
     m.net->train();
     m.optimizer->zero_grad();
-    auto [attr, ident] = m.net->forward(x);
-    auto known = attr_labels.ge(0).to(torch::kFloat32);
-    auto loss = torch::zeros({}, x.options());
-    if (attributes_ > 0 && known.sum().item<double>() > 0) {
-      auto bce = F::binary_cross_entropy_with_logits(attr, attr_labels.clamp_min(0),
-                                                     F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
-      loss = loss + (bce * known).sum() / known.sum();
-    }
-    auto id_known = id_labels.ge(0);
-    if (ident.defined() && ident.numel() > 0 && id_known.any().item<bool>()) {
-      auto rows = id_known.nonzero().view(-1);
-      loss = loss + F::cross_entropy(ident.index_select(0, rows), id_labels.index_select(0, rows));
-    }
+    auto loss = supervised_loss(m, x, attr_labels, id_labels);
     if (!loss.requires_grad()) continue;
     loss.backward();
     m.optimizer->step();
     sum += loss.item<double>();
+  }
+  return sum / static_cast<double>(members_.size());
+}
+
+double PrivacyAdversary::held_out_loss(const torch::Tensor& x, const torch::Tensor& attr_in, const torch::Tensor& id_in) {
+  torch::NoGradGuard no_grad;
+  auto attr_labels = attr_in.to(options_.device), id_labels = id_in.to(options_.device);
+  double sum = 0;
+  for (auto& m : members_) {
+    m.net->eval();
+    sum += supervised_loss(m, x.detach(), attr_labels, id_labels).item<double>();
+    m.net->train();
   }
   return sum / static_cast<double>(members_.size());
 }

@@ -67,6 +67,9 @@ class PrivacyAdversary {
   // One training step of every member on (detached) protected images; returns the
   // members' mean supervised loss (higher: the images leak less).
   double update(const torch::Tensor& x, const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);
+  // The members' mean supervised loss on images they do not train on (eval mode, no gradient): what
+  // they read of pictures they have not seen. Higher: the images leak less.
+  double held_out_loss(const torch::Tensor& x, const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);
   // The outputs the loss pushes toward: [A] attribute probabilities and [I]
   // identity probabilities (the label prior so far; 0.5 and uniform before any
   // label, or always with target "half").
@@ -86,6 +89,9 @@ class PrivacyAdversary {
     std::unique_ptr<torch::optim::Adam> optimizer;
   };
   Member fresh_member() const;
+  // A member's attribute BCE over the known labels plus its identity cross-entropy.
+  torch::Tensor supervised_loss(Member& m, const torch::Tensor& x, const torch::Tensor& attribute_labels,
+                                const torch::Tensor& identity_labels) const;
   void count_labels(const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);
 
   AdversaryOptions options_;

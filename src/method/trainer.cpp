@@ -12,6 +12,7 @@
 #include "method/anonymizer_model.h"
 #include "method/batch_share.h"
 #include "method/blackbox_utility.h"
+#include "method/candidate_selection.h"
 #include "method/privacy_adversary.h"
 #include "method/privacy_focus.h"
 #include "method/probe_space.h"
@@ -47,6 +48,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
+  v("candidates", o.candidates), v("candidate_questions", o.candidate_questions);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
@@ -89,7 +91,7 @@ namespace F = torch::nn::functional;
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
 enum Stream : uint64_t {
   kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8,
-  kPretrainUtilityBatch = 9
+  kPretrainUtilityBatch = 9, kCandidateDraw = 10, kCandidateQuestions = 11, kCandidateAttacker = 12
 };
 
 void validate(const TrainOptions& o) {
@@ -163,6 +165,14 @@ void validate(const TrainOptions& o) {
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
+  if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
+  if (o.candidates > 1) {
+    if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");
+    if (o.gradient != "blackbox") throw UsageError("--candidates chooses by the black box's answers: it needs --gradient blackbox");
+    if (o.candidate_questions < 10) throw UsageError("--candidate-questions must be at least 10");
+    if (o.group != nullptr && o.group->distributed())
+      throw UsageError("train: --candidates runs in one process (its draws are not shared between ranks)");
+  }
   if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
     throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
@@ -233,32 +243,9 @@ class Trainer {
     o_.world_size = o.group != nullptr ? o.group->world_size() : 1;
     writer_ = o.group == nullptr || o.group->rank() == 0;
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
-    torch::manual_seed(derive_seed(o.seed, kGlobal, 0));
-    nets::BlendAnonymizerOptions blend;
-    blend.grid = o.blend_grid;
-    blend.context = o.blend_context;
-    blend.stride = o.blend_stride;
-    blend.upsample = nets::parse_upsample(o.blend_upsample);
-    blend.budget = o.hide_budget;
-    blend.shape = nets::parse_hide_shape(o.hide_shape);
-    blend.bank = o.bank;
-    blend.residual = o.blend_residual;
-    model_ = method::make_anonymizer_model(o.anonymizer, o.size, o.width, o.depth, o.levels, blend);
-    model_.net().to(device_);
     if (o.privacy_cells > 0)  // at least one cell
       focus_cells_ = std::max<int64_t>(1, std::llround(o.privacy_cells * static_cast<double>(o.blend_grid * o.blend_grid)));
-    make_optimizer();
-    method::AdversaryOptions adv;
-    adv.arch = o.adversary_arch;
-    adv.members = o.adversary_members;
-    adv.restart_every = o.adversary_restart;
-    adv.learning_rate = o.adversary_learning_rate;
-    adv.erasing = o.adversary_erasing;
-    adv.target = o.privacy_target;
-    adv.identity_weight = o.privacy_identity_weight;
-    adv.device = device_;
-    adversary_ = std::make_unique<method::PrivacyAdversary>(adv, static_cast<int64_t>(data_.attributes.size()),
-                                                            static_cast<int64_t>(data_.identity_index.size()));
+    make_draw(o.seed);
     if (o.gradient == "whitebox") {
       gradient_ = std::make_unique<method::WhiteBoxGradient>(*o.white_box, data_, o.utility_margin);
     } else {
@@ -302,8 +289,11 @@ class Trainer {
       if (writer_) fs::remove(log_path, ec);
     }
     if (writer_) write_file_atomic(o_.out / "config.json", to_json(o_).dump(2) + "\n");
+    const auto& cache = o_.oracle.cache;
+    hits_at_start_ = cache ? cache->hits() : 0;
+    const int64_t issued_at_start = queries_;  // the candidates' queries (--candidates) count in this run's
     if (!initialised_) {
-      json record = initialise();  // every rank alike (no queries): the same start everywhere
+      json record = initialise();  // every rank alike (no queries in a data-parallel run): the same start everywhere
       record["world_size"] = o_.world_size;
       if (writer_) {
         save_checkpoint(checkpoint);
@@ -314,9 +304,6 @@ class Trainer {
     TrainResult result;
     std::ofstream log;
     if (writer_) log.open(log_path, std::ios::app);
-    const auto& cache = o_.oracle.cache;
-    hits_at_start_ = cache ? cache->hits() : 0;
-    int64_t issued_at_start = queries_;
     for (int64_t t = step_ + 1; t <= o_.steps; ++t) {
       json record;
       try {
@@ -349,6 +336,39 @@ class Trainer {
   }
 
  private:
+  // A fresh anonymizer, its optimizer and its attackers from `seed` (the run's own, or a candidate draw's).
+  void make_draw(uint64_t seed) {
+    draw_seed_ = seed;
+    torch::manual_seed(derive_seed(seed, kGlobal, 0));
+    nets::BlendAnonymizerOptions blend;
+    blend.grid = o_.blend_grid;
+    blend.context = o_.blend_context;
+    blend.stride = o_.blend_stride;
+    blend.upsample = nets::parse_upsample(o_.blend_upsample);
+    blend.budget = o_.hide_budget;
+    blend.shape = nets::parse_hide_shape(o_.hide_shape);
+    blend.bank = o_.bank;
+    blend.residual = o_.blend_residual;
+    model_ = method::make_anonymizer_model(o_.anonymizer, o_.size, o_.width, o_.depth, o_.levels, blend);
+    model_.net().to(device_);
+    make_optimizer();
+    adversary_ = std::make_unique<method::PrivacyAdversary>(adversary_options(), static_cast<int64_t>(data_.attributes.size()),
+                                                            static_cast<int64_t>(data_.identity_index.size()));
+  }
+
+  method::AdversaryOptions adversary_options() const {
+    method::AdversaryOptions adv;
+    adv.arch = o_.adversary_arch;
+    adv.members = o_.adversary_members;
+    adv.restart_every = o_.adversary_restart;
+    adv.learning_rate = o_.adversary_learning_rate;
+    adv.erasing = o_.adversary_erasing;
+    adv.target = o_.privacy_target;
+    adv.identity_weight = o_.privacy_identity_weight;
+    adv.device = device_;
+    return adv;
+  }
+
   void make_optimizer() {
     if (o_.estimator == "spsa-gc")
       optimizer_ = std::make_unique<torch::optim::SGD>(model_.net().parameters(),
@@ -410,7 +430,7 @@ class Trainer {
     return separate_privacy() ? pick_from(data_.privacy.size(), stream, t) : pick_rows(stream, t);
   }
   std::vector<int64_t> pick_from(size_t n, Stream stream, int64_t t) const {
-    std::mt19937_64 rng(derive_seed(o_.seed, stream, static_cast<uint64_t>(t)));
+    std::mt19937_64 rng(derive_seed(draw_seed_, stream, static_cast<uint64_t>(t)));
     std::uniform_int_distribution<int64_t> pick(0, static_cast<int64_t>(n) - 1);
     std::vector<int64_t> rows(static_cast<size_t>(o_.batch));
     for (auto& r : rows) r = pick(rng);
@@ -418,8 +438,16 @@ class Trainer {
   }
 
   // Identity initialisation by L1 reconstruction (or of --init-target's output),
-  // then the adversaries learn the initial output. No queries.
+  // then the adversaries learn the initial output (and the pre-training, if any). No queries, except
+  // to choose among candidate draws (--candidates).
   json initialise() {
+    json record = o_.candidates > 1 ? choose_among_candidates() : initialise_draw();
+    initialised_ = true;
+    step_ = 0;
+    return record;
+  }
+
+  json initialise_draw() {
     torch::optim::Adam init(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
     model_.net().train();
     double l1 = 0, adversary_loss = 0;
@@ -443,9 +471,137 @@ class Trainer {
     for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_privacy_rows(kWarmupBatch, i));
     json record = {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
     if (o_.privacy_pretrain > 0) record.update(privacy_pretrain());
-    initialised_ = true;
-    step_ = 0;
     return record;
+  }
+
+  // --candidates K (method/candidate_selection.h): K draws initialised and pre-trained, each scored by the
+  // black box on the same training questions and by a fresh attacker on held-out training pictures; the
+  // chosen draw's anonymizer and attackers go on into the game, the batches from the run's own seed again.
+  json choose_among_candidates() {
+    const auto questions = candidate_questions();
+    const auto [fit, held_out] = attacker_split();
+    std::vector<method::AnonymizerModel> models;
+    std::vector<std::unique_ptr<method::PrivacyAdversary>> adversaries;
+    std::vector<method::CandidateScore> scores;
+    json draws = json::array();
+    for (int k = 0; k < o_.candidates; ++k) {
+      if (k > 0) make_draw(derive_seed(o_.seed, kCandidateDraw, static_cast<uint64_t>(k)));
+      json record = initialise_draw();
+      try {
+        scores.push_back(score_candidate(questions, fit, held_out));
+      } catch (const OracleError& e) {
+        if (e.kind() != OracleError::Kind::kBudget) throw;
+        throw UsageError("train: --candidates " + std::to_string(o_.candidates) + " x --candidate-questions " +
+                         std::to_string(o_.candidate_questions) + " queries do not fit in --max-queries");
+      }
+      record["draw_seed"] = draw_seed_;
+      record["utility"] = scores.back().utility;
+      record["attacker_loss"] = scores.back().attacker_loss;
+      draws.push_back(record);
+      models.push_back(model_);
+      adversaries.push_back(std::move(adversary_));
+    }
+    const auto choice = method::choose_candidate(scores);
+    for (size_t k = 0; k < draws.size(); ++k) {
+      draws[k]["utility_loss"] = choice.mean_loss[k];
+      draws[k]["utility_loss_gap"] = {choice.gap[k], choice.gap_error[k]};
+      draws[k]["eligible"] = static_cast<bool>(choice.eligible[k]);
+    }
+    const auto chosen = static_cast<size_t>(choice.chosen);
+    model_ = models[chosen];
+    adversary_ = std::move(adversaries[chosen]);
+    make_optimizer();
+    draw_seed_ = o_.seed;
+    json record = draws[chosen];
+    record["candidates"] = draws;
+    record["chosen"] = choice.chosen;
+    record["queries"] = queries_;
+    return record;
+  }
+
+  // The training questions every candidate answers: candidate_questions distinct rows (all, if fewer), from the run's seed.
+  std::vector<int64_t> candidate_questions() const {
+    std::vector<int64_t> rows(data_.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+    std::mt19937_64 rng(derive_seed(o_.seed, kCandidateQuestions, 0));
+    std::shuffle(rows.begin(), rows.end(), rng);
+    rows.resize(std::min(rows.size(), static_cast<size_t>(o_.candidate_questions)));
+    return rows;
+  }
+
+  // The privacy side's rows split by picture (several questions may share one): a fifth held out, where the
+  // candidates' attackers are measured, the rest to train them on.
+  std::pair<std::vector<int64_t>, std::vector<int64_t>> attacker_split() const {
+    const auto& samples = separate_privacy() ? data_.privacy.samples : data_.samples;
+    std::vector<int64_t> fit, held_out;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      const auto& media = samples[i]->media;
+      std::string picture = media.video;
+      for (const auto& image : media.images) picture += "\n" + image;
+      uint64_t h = 1469598103934665603ull;  // FNV-1a: the same split on every platform
+      for (unsigned char c : picture) h = (h ^ c) * 1099511628211ull;
+      (h % 5 == 0 ? held_out : fit).push_back(static_cast<int64_t>(i));
+    }
+    if (fit.empty() || held_out.empty())
+      throw UsageError("train: --candidates needs pictures to train its attackers on and others to measure them on (too few pictures)");
+    return {fit, held_out};
+  }
+
+  // A candidate's score: the black box's utility loss on `questions` (one query each) and what a fresh
+  // attacker (one member of the game's architecture, trained as long as the warm-up, no erasing, the same
+  // initialisation and batches for every candidate) reads of held-out pictures it never trained on.
+  method::CandidateScore score_candidate(const std::vector<int64_t>& questions, const std::vector<int64_t>& fit,
+                                         const std::vector<int64_t>& held_out) {
+    method::CandidateScore score;
+    auto protect = [&](const torch::Tensor& x) {
+      torch::NoGradGuard no_grad;
+      model_.net().eval();
+      auto xp = model_.forward(x);
+      model_.net().train();
+      return xp;
+    };
+    double utility = 0;
+    constexpr size_t kChunk = 32;
+    for (size_t i = 0; i < questions.size(); i += kChunk) {
+      std::vector<int64_t> rows(questions.begin() + static_cast<std::ptrdiff_t>(i),
+                                questions.begin() + static_cast<std::ptrdiff_t>(std::min(questions.size(), i + kChunk)));
+      std::vector<std::vector<int64_t>> groups;
+      auto xp = protect(data_.stack(rows, &groups).to(device_)).cpu();
+      std::vector<std::pair<int64_t, torch::Tensor>> work;
+      for (size_t r = 0; r < rows.size(); ++r) {
+        auto frames = xp.index_select(0, torch::tensor(groups[r], torch::kLong));
+        work.emplace_back(rows[r], frames.reshape({1, -1, frames.size(2), frames.size(3)}));
+      }
+      const auto losses = utility_->evaluate_many(work);
+      queries_ += static_cast<int64_t>(work.size());
+      for (const auto& l : losses) {
+        score.utility_losses.push_back(l.loss[0].item<double>());
+        utility += l.utility[0].item<double>();
+      }
+    }
+    score.utility = utility / static_cast<double>(questions.size());
+
+    torch::manual_seed(derive_seed(o_.seed, kCandidateAttacker, 0));
+    auto options = adversary_options();
+    options.members = 1;
+    options.restart_every = 0;
+    options.erasing = 0;
+    method::PrivacyAdversary attacker(options, static_cast<int64_t>(data_.attributes.size()), static_cast<int64_t>(data_.identity_index.size()));
+    std::mt19937_64 rng(derive_seed(o_.seed, kCandidateAttacker, 1));
+    std::uniform_int_distribution<size_t> pick(0, fit.size() - 1);
+    for (int step = 0; step < std::max(100, o_.adversary_warmup); ++step) {
+      std::vector<int64_t> rows(static_cast<size_t>(o_.batch));
+      for (auto& r : rows) r = fit[pick(rng)];
+      attacker.update(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows));
+    }
+    double loss = 0;
+    for (size_t i = 0; i < held_out.size(); i += kChunk) {
+      std::vector<int64_t> rows(held_out.begin() + static_cast<std::ptrdiff_t>(i),
+                                held_out.begin() + static_cast<std::ptrdiff_t>(std::min(held_out.size(), i + kChunk)));
+      loss += attacker.held_out_loss(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows)) * static_cast<double>(rows.size());
+    }
+    score.attacker_loss = loss / static_cast<double>(held_out.size());
+    return score;
   }
 
   // Privacy-only pre-training (TrainOptions::privacy_pretrain): the warmed-up attackers frozen, the
@@ -832,6 +988,7 @@ class Trainer {
   std::unique_ptr<method::BlackBoxUtility> utility_;
   std::unique_ptr<method::UtilityGradient> gradient_;
   std::unique_ptr<method::SurrogatePrior> prior_;
+  uint64_t draw_seed_ = 0;        // the seed of the batches drawn: the run's own, except while a candidate draw is pre-trained
   int64_t step_ = 0;
   bool initialised_ = false;
   int64_t queries_ = 0;           // over every rank

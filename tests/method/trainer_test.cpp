@@ -9,11 +9,15 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
+#include "method/anonymizer_model.h"
+#include "method/blackbox_utility.h"
+#include "method/training_set.h"
 #include "oracle/flaky_oracle.h"
 #include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
@@ -68,6 +72,21 @@ TrainOptions tiny_blend_options(const std::filesystem::path& out) {
   o.bank = "blur:sigma=2,fill:value=0.5";
   o.history = "none";
   return o;
+}
+
+// A reference model fitted to the tiny set's first 16 training pictures' action questions, so that what it
+// answers depends on what is hidden (the tiny reference, trained two epochs, hardly reads the pictures).
+std::filesystem::path fitted_reference(const std::filesystem::path& out) {
+  ReferenceTrainOptions fit;
+  fit.manifests = {TinyReference::get().dir / "synth/actions.jsonl"};
+  fit.max_images = 16;
+  fit.epochs = 80;
+  fit.learning_rate = 3e-3;
+  fit.grounding = 0;
+  fit.augment = false;
+  fit.out = out;
+  train_reference_mllm(fit);
+  return out;
 }
 
 std::vector<nlohmann::json> read_log(const std::filesystem::path& path) {
@@ -484,16 +503,7 @@ TEST(Trainer, TheIdentityWeightReachesThePrivacyLoss) {
 // pre-training the option is refused.
 TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess) {
   ScratchDir dir;
-  auto& tiny = TinyReference::get();
-  ReferenceTrainOptions fit;
-  fit.manifests = {tiny.dir / "synth/actions.jsonl"};
-  fit.max_images = 16;
-  fit.epochs = 80;
-  fit.learning_rate = 3e-3;
-  fit.grounding = 0;
-  fit.augment = false;
-  fit.out = dir / "fitted.pt";
-  train_reference_mllm(fit);
+  const auto fitted = fitted_reference(dir / "fitted.pt");
   auto run = [&](const std::string& name, bool with_surrogate) {
     auto o = tiny_blend_options(dir / name);
     o.gradient = "whitebox";
@@ -505,7 +515,7 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
     o.preference = 0.05;
     o.blend_grid = 8;
     o.bank = "fill:value=0.5";
-    o.surrogate_model = ReferenceMllm::load(fit.out);
+    o.surrogate_model = ReferenceMllm::load(fitted);
     o.pretrain_surrogate = with_surrogate;
     train_anonymizer(o);
     auto first = read_log(dir / name / "train-log.jsonl").front();
@@ -521,10 +531,90 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   o.pretrain_surrogate = true;
   o.privacy_pretrain = 10;
   EXPECT_THROW(check_train_options(o), UsageError);  // no surrogate
-  o.surrogate_model = ReferenceMllm::load(fit.out);
+  o.surrogate_model = ReferenceMllm::load(fitted);
   EXPECT_NO_THROW(check_train_options(o));
   o.privacy_pretrain = 0;
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
+}
+
+// --candidates K: K pre-trained draws (the first is the run without the option), each answering the same
+// training questions through the black box (counted in the run's queries) and read by a fresh attacker; the
+// run keeps the chosen draw, whose model answers those questions with exactly the utility loss recorded for
+// it. A budget too small for the draws, no pre-training, or the white box are refused.
+TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
+  ScratchDir dir;
+  const auto fitted = fitted_reference(dir / "fitted.pt");
+  auto black_box = [&](const std::filesystem::path& out, int64_t max_queries = 0) {
+    OracleStackOptions s;
+    s.cache = out / "oracle-cache.sqlite";
+    s.budget.max_queries = max_queries;
+    return make_oracle("reference:" + fitted.string(), s);
+  };
+  auto options = [&](const std::string& name) {
+    auto o = tiny_blend_options(dir / name);
+    o.mllm = "reference:" + fitted.string();
+    o.oracle = black_box(dir / name);
+    o.steps = 0;
+    o.adversary_warmup = 2;
+    o.privacy_pretrain = 2;
+    o.hide_budget = 0.2;  // a fifth of each picture greyed, where each draw puts it: the answers differ
+    o.bank = "fill:value=0.5";
+    o.blend_grid = 8;
+    o.candidates = 3;
+    o.candidate_questions = 100;  // more than the 16 training samples: every one
+    return o;
+  };
+  auto o = options("run");
+  auto r = train_anonymizer(o);
+  EXPECT_EQ(r.queries, 3 * 16);
+  auto first = read_log(dir / "run/train-log.jsonl").front();
+  ASSERT_TRUE(first.contains("candidates")) << first.dump();
+  const auto draws = first["candidates"];
+  ASSERT_EQ(draws.size(), 3u);
+  EXPECT_EQ(draws[0]["draw_seed"].get<uint64_t>(), o.seed);
+  std::set<uint64_t> seeds;
+  std::set<double> losses;
+  for (const auto& d : draws) {
+    seeds.insert(d["draw_seed"].get<uint64_t>());
+    losses.insert(d["utility_loss"].get<double>());
+    EXPECT_GT(d["attacker_loss"].get<double>(), 0) << d.dump();
+  }
+  EXPECT_EQ(seeds.size(), 3u);
+  ASSERT_EQ(losses.size(), 3u);
+  // The draws' losses lie apart by more than the check below allows, so it tells them apart.
+  for (auto a = losses.begin(), b = std::next(a); b != losses.end(); ++a, ++b) ASSERT_GT(*b - *a, 0.05) << *a << " " << *b;
+  const int chosen = first["chosen"];
+  ASSERT_TRUE(chosen >= 0 && chosen < 3);
+  EXPECT_TRUE(draws[chosen]["eligible"].get<bool>());
+  EXPECT_EQ(first["queries"], 48);
+
+  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+  auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
+  auto check = black_box(dir / "check");
+  method::BlackBoxUtility utility(*check.oracle, data, 2, o.top_logprobs, method::UtilityLoss::kMargin);
+  double sum = 0;
+  for (int64_t row = 0; row < static_cast<int64_t>(data.size()); ++row) {
+    torch::NoGradGuard no_grad;
+    auto xp = model.forward(data.stack({row}));
+    sum += utility.evaluate(row, xp.reshape({1, -1, xp.size(2), xp.size(3)})).loss[0].item<double>();
+  }
+  // (One picture at a time here, 32 in the trainer: float rounding can move a pixel across an 8-bit level of the PNG.)
+  EXPECT_NEAR(sum / static_cast<double>(data.size()), draws[chosen]["utility_loss"].get<double>(), 0.01);
+
+  auto plain = options("plain");
+  plain.candidates = 1;
+  train_anonymizer(plain);
+  EXPECT_EQ(read_log(dir / "plain/train-log.jsonl").front()["pretrain_privacy_loss"], draws[0]["pretrain_privacy_loss"]);
+
+  auto small = options("small");
+  small.oracle = black_box(dir / "small", 40);
+  EXPECT_THROW(train_anonymizer(small), UsageError);
+  auto refused = options("refused");
+  refused.privacy_pretrain = 0;
+  EXPECT_THROW(check_train_options(refused), UsageError);
+  refused = options("refused");
+  refused.gradient = "whitebox";
+  EXPECT_THROW(check_train_options(refused), UsageError);
 }
 
 TEST(Trainer, TrainsOnVideoClips) {

@@ -70,6 +70,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--pretrain-surrogate", o->pretrain_surrogate,
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");
+  cmd->add_option("--candidates", o->candidates,
+                  "Pre-train this many draws and keep the one the black box answers best through (within a standard error) "
+                  "that a fresh attacker reads least; needs --privacy-pretrain (1: the run's own draw)")
+      ->capture_default_str();
+  cmd->add_option("--candidate-questions", o->candidate_questions,
+                  "Training questions each --candidates draw answers through the black box (one query each)")
+      ->capture_default_str();
   cmd->add_option("--adversary-erasing", o->adversary_erasing,
                   "Random erasing of the attackers' training images: rectangles per image blended toward grey (0: off)")
       ->capture_default_str();

@@ -98,6 +98,14 @@ struct TrainOptions {
   // then refines it (a transfer prior for the region's placement, as --prior surrogate is one for
   // the estimate). The black box and the evaluator are never read.
   bool pretrain_surrogate = false;
+  // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
+  // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
+  // plain run), each draw's output answers the same `candidate_questions` training questions through the
+  // black box, a fresh attacker measures what it leaks on held-out training pictures, and the rule keeps
+  // the least-leaking draw whose utility is within a standard error of the best; the game (if any) goes
+  // on from it. Costs K * candidate_questions queries, counted in the run's budget.
+  int candidates = 1;
+  int candidate_questions = 1000;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).

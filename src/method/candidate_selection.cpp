@@ -1,0 +1,42 @@
+#include "method/candidate_selection.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace scrim::method {
+
+CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores) {
+  if (scores.empty()) throw std::invalid_argument("choose_candidate: no candidate");
+  const size_t n = scores.front().utility_losses.size();
+  if (n < 2) throw std::invalid_argument("choose_candidate: at least two questions are needed for a standard error");
+  for (const auto& s : scores)
+    if (s.utility_losses.size() != n) throw std::invalid_argument("choose_candidate: every candidate must be scored on the same questions");
+  const size_t k = scores.size();
+  CandidateChoice c;
+  for (const auto& s : scores) {
+    double sum = 0;
+    for (double l : s.utility_losses) sum += l;
+    c.mean_loss.push_back(sum / static_cast<double>(n));
+  }
+  for (size_t i = 1; i < k; ++i)
+    if (c.mean_loss[i] < c.mean_loss[static_cast<size_t>(c.best_utility)]) c.best_utility = static_cast<int>(i);
+  const auto& best = scores[static_cast<size_t>(c.best_utility)].utility_losses;
+  for (size_t i = 0; i < k; ++i) {
+    double mean = 0, squares = 0;
+    for (size_t q = 0; q < n; ++q) mean += scores[i].utility_losses[q] - best[q];
+    mean /= static_cast<double>(n);
+    for (size_t q = 0; q < n; ++q) {
+      const double d = scores[i].utility_losses[q] - best[q] - mean;
+      squares += d * d;
+    }
+    c.gap.push_back(mean);
+    c.gap_error.push_back(std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n)));
+    c.eligible.push_back(mean <= c.gap_error.back());
+  }
+  c.chosen = c.best_utility;
+  for (size_t i = 0; i < k; ++i)
+    if (c.eligible[i] && scores[i].attacker_loss > scores[static_cast<size_t>(c.chosen)].attacker_loss) c.chosen = static_cast<int>(i);
+  return c;
+}
+
+}  // namespace scrim::method
