@@ -7,26 +7,26 @@ namespace scrim::method {
 
 CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores) {
   if (scores.empty()) throw std::invalid_argument("choose_candidate: no candidate");
-  const size_t n = scores.front().utility_losses.size();
+  const size_t n = scores.front().utilities.size();
   if (n < 2) throw std::invalid_argument("choose_candidate: at least two questions are needed for a standard error");
   for (const auto& s : scores)
-    if (s.utility_losses.size() != n) throw std::invalid_argument("choose_candidate: every candidate must be scored on the same questions");
+    if (s.utilities.size() != n) throw std::invalid_argument("choose_candidate: every candidate must be scored on the same questions");
   const size_t k = scores.size();
   CandidateChoice c;
   for (const auto& s : scores) {
     double sum = 0;
-    for (double l : s.utility_losses) sum += l;
-    c.mean_loss.push_back(sum / static_cast<double>(n));
+    for (double u : s.utilities) sum += u;
+    c.utility.push_back(sum / static_cast<double>(n));
   }
   for (size_t i = 1; i < k; ++i)
-    if (c.mean_loss[i] < c.mean_loss[static_cast<size_t>(c.best_utility)]) c.best_utility = static_cast<int>(i);
-  const auto& best = scores[static_cast<size_t>(c.best_utility)].utility_losses;
+    if (c.utility[i] > c.utility[static_cast<size_t>(c.best_utility)]) c.best_utility = static_cast<int>(i);
+  const auto& best = scores[static_cast<size_t>(c.best_utility)].utilities;
   for (size_t i = 0; i < k; ++i) {
     double mean = 0, squares = 0;
-    for (size_t q = 0; q < n; ++q) mean += scores[i].utility_losses[q] - best[q];
+    for (size_t q = 0; q < n; ++q) mean += best[q] - scores[i].utilities[q];
     mean /= static_cast<double>(n);
     for (size_t q = 0; q < n; ++q) {
-      const double d = scores[i].utility_losses[q] - best[q] - mean;
+      const double d = best[q] - scores[i].utilities[q] - mean;
       squares += d * d;
     }
     c.gap.push_back(mean);

@@ -4,10 +4,12 @@
 // (docs/results.md, "a seventh look"); a few thousand black-box answers on training questions say
 // which draw the black box answers best through, where the gradient game spent as many queries moving
 // the region onto the shirt. The rule, in the order of the target: keep the candidates whose
-// utility loss is within one paired standard error of the best one's (the same questions for every
-// candidate, so the difference's own noise decides), then take the one a freshly trained attacker
-// reads least on held-out training pictures. Zeroth-order selection in the sense of random search
-// (Bergstra and Bengio, JMLR 2012): the black box is read through its answers only.
+// utility (the task's own score: right or wrong, VQA's soft accuracy) is within one paired standard error
+// of the best one's (the same questions for every candidate, so the difference's own noise decides), then
+// take the one a freshly trained attacker reads least on held-out training pictures. Not the margin loss:
+// it also counts the confidence of right answers, which any hidden pixel lowers, so it ranks first the
+// draw that hides least (measured: docs/results.md, "a seventh look"). Zeroth-order selection in the sense
+// of random search (Bergstra and Bengio, JMLR 2012): the black box is read through its answers only.
 #pragma once
 
 #include <vector>
@@ -15,16 +17,16 @@
 namespace scrim::method {
 
 struct CandidateScore {
-  std::vector<double> utility_losses;  // the black box's utility loss per question: the same questions, in the same order, for every candidate
-  double utility = 0;                  // the mean hard utility on those questions (recorded; the rule reads the losses)
-  double attacker_loss = 0;            // a fresh attacker's supervised loss on held-out pictures (higher: its output leaks less)
+  std::vector<double> utilities;  // the black box's utility per question: the same questions, in the same order, for every candidate
+  double utility_loss = 0;        // the mean utility loss (the margin) on those questions: recorded, not read by the rule
+  double attacker_loss = 0;       // a fresh attacker's supervised loss on held-out pictures (higher: its output leaks less)
 };
 
 struct CandidateChoice {
   int chosen = 0;
-  int best_utility = 0;            // the candidate with the lowest mean utility loss
-  std::vector<double> mean_loss;   // per candidate
-  std::vector<double> gap;         // mean paired loss difference to the best one (0 for it)
+  int best_utility = 0;            // the candidate with the highest mean utility
+  std::vector<double> utility;     // per candidate, the mean
+  std::vector<double> gap;         // the best one's mean paired utility lead over it (0 for itself)
   std::vector<double> gap_error;   // that difference's standard error
   std::vector<bool> eligible;      // gap <= gap_error
 };

@@ -495,7 +495,7 @@ class Trainer {
                          std::to_string(o_.candidate_questions) + " queries do not fit in --max-queries");
       }
       record["draw_seed"] = draw_seed_;
-      record["utility"] = scores.back().utility;
+      record["utility_loss"] = scores.back().utility_loss;
       record["attacker_loss"] = scores.back().attacker_loss;
       draws.push_back(record);
       models.push_back(model_);
@@ -503,8 +503,8 @@ class Trainer {
     }
     const auto choice = method::choose_candidate(scores);
     for (size_t k = 0; k < draws.size(); ++k) {
-      draws[k]["utility_loss"] = choice.mean_loss[k];
-      draws[k]["utility_loss_gap"] = {choice.gap[k], choice.gap_error[k]};
+      draws[k]["utility"] = choice.utility[k];
+      draws[k]["utility_gap"] = {choice.gap[k], choice.gap_error[k]};
       draws[k]["eligible"] = static_cast<bool>(choice.eligible[k]);
     }
     const auto chosen = static_cast<size_t>(choice.chosen);
@@ -560,7 +560,7 @@ class Trainer {
       model_.net().train();
       return xp;
     };
-    double utility = 0;
+    double loss = 0;
     constexpr size_t kChunk = 32;
     for (size_t i = 0; i < questions.size(); i += kChunk) {
       std::vector<int64_t> rows(questions.begin() + static_cast<std::ptrdiff_t>(i),
@@ -575,11 +575,11 @@ class Trainer {
       const auto losses = utility_->evaluate_many(work);
       queries_ += static_cast<int64_t>(work.size());
       for (const auto& l : losses) {
-        score.utility_losses.push_back(l.loss[0].item<double>());
-        utility += l.utility[0].item<double>();
+        score.utilities.push_back(l.utility[0].item<double>());
+        loss += l.loss[0].item<double>();
       }
     }
-    score.utility = utility / static_cast<double>(questions.size());
+    score.utility_loss = loss / static_cast<double>(questions.size());
 
     torch::manual_seed(derive_seed(o_.seed, kCandidateAttacker, 0));
     auto options = adversary_options();
@@ -594,7 +594,7 @@ class Trainer {
       for (auto& r : rows) r = fit[pick(rng)];
       attacker.update(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows));
     }
-    double loss = 0;
+    loss = 0;
     for (size_t i = 0; i < held_out.size(); i += kChunk) {
       std::vector<int64_t> rows(held_out.begin() + static_cast<std::ptrdiff_t>(i),
                                 held_out.begin() + static_cast<std::ptrdiff_t>(std::min(held_out.size(), i + kChunk)));

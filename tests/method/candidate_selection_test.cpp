@@ -9,38 +9,38 @@
 namespace scrim::method {
 namespace {
 
-// The best candidate's losses on eight questions, and another's: the same plus a per-question offset.
-std::vector<double> best_losses() { return {-3.0, -1.0, 0.5, -2.0, -4.0, 1.0, -0.5, -2.5}; }
-std::vector<double> offset(std::vector<double> losses, const std::vector<double>& by) {
-  for (size_t i = 0; i < losses.size(); ++i) losses[i] += by[i];
-  return losses;
+// The best candidate's utilities on eight questions (VQA's soft accuracy), and another's: the same less a per-question offset.
+std::vector<double> best_utilities() { return {0.9, 0.3, 0.6, 0.5, 0.6, 0.6, 0.6, 0.3}; }
+std::vector<double> less(std::vector<double> utilities, const std::vector<double>& by) {
+  for (size_t i = 0; i < utilities.size(); ++i) utilities[i] -= by[i];
+  return utilities;
 }
 
 TEST(CandidateSelection, KeepsTheLeastReadCandidateWithinAStandardErrorOfTheBestUtility) {
   std::vector<CandidateScore> s(3);
-  s[0] = {best_losses(), 0.7, 1.0};  // the best utility, read most
+  s[0] = {best_utilities(), -2.0, 1.0};  // the best utility, read most
   // Worse on some questions, better on others: a mean gap of 0.05 inside its standard error.
-  s[1] = {offset(best_losses(), {0.8, -0.6, 0.4, -0.4, 0.5, -0.3, 0.2, -0.2}), 0.7, 1.5};
+  s[1] = {less(best_utilities(), {0.8, -0.6, 0.4, -0.4, 0.5, -0.3, 0.2, -0.2}), -1.0, 1.5};
   // Worse on every question: read least, but its utility is clearly lower.
-  s[2] = {offset(best_losses(), {0.4, 0.5, 0.3, 0.6, 0.4, 0.5, 0.3, 0.4}), 0.6, 2.0};
+  s[2] = {less(best_utilities(), {0.3, 0.2, 0.3, 0.4, 0.3, 0.2, 0.3, 0.3}), -3.0, 2.0};
   auto c = choose_candidate(s);
   EXPECT_EQ(c.best_utility, 0);
   EXPECT_EQ(c.chosen, 1);
   EXPECT_EQ(c.eligible, (std::vector<bool>{true, true, false}));
   EXPECT_NEAR(c.gap[1], 0.05, 1e-12);
   EXPECT_GT(c.gap_error[1], c.gap[1]);
-  EXPECT_NEAR(c.gap[2], 0.425, 1e-12);
+  EXPECT_NEAR(c.gap[2], 0.2875, 1e-12);
   EXPECT_LT(c.gap_error[2], c.gap[2]);
   // Alone, the best utility is kept whatever it leaks.
   EXPECT_EQ(choose_candidate({s[0], s[2]}).chosen, 0);
 }
 
 // A small gap seen on every question is real: pairing the questions finds it where the per-question spread
-// (several nats) would hide it, and the candidate is not kept however little it leaks.
+// would hide it, and the candidate is not kept however little it leaks. The recorded loss is not read.
 TEST(CandidateSelection, PairedQuestionsSeeASmallConsistentGap) {
   std::vector<CandidateScore> s(2);
-  s[0] = {best_losses(), 0.7, 1.0};
-  s[1] = {offset(best_losses(), std::vector<double>(8, 0.01)), 0.7, 5.0};
+  s[0] = {best_utilities(), 0.0, 1.0};
+  s[1] = {less(best_utilities(), std::vector<double>(8, 0.01)), -5.0, 5.0};
   auto c = choose_candidate(s);
   EXPECT_EQ(c.chosen, 0);
   EXPECT_FALSE(c.eligible[1]);
@@ -49,8 +49,8 @@ TEST(CandidateSelection, PairedQuestionsSeeASmallConsistentGap) {
 
 TEST(CandidateSelection, RefusesScoresItCannotCompare) {
   EXPECT_THROW(choose_candidate({}), std::invalid_argument);
-  EXPECT_THROW(choose_candidate({CandidateScore{{-1.0}, 1, 1}}), std::invalid_argument);  // one question: no standard error
-  EXPECT_THROW(choose_candidate({CandidateScore{{-1.0, -2.0}, 1, 1}, CandidateScore{{-1.0, -2.0, -3.0}, 1, 1}}), std::invalid_argument);
+  EXPECT_THROW(choose_candidate({CandidateScore{{1.0}, 1, 1}}), std::invalid_argument);  // one question: no standard error
+  EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}, CandidateScore{{1.0, 0.0, 0.3}, 1, 1}}), std::invalid_argument);
 }
 
 }  // namespace

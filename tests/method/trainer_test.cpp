@@ -578,6 +578,7 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
     seeds.insert(d["draw_seed"].get<uint64_t>());
     losses.insert(d["utility_loss"].get<double>());
     EXPECT_GT(d["attacker_loss"].get<double>(), 0) << d.dump();
+    EXPECT_TRUE(d["utility"].get<double>() >= 0 && d["utility"].get<double>() <= 1) << d.dump();
   }
   EXPECT_EQ(seeds.size(), 3u);
   ASSERT_EQ(losses.size(), 3u);
