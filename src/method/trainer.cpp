@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -48,7 +50,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
-  v("candidates", o.candidates), v("candidate_questions", o.candidate_questions);
+  v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
@@ -172,6 +174,10 @@ void validate(const TrainOptions& o) {
     if (o.candidate_questions < 10) throw UsageError("--candidate-questions must be at least 10");
     if (o.group != nullptr && o.group->distributed())
       throw UsageError("train: --candidates runs in one process (its draws are not shared between ranks)");
+  }
+  if (!o.candidate_baseline.empty()) {
+    if (o.candidates < 2) throw UsageError("--candidate-baseline is what --candidates K (K >= 2) draws are held to");
+    if (!o.candidate_baseline_protector) throw UsageError("--candidate-baseline: no protector was built from '" + o.candidate_baseline + "'");
   }
   if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
     throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
@@ -480,6 +486,23 @@ class Trainer {
   json choose_among_candidates() {
     const auto questions = candidate_questions();
     const auto [fit, held_out] = attacker_split();
+    std::optional<method::CandidateScore> baseline;
+    if (o_.candidate_baseline_protector) try {  // scored first: its queries are the cheapest to lose
+      const auto& protector = *o_.candidate_baseline_protector;
+      const auto task = method::protected_frames(data_, protector);
+      const auto privacy = separate_privacy() ? method::protected_frames(data_.privacy.frames, protector) : task;
+      baseline = score_outputs(
+          questions, fit, held_out, [&](const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) {
+            return method::stack_frames(task, rows, groups).to(device_);
+          },
+          [&](const std::vector<int64_t>& rows) {
+            std::vector<std::vector<int64_t>> groups;
+            auto x = method::stack_frames(privacy, rows, &groups);
+            return x.index_select(0, middle_frames(groups).cpu()).to(device_);
+          });
+    } catch (const OracleError& e) {
+      over_budget(e);
+    }
     std::vector<method::AnonymizerModel> models;
     std::vector<std::unique_ptr<method::PrivacyAdversary>> adversaries;
     std::vector<method::CandidateScore> scores;
@@ -488,11 +511,12 @@ class Trainer {
       if (k > 0) make_draw(derive_seed(o_.seed, kCandidateDraw, static_cast<uint64_t>(k)));
       json record = initialise_draw();
       try {
-        scores.push_back(score_candidate(questions, fit, held_out));
+        scores.push_back(score_outputs(
+            questions, fit, held_out,
+            [&](const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) { return protect(data_.stack(rows, groups).to(device_)); },
+            [&](const std::vector<int64_t>& rows) { return protect(privacy_frames(rows)); }));
       } catch (const OracleError& e) {
-        if (e.kind() != OracleError::Kind::kBudget) throw;
-        throw UsageError("train: --candidates " + std::to_string(o_.candidates) + " x --candidate-questions " +
-                         std::to_string(o_.candidate_questions) + " queries do not fit in --max-queries");
+        over_budget(e);
       }
       record["draw_seed"] = draw_seed_;
       record["utility_loss"] = scores.back().utility_loss;
@@ -501,7 +525,7 @@ class Trainer {
       models.push_back(model_);
       adversaries.push_back(std::move(adversary_));
     }
-    const auto choice = method::choose_candidate(scores);
+    const auto choice = method::choose_candidate(scores, baseline ? &*baseline : nullptr);
     for (size_t k = 0; k < draws.size(); ++k) {
       draws[k]["utility"] = choice.utility[k];
       draws[k]["utility_gap"] = {choice.gap[k], choice.gap_error[k]};
@@ -515,8 +539,16 @@ class Trainer {
     json record = draws[chosen];
     record["candidates"] = draws;
     record["chosen"] = choice.chosen;
+    if (baseline)
+      record["baseline"] = {{"protector", o_.candidate_baseline}, {"utility", choice.reference_utility},
+                            {"utility_loss", baseline->utility_loss}, {"attacker_loss", baseline->attacker_loss}};
     record["queries"] = queries_;
     return record;
+  }
+
+  [[noreturn]] void over_budget(const OracleError& e) const {
+    if (e.kind() != OracleError::Kind::kBudget) throw;  // (called from a handler: rethrows the exception being handled)
+    throw UsageError("train: the --candidates' " + std::to_string(o_.candidate_questions) + " questions each (and the baseline's) do not fit in --max-queries");
   }
 
   // The training questions every candidate answers: candidate_questions distinct rows (all, if fewer), from the run's seed.
@@ -547,26 +579,31 @@ class Trainer {
     return {fit, held_out};
   }
 
-  // A candidate's score: the black box's utility loss on `questions` (one query each) and what a fresh
-  // attacker (one member of the game's architecture, trained as long as the warm-up, no erasing, the same
-  // initialisation and batches for every candidate) reads of held-out pictures it never trained on.
-  method::CandidateScore score_candidate(const std::vector<int64_t>& questions, const std::vector<int64_t>& fit,
-                                         const std::vector<int64_t>& held_out) {
+  // The anonymizer's output in eval mode, without gradient.
+  torch::Tensor protect(const torch::Tensor& x) {
+    torch::NoGradGuard no_grad;
+    model_.net().eval();
+    auto xp = model_.forward(x);
+    model_.net().train();
+    return xp;
+  }
+
+  // A candidate's (or the baseline's) score: the black box's utility on `questions` (one query each) and what a
+  // fresh attacker (one member of the game's architecture, trained as long as the warm-up, no erasing, the same
+  // initialisation and batches for every candidate) reads of held-out pictures it never trained on. `task`
+  // protects the task rows' frames (with their groups), `privacy` the privacy rows' middle frames.
+  using TaskOutputs = std::function<torch::Tensor(const std::vector<int64_t>&, std::vector<std::vector<int64_t>>*)>;
+  using PrivacyOutputs = std::function<torch::Tensor(const std::vector<int64_t>&)>;
+  method::CandidateScore score_outputs(const std::vector<int64_t>& questions, const std::vector<int64_t>& fit,
+                                       const std::vector<int64_t>& held_out, const TaskOutputs& task, const PrivacyOutputs& privacy) {
     method::CandidateScore score;
-    auto protect = [&](const torch::Tensor& x) {
-      torch::NoGradGuard no_grad;
-      model_.net().eval();
-      auto xp = model_.forward(x);
-      model_.net().train();
-      return xp;
-    };
     double loss = 0;
     constexpr size_t kChunk = 32;
     for (size_t i = 0; i < questions.size(); i += kChunk) {
       std::vector<int64_t> rows(questions.begin() + static_cast<std::ptrdiff_t>(i),
                                 questions.begin() + static_cast<std::ptrdiff_t>(std::min(questions.size(), i + kChunk)));
       std::vector<std::vector<int64_t>> groups;
-      auto xp = protect(data_.stack(rows, &groups).to(device_)).cpu();
+      auto xp = task(rows, &groups).cpu();
       std::vector<std::pair<int64_t, torch::Tensor>> work;
       for (size_t r = 0; r < rows.size(); ++r) {
         auto frames = xp.index_select(0, torch::tensor(groups[r], torch::kLong));
@@ -592,13 +629,13 @@ class Trainer {
     for (int step = 0; step < std::max(100, o_.adversary_warmup); ++step) {
       std::vector<int64_t> rows(static_cast<size_t>(o_.batch));
       for (auto& r : rows) r = fit[pick(rng)];
-      attacker.update(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows));
+      attacker.update(privacy(rows), labels_attr(rows), labels_id(rows));
     }
     loss = 0;
     for (size_t i = 0; i < held_out.size(); i += kChunk) {
       std::vector<int64_t> rows(held_out.begin() + static_cast<std::ptrdiff_t>(i),
                                 held_out.begin() + static_cast<std::ptrdiff_t>(std::min(held_out.size(), i + kChunk)));
-      loss += attacker.held_out_loss(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows)) * static_cast<double>(rows.size());
+      loss += attacker.held_out_loss(privacy(rows), labels_attr(rows), labels_id(rows)) * static_cast<double>(rows.size());
     }
     score.attacker_loss = loss / static_cast<double>(held_out.size());
     return score;

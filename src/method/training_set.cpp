@@ -33,10 +33,12 @@ torch::Tensor TrainingSet::stack(const std::vector<int64_t>& rows, std::vector<s
   return stack_frames(frames, rows, groups);
 }
 
-std::vector<torch::Tensor> protected_frames(const TrainingSet& set, const Protector& protector) {
+std::vector<torch::Tensor> protected_frames(const TrainingSet& set, const Protector& protector) { return protected_frames(set.frames, protector); }
+
+std::vector<torch::Tensor> protected_frames(const std::vector<torch::Tensor>& samples, const Protector& protector) {
   std::vector<torch::Tensor> out;
-  out.reserve(set.frames.size());
-  for (const auto& f : set.frames) {
+  out.reserve(samples.size());
+  for (const auto& f : samples) {
     auto session = protector.video_session();
     std::vector<torch::Tensor> frames;
     for (int64_t i = 0; i < f.size(0); ++i) frames.push_back(image_to_tensor(session->protect(tensor_to_image(f[i]))));

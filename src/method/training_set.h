@@ -59,6 +59,8 @@ torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::
 // Every sample's frames as `protector` outputs them (at the working
 // resolution; a sample's frames as one video), in the layout of `frames`.
 std::vector<torch::Tensor> protected_frames(const TrainingSet& set, const Protector& protector);
+// The same for any samples' frames (one [T, 3, S, S] tensor per sample), e.g. the privacy side's.
+std::vector<torch::Tensor> protected_frames(const std::vector<torch::Tensor>& samples, const Protector& protector);
 
 // Loads `split` of the manifest: the samples with a task, at most `limit` (0: all),
 // and, when the split has privacy-only samples, every labelled sample into

@@ -47,10 +47,33 @@ TEST(CandidateSelection, PairedQuestionsSeeASmallConsistentGap) {
   EXPECT_NEAR(c.gap_error[1], 0.0, 1e-12);
 }
 
+// Held to a baseline, a draw need not match the best draw: the least-read one that answers as well as the
+// baseline is kept, where the best-draw rule keeps the draw that answers best (typically, the one that hides least).
+TEST(CandidateSelection, WithABaselineKeepsTheLeastReadDrawThatAnswersAsWellAsIt) {
+  const CandidateScore baseline{less(best_utilities(), std::vector<double>(8, 0.1)), 0.0, 1.2};
+  std::vector<CandidateScore> s(3);
+  s[0] = {best_utilities(), 0.0, 1.0};  // above the baseline on every question, read most
+  s[1] = {less(best_utilities(), {0.2, 0.0, 0.1, 0.2, 0.0, 0.1, 0.2, 0.0}), 0.0, 2.0};  // as the baseline on average
+  s[2] = {less(best_utilities(), std::vector<double>(8, 0.3)), 0.0, 3.0};               // below it on every question
+  auto held = choose_candidate(s, &baseline);
+  EXPECT_EQ(held.chosen, 1);
+  EXPECT_EQ(held.eligible, (std::vector<bool>{true, true, false}));
+  EXPECT_NEAR(held.reference_utility, 0.45, 1e-12);
+  EXPECT_NEAR(held.gap[0], -0.1, 1e-12);
+  EXPECT_EQ(choose_candidate(s).chosen, 0);
+  // None answers as well as a stronger baseline: the one nearest it is kept.
+  const CandidateScore strong{less(best_utilities(), std::vector<double>(8, -0.2)), 0.0, 0.5};
+  auto none = choose_candidate(s, &strong);
+  EXPECT_EQ(none.chosen, 0);
+  EXPECT_EQ(none.eligible, (std::vector<bool>{false, false, false}));
+}
+
 TEST(CandidateSelection, RefusesScoresItCannotCompare) {
   EXPECT_THROW(choose_candidate({}), std::invalid_argument);
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0}, 1, 1}}), std::invalid_argument);  // one question: no standard error
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}, CandidateScore{{1.0, 0.0, 0.3}, 1, 1}}), std::invalid_argument);
+  const CandidateScore baseline{{1.0, 0.0, 0.3}, 1, 1};
+  EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}}, &baseline), std::invalid_argument);
 }
 
 }  // namespace

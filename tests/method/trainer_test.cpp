@@ -538,9 +538,10 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
 }
 
 // --candidates K: K pre-trained draws (the first is the run without the option), each answering the same
-// training questions through the black box (counted in the run's queries) and read by a fresh attacker; the
-// run keeps the chosen draw, whose model answers those questions with exactly the utility loss recorded for
-// it. A budget too small for the draws, no pre-training, or the white box are refused.
+// training questions through the black box (counted in the run's queries, as the --candidate-baseline's are)
+// and read by a fresh attacker; the run keeps the chosen draw, whose model answers those questions with the
+// utility loss recorded for it. A budget too small for the draws, no pre-training, the white box, or a
+// baseline without candidates are refused.
 TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   ScratchDir dir;
   const auto fitted = fitted_reference(dir / "fitted.pt");
@@ -565,8 +566,10 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
     return o;
   };
   auto o = options("run");
+  o.candidate_baseline = "blur:sigma=2";
+  o.candidate_baseline_protector = make_protector(o.candidate_baseline);
   auto r = train_anonymizer(o);
-  EXPECT_EQ(r.queries, 3 * 16);
+  EXPECT_EQ(r.queries, 4 * 16);
   auto first = read_log(dir / "run/train-log.jsonl").front();
   ASSERT_TRUE(first.contains("candidates")) << first.dump();
   const auto draws = first["candidates"];
@@ -587,7 +590,12 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   const int chosen = first["chosen"];
   ASSERT_TRUE(chosen >= 0 && chosen < 3);
   EXPECT_TRUE(draws[chosen]["eligible"].get<bool>());
-  EXPECT_EQ(first["queries"], 48);
+  EXPECT_EQ(first["queries"], 64);
+  ASSERT_TRUE(first.contains("baseline")) << first.dump();
+  EXPECT_EQ(first["baseline"]["protector"], "blur:sigma=2");
+  EXPECT_TRUE(first["baseline"]["utility"].get<double>() >= 0 && first["baseline"]["utility"].get<double>() <= 1) << first.dump();
+  EXPECT_GT(first["baseline"]["attacker_loss"].get<double>(), 0) << first.dump();
+  for (const auto& d : draws) EXPECT_NEAR(d["utility_gap"][0].get<double>(), first["baseline"]["utility"].get<double>() - d["utility"].get<double>(), 1e-9);
 
   auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
   auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
@@ -615,6 +623,11 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   EXPECT_THROW(check_train_options(refused), UsageError);
   refused = options("refused");
   refused.gradient = "whitebox";
+  EXPECT_THROW(check_train_options(refused), UsageError);
+  refused = options("refused");
+  refused.candidates = 1;
+  refused.candidate_baseline = "blur:sigma=2";
+  refused.candidate_baseline_protector = make_protector(refused.candidate_baseline);
   EXPECT_THROW(check_train_options(refused), UsageError);
 }
 

@@ -77,6 +77,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--candidate-questions", o->candidate_questions,
                   "Training questions each --candidates draw answers through the black box (one query each)")
       ->capture_default_str();
+  cmd->add_option("--candidate-baseline", o->candidate_baseline,
+                  "A protector spec the --candidates draws must answer as well as (e.g. regions:faces): the least-read draw "
+                  "that does is kept (empty: the draws are held to the best of them)");
   cmd->add_option("--adversary-erasing", o->adversary_erasing,
                   "Random erasing of the attackers' training images: rectangles per image blended toward grey (0: off)")
       ->capture_default_str();
@@ -159,6 +162,7 @@ void add_train_command(CLI::App& app) {
     // White-box access: only the in-process reference MLLM has gradients to read.
     if (o->gradient == "whitebox") o->white_box = std::dynamic_pointer_cast<ReferenceMllm>(o->oracle.backend);
     if (!o->init_target.empty()) o->init_target_protector = make_protector(o->init_target);  // UsageError naming a bad spec
+    if (!o->candidate_baseline.empty()) o->candidate_baseline_protector = make_protector(o->candidate_baseline);
     if (!o->surrogate.empty()) o->surrogate_model = ReferenceMllm::load(o->surrogate);  // a private copy: online learning changes it
     check_train_options(*o);  // refused options leave nothing under --out
     if (stack.cache.empty()) {

@@ -106,6 +106,11 @@ struct TrainOptions {
   // on from it. Costs K * candidate_questions queries, counted in the run's budget.
   int candidates = 1;
   int candidate_questions = 1000;
+  // A protector spec the draws must answer as well as (e.g. "regions:faces"): scored like a draw, and the rule keeps
+  // the least-read draw whose utility is not below the baseline's by more than a paired standard error (none: the
+  // best utility). Empty: the draws are compared with the best of them instead.
+  std::string candidate_baseline;
+  std::shared_ptr<const Protector> candidate_baseline_protector;  // built from candidate_baseline by the caller (make_protector)
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
