@@ -487,7 +487,10 @@ class Trainer {
     const auto questions = candidate_questions();
     const auto [fit, held_out] = attacker_split();
     std::optional<method::CandidateScore> baseline;
-    if (o_.candidate_baseline_protector) try {  // scored first: its queries are the cheapest to lose
+    // Scored first (its queries are the cheapest to lose), without moving torch's generator: the first draw stays the plain run's.
+    if (o_.candidate_baseline_protector) try {
+      auto generator = at::detail::getDefaultCPUGenerator();
+      const auto state = generator.get_state();
       const auto& protector = *o_.candidate_baseline_protector;
       const auto task = method::protected_frames(data_, protector);
       const auto privacy = separate_privacy() ? method::protected_frames(data_.privacy.frames, protector) : task;
@@ -500,6 +503,7 @@ class Trainer {
             auto x = method::stack_frames(privacy, rows, &groups);
             return x.index_select(0, middle_frames(groups).cpu()).to(device_);
           });
+      generator.set_state(state);
     } catch (const OracleError& e) {
       over_budget(e);
     }
