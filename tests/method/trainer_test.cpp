@@ -587,7 +587,7 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   EXPECT_EQ(seeds.size(), 3u);
   ASSERT_EQ(losses.size(), 3u);
   // The draws' losses lie apart by more than the check below allows, so it tells them apart.
-  for (auto a = losses.begin(), b = std::next(a); b != losses.end(); ++a, ++b) ASSERT_GT(*b - *a, 0.05) << *a << " " << *b;
+  for (auto a = losses.begin(), b = std::next(a); b != losses.end(); ++a, ++b) ASSERT_GT(*b - *a, 1e-3) << *a << " " << *b;
   const int chosen = first["chosen"];
   ASSERT_TRUE(chosen >= 0 && chosen < 3);
   EXPECT_TRUE(draws[chosen]["eligible"].get<bool>());
@@ -602,14 +602,22 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
   auto check = black_box(dir / "check");
   method::BlackBoxUtility utility(*check.oracle, data, 2, o.top_logprobs, method::UtilityLoss::kMargin);
-  double sum = 0;
-  for (int64_t row = 0; row < static_cast<int64_t>(data.size()); ++row) {
+  // All 16 pictures in one forward pass, as the trainer protects them (one at a time, float rounding can move a
+  // pixel across an 8-bit level of the PNG and the answer's margin with it).
+  std::vector<int64_t> rows(data.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  std::vector<std::vector<int64_t>> groups;
+  torch::Tensor xp;
+  {
     torch::NoGradGuard no_grad;
-    auto xp = model.forward(data.stack({row}));
-    sum += utility.evaluate(row, xp.reshape({1, -1, xp.size(2), xp.size(3)})).loss[0].item<double>();
+    xp = model.forward(data.stack(rows, &groups));
   }
-  // (One picture at a time here, 32 in the trainer: float rounding can move a pixel across an 8-bit level of the PNG.)
-  EXPECT_NEAR(sum / static_cast<double>(data.size()), draws[chosen]["utility_loss"].get<double>(), 0.01);
+  double sum = 0;
+  for (int64_t row : rows) {
+    auto frames = xp.index_select(0, torch::tensor(groups[static_cast<size_t>(row)], torch::kLong));
+    sum += utility.evaluate(row, frames.reshape({1, -1, xp.size(2), xp.size(3)})).loss[0].item<double>();
+  }
+  EXPECT_NEAR(sum / static_cast<double>(data.size()), draws[chosen]["utility_loss"].get<double>(), 1e-4);
 
   auto plain = options("plain");
   plain.candidates = 1;
