@@ -1,7 +1,7 @@
 // Choosing one of several pre-trained anonymizers with the black box's answers (`scrim train
 // --candidates K`). The pre-training places the hidden region without a query (local attackers and,
 // with --pretrain-surrogate, a local model), and its draws land on different sides of the baselines
-// (docs/results.md, "a seventh look"); a few thousand black-box answers on training questions say
+// (docs/results.md, "a sixth look"); a few thousand black-box answers on training questions say
 // which draw the black box answers best through, where the gradient game spent as many queries moving
 // the region onto the shirt. The rule, in the order of the target: keep the candidates whose
 // utility (the task's own score: right or wrong, VQA's soft accuracy) is not below a reference's by more
