@@ -487,23 +487,14 @@ class Trainer {
     const auto questions = candidate_questions();
     const auto [fit, held_out] = attacker_split();
     std::optional<method::CandidateScore> baseline;
-    // Scored first (its queries are the cheapest to lose), without moving torch's generator: the first draw stays the plain run's.
-    if (o_.candidate_baseline_protector) try {
-      auto generator = at::detail::getDefaultCPUGenerator();
-      const auto state = generator.get_state();
+    if (o_.candidate_baseline_protector) try {  // scored first: its queries are the cheapest to lose
       const auto& protector = *o_.candidate_baseline_protector;
       const auto task = method::protected_frames(data_, protector);
       const auto privacy = separate_privacy() ? method::protected_frames(data_.privacy.frames, protector) : task;
       baseline = score_outputs(
-          questions, fit, held_out, [&](const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) {
-            return method::stack_frames(task, rows, groups).to(device_);
-          },
-          [&](const std::vector<int64_t>& rows) {
-            std::vector<std::vector<int64_t>> groups;
-            auto x = method::stack_frames(privacy, rows, &groups);
-            return x.index_select(0, middle_frames(groups).cpu()).to(device_);
-          });
-      generator.set_state(state);
+          questions, fit, held_out,
+          [&](const std::vector<int64_t>& rows, std::vector<std::vector<int64_t>>* groups) { return method::stack_frames(task, rows, groups).to(device_); },
+          [&](const std::vector<int64_t>& rows) { return privacy_frames(rows, privacy); });
     } catch (const OracleError& e) {
       over_budget(e);
     }
@@ -622,6 +613,10 @@ class Trainer {
     }
     score.utility_loss = loss / static_cast<double>(questions.size());
 
+    // The yardstick attacker is seeded on its own; torch's generator is left as it was, so that scoring draws
+    // nothing from the run's randomness (the first draw after the baseline stays the plain run's).
+    auto generator = at::detail::getDefaultCPUGenerator();
+    const auto generator_state = generator.get_state();
     torch::manual_seed(derive_seed(o_.seed, kCandidateAttacker, 0));
     auto options = adversary_options();
     options.members = 1;
@@ -642,6 +637,7 @@ class Trainer {
       loss += attacker.held_out_loss(privacy(rows), labels_attr(rows), labels_id(rows)) * static_cast<double>(rows.size());
     }
     score.attacker_loss = loss / static_cast<double>(held_out.size());
+    generator.set_state(generator_state);
     return score;
   }
 
@@ -700,23 +696,19 @@ class Trainer {
 
   // The middle frames of the privacy side's `rows` (see pick_privacy_rows).
   torch::Tensor privacy_frames(const std::vector<int64_t>& rows) const {
+    return privacy_frames(rows, separate_privacy() ? data_.privacy.frames : data_.frames);
+  }
+  // The same from other frames in the privacy side's layout (e.g. a baseline protector's output).
+  torch::Tensor privacy_frames(const std::vector<int64_t>& rows, const std::vector<torch::Tensor>& frames) const {
     std::vector<std::vector<int64_t>> groups;
-    auto x = separate_privacy() ? method::stack_frames(data_.privacy.frames, rows, &groups) : data_.stack(rows, &groups);
+    auto x = method::stack_frames(frames, rows, &groups);
     return x.index_select(0, middle_frames(groups).cpu()).to(device_);
   }
 
   // One attacker update on the anonymizer's current output for the privacy
   // side's `rows` (no anonymizer gradient, batch-norm statistics untouched).
   double adversary_update_on(const std::vector<int64_t>& rows) {
-    auto x = privacy_frames(rows);
-    torch::Tensor xp;
-    {
-      torch::NoGradGuard no_grad;
-      model_.net().eval();
-      xp = model_.forward(x);
-      model_.net().train();
-    }
-    return adversary_->update(xp, labels_attr(rows), labels_id(rows));
+    return adversary_->update(protect(privacy_frames(rows)), labels_attr(rows), labels_id(rows));
   }
 
   // The attackers see one frame per sample, the middle one (as in the evaluation protocol).
