@@ -13,12 +13,13 @@ double mean_of(const std::vector<double>& v) {
 }
 }  // namespace
 
-CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline) {
+CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
   if (scores.empty()) throw std::invalid_argument("choose_candidate: no candidate");
   const size_t n = scores.front().utilities.size();
   if (n < 2) throw std::invalid_argument("choose_candidate: at least two questions are needed for a standard error");
   for (const auto& s : scores)
     if (s.utilities.size() != n) throw std::invalid_argument("choose_candidate: every candidate must be scored on the same questions");
+  if (!std::isfinite(required_lead)) throw std::invalid_argument("choose_candidate: the required lead must be a finite number");
   if (baseline && baseline->utilities.size() != n) throw std::invalid_argument("choose_candidate: the baseline must be scored on the same questions");
   const size_t k = scores.size();
   CandidateChoice c;
@@ -38,7 +39,7 @@ CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, cons
     }
     c.gap.push_back(mean);
     c.gap_error.push_back(std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n)));
-    c.eligible.push_back(mean <= c.gap_error.back());
+    c.eligible.push_back(baseline ? -mean >= required_lead * c.gap_error.back() : mean <= c.gap_error.back());
     any = any || c.eligible.back();
   }
   c.chosen = c.best_utility;

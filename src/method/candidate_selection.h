@@ -4,12 +4,16 @@
 // (docs/results.md, "a sixth look"); a few thousand black-box answers on training questions say
 // which draw the black box answers best through, where the gradient game spent as many queries moving
 // the region onto the shirt. The rule, in the order of the target: keep the candidates whose
-// utility (the task's own score: right or wrong, VQA's soft accuracy) is not below a reference's by more
-// than one paired standard error (the same questions for every candidate, so the difference's own noise
-// decides), then take the one a freshly trained attacker reads least on held-out training pictures. The
-// reference is a baseline protector scored the same way (the draws must answer as well as it), or else the
-// best draw, which on the VQA questions kept a draw that hides almost nothing: a few questions of 2,000 are
-// a significant loss there. Not the margin loss either: it also counts the confidence of right answers,
+// utility (the task's own score: right or wrong, VQA's soft accuracy) is shown to be as good as a
+// reference's on the same questions (paired, so the difference's own noise decides), then take the one a
+// freshly trained attacker reads least on held-out training pictures. The reference is a baseline protector
+// scored the same way, which a draw must lead by `required_lead` paired standard errors (a lower confidence
+// bound above it): "not significantly below" the baseline, the first rule, kept draws that answered 1.5-3
+// questions in 1,000 above it through the training black box and 2-3 in 1,000 below it through the held-out
+// evaluator (docs/results.md, "an eighth look").
+// Without a baseline, the reference is the best draw and a candidate must be within one standard error of
+// it; that kept a draw hiding almost nothing on the VQA questions: a few questions of 2,000 are a
+// significant loss there. Not the margin loss either: it also counts the confidence of right answers,
 // which any hidden pixel lowers (both measured: docs/results.md, "a seventh look"). Zeroth-order selection
 // in the sense of random search (Bergstra and Bengio, JMLR 2012): the black box is read through its answers only.
 #pragma once
@@ -31,12 +35,14 @@ struct CandidateChoice {
   std::vector<double> utility;     // per candidate, the mean
   std::vector<double> gap;         // the reference's mean paired utility lead over it (0 for the best without a baseline)
   std::vector<double> gap_error;   // that difference's standard error
-  std::vector<bool> eligible;      // gap <= gap_error
+  std::vector<bool> eligible;      // with a baseline: -gap >= required_lead * gap_error; without: gap <= gap_error
 };
 
-// `baseline`: the reference the candidates are held to (null: the best candidate); when no candidate is
-// eligible, the best utility is kept. Throws std::invalid_argument for no candidate, fewer than two questions,
-// or scores on different numbers of questions.
-CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline = nullptr);
+// `baseline`: the reference the candidates are held to, by `required_lead` paired standard errors (null: the best
+// candidate, by one standard error below it); when no candidate is eligible, the best utility is kept. Throws
+// std::invalid_argument for no candidate, fewer than two questions, scores on different numbers of questions,
+// or a lead that is not a finite number.
+CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline = nullptr,
+                                 double required_lead = 2.0);
 
 }  // namespace scrim::method

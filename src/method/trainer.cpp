@@ -51,6 +51,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
+  v("candidate_lead", o.candidate_lead);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
@@ -179,6 +180,7 @@ void validate(const TrainOptions& o) {
     if (o.candidates < 2) throw UsageError("--candidate-baseline is what --candidates K (K >= 2) draws are held to");
     if (!o.candidate_baseline_protector) throw UsageError("--candidate-baseline: no protector was built from '" + o.candidate_baseline + "'");
   }
+  if (!(o.candidate_lead >= -5 && o.candidate_lead <= 5)) throw UsageError("--candidate-lead must be in [-5, 5] standard errors");
   if (o.privacy_cells > 0 && (o.anonymizer != "blend" || o.blend_residual))
     throw UsageError("--privacy-cells focuses the blend weights: it needs --anonymizer blend without --blend-residual");
   if (o.learning_rate <= 0 || o.sgd_learning_rate <= 0 || o.adversary_learning_rate <= 0) throw UsageError("learning rates must be positive");
@@ -520,7 +522,7 @@ class Trainer {
       models.push_back(model_);
       adversaries.push_back(std::move(adversary_));
     }
-    const auto choice = method::choose_candidate(scores, baseline ? &*baseline : nullptr);
+    const auto choice = method::choose_candidate(scores, baseline ? &*baseline : nullptr, o_.candidate_lead);
     for (size_t k = 0; k < draws.size(); ++k) {
       draws[k]["utility"] = choice.utility[k];
       draws[k]["utility_gap"] = {choice.gap[k], choice.gap_error[k]};
@@ -535,7 +537,7 @@ class Trainer {
     record["candidates"] = draws;
     record["chosen"] = choice.chosen;
     if (baseline)
-      record["baseline"] = {{"protector", o_.candidate_baseline}, {"utility", choice.reference_utility},
+      record["baseline"] = {{"protector", o_.candidate_baseline}, {"utility", choice.reference_utility}, {"lead", o_.candidate_lead},
                             {"utility_loss", baseline->utility_loss}, {"attacker_loss", baseline->attacker_loss}};
     record["queries"] = queries_;
     return record;

@@ -1,7 +1,9 @@
 // The rule that keeps one of several pre-trained draws (method/candidate_selection.h): the least-read
-// candidate among those whose utility is within a paired standard error of the best one's.
+// candidate among those whose utility leads a baseline's by the required paired standard errors, or without
+// one, is within a paired standard error of the best one's.
 #include "method/candidate_selection.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
@@ -47,25 +49,39 @@ TEST(CandidateSelection, PairedQuestionsSeeASmallConsistentGap) {
   EXPECT_NEAR(c.gap_error[1], 0.0, 1e-12);
 }
 
-// Held to a baseline, a draw need not match the best draw: the least-read one that answers as well as the
+// Held to a baseline, a draw need not match the best draw: the least-read one shown to answer as well as the
 // baseline is kept, where the best-draw rule keeps the draw that answers best (typically, the one that hides least).
-TEST(CandidateSelection, WithABaselineKeepsTheLeastReadDrawThatAnswersAsWellAsIt) {
+TEST(CandidateSelection, WithABaselineKeepsTheLeastReadDrawThatLeadsItByTheRequiredStandardErrors) {
   const CandidateScore baseline{less(best_utilities(), std::vector<double>(8, 0.1)), 0.0, 1.2};
-  std::vector<CandidateScore> s(3);
-  s[0] = {best_utilities(), 0.0, 1.0};  // above the baseline on every question, read most
-  s[1] = {less(best_utilities(), {0.2, 0.0, 0.1, 0.2, 0.0, 0.1, 0.2, 0.0}), 0.0, 2.0};  // as the baseline on average
-  s[2] = {less(best_utilities(), std::vector<double>(8, 0.3)), 0.0, 3.0};               // below it on every question
-  auto held = choose_candidate(s, &baseline);
+  std::vector<CandidateScore> s(4);
+  s[0] = {best_utilities(), 0.0, 1.0};  // 0.1 above the baseline on every question, read most
+  // 0.1 above it on average, a little more or less on each question: far more than two standard errors.
+  s[1] = {less(best_utilities(), {0.0, -0.02, 0.02, 0.0, -0.01, 0.01, 0.0, 0.0}), 0.0, 2.0};
+  // 0.0125 above it on average, but as often below as above: inside one standard error.
+  s[2] = {less(best_utilities(), {-0.2, 0.3, 0.0, 0.2, -0.1, 0.3, 0.0, 0.2}), 0.0, 3.0};
+  s[3] = {less(best_utilities(), std::vector<double>(8, 0.3)), 0.0, 4.0};  // below it on every question
+  auto held = choose_candidate(s, &baseline, 2.0);
   EXPECT_EQ(held.chosen, 1);
-  EXPECT_EQ(held.eligible, (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(held.eligible, (std::vector<bool>{true, true, false, false}));
   EXPECT_NEAR(held.reference_utility, 0.45, 1e-12);
   EXPECT_NEAR(held.gap[0], -0.1, 1e-12);
-  EXPECT_EQ(choose_candidate(s).chosen, 0);
+  EXPECT_NEAR(held.gap[2], -0.0125, 1e-12);
+  EXPECT_GT(held.gap_error[2], 0.0125);
+  // The lead is the caller's: "not significantly below the baseline" (-1) keeps the noisy draw, which leads by
+  // less than its standard error; so does a point estimate above it (0).
+  EXPECT_EQ(choose_candidate(s, &baseline, -1.0).chosen, 2);
+  EXPECT_EQ(choose_candidate(s, &baseline, 0.0).chosen, 2);
+  EXPECT_EQ(choose_candidate(s, &baseline, -1.0).eligible, (std::vector<bool>{true, true, true, false}));
+  // Without a baseline, the best draw is the reference, within a standard error: the draw that answers as well as
+  // the best on average is kept, the noisy one is not (0.0875 below it, beyond its standard error of 0.067).
+  auto best = choose_candidate(s);
+  EXPECT_EQ(best.chosen, 1);
+  EXPECT_EQ(best.eligible, (std::vector<bool>{true, true, false, false}));
   // None answers as well as a stronger baseline: the one nearest it is kept.
   const CandidateScore strong{less(best_utilities(), std::vector<double>(8, -0.2)), 0.0, 0.5};
-  auto none = choose_candidate(s, &strong);
+  auto none = choose_candidate(s, &strong, 2.0);
   EXPECT_EQ(none.chosen, 0);
-  EXPECT_EQ(none.eligible, (std::vector<bool>{false, false, false}));
+  EXPECT_EQ(none.eligible, (std::vector<bool>{false, false, false, false}));
 }
 
 TEST(CandidateSelection, RefusesScoresItCannotCompare) {
@@ -74,6 +90,8 @@ TEST(CandidateSelection, RefusesScoresItCannotCompare) {
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}, CandidateScore{{1.0, 0.0, 0.3}, 1, 1}}), std::invalid_argument);
   const CandidateScore baseline{{1.0, 0.0, 0.3}, 1, 1};
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}}, &baseline), std::invalid_argument);
+  const CandidateScore paired{{1.0, 0.0}, 1, 1};
+  EXPECT_THROW(choose_candidate({paired}, &paired, std::nan("")), std::invalid_argument);
 }
 
 }  // namespace

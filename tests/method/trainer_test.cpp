@@ -7,6 +7,7 @@
 // works as the `anonymizer:` protector.
 #include "scrim/method/trainer.h"
 
+#include <cmath>
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -569,6 +570,9 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   auto o = options("run");
   o.candidate_baseline = "blur:sigma=2";
   o.candidate_baseline_protector = make_protector(o.candidate_baseline);
+  // Every draw answers all 16 questions right, 0.25 above the blur, 2.24 standard errors: held to 2.5, none is
+  // eligible and the best-answering one (the first of equals) is kept.
+  o.candidate_lead = 2.5;
   auto r = train_anonymizer(o);
   EXPECT_EQ(r.queries, 4 * 16);
   auto first = read_log(dir / "run/train-log.jsonl").front();
@@ -589,14 +593,17 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   // The draws' losses lie apart by more than the check below allows, so it tells them apart.
   for (auto a = losses.begin(), b = std::next(a); b != losses.end(); ++a, ++b) ASSERT_GT(*b - *a, 1e-3) << *a << " " << *b;
   const int chosen = first["chosen"];
-  ASSERT_TRUE(chosen >= 0 && chosen < 3);
-  EXPECT_TRUE(draws[chosen]["eligible"].get<bool>());
+  EXPECT_EQ(chosen, 0);
   EXPECT_EQ(first["queries"], 64);
   ASSERT_TRUE(first.contains("baseline")) << first.dump();
   EXPECT_EQ(first["baseline"]["protector"], "blur:sigma=2");
   EXPECT_TRUE(first["baseline"]["utility"].get<double>() >= 0 && first["baseline"]["utility"].get<double>() <= 1) << first.dump();
   EXPECT_GT(first["baseline"]["attacker_loss"].get<double>(), 0) << first.dump();
   for (const auto& d : draws) EXPECT_NEAR(d["utility_gap"][0].get<double>(), first["baseline"]["utility"].get<double>() - d["utility"].get<double>(), 1e-9);
+  // The run's --candidate-lead is the rule's: a draw is eligible when it leads the baseline by that many standard errors.
+  EXPECT_EQ(first["baseline"]["lead"].get<double>(), o.candidate_lead);
+  for (const auto& d : draws)
+    EXPECT_EQ(d["eligible"].get<bool>(), -d["utility_gap"][0].get<double>() >= o.candidate_lead * d["utility_gap"][1].get<double>()) << d.dump();
 
   auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
   auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
@@ -638,6 +645,11 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   refused.candidate_baseline = "blur:sigma=2";
   refused.candidate_baseline_protector = make_protector(refused.candidate_baseline);
   EXPECT_THROW(check_train_options(refused), UsageError);
+  for (double lead : {std::nan(""), 6.0, -6.0}) {
+    refused = options("refused");
+    refused.candidate_lead = lead;
+    EXPECT_THROW(check_train_options(refused), UsageError) << lead;
+  }
 }
 
 TEST(Trainer, TrainsOnVideoClips) {

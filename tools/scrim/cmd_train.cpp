@@ -80,6 +80,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--candidate-baseline", o->candidate_baseline,
                   "A protector spec the --candidates draws must answer as well as (e.g. regions:faces): the least-read draw "
                   "that does is kept (empty: the draws are held to the best of them)");
+  cmd->add_option("--candidate-lead", o->candidate_lead,
+                  "How far a draw must answer above the --candidate-baseline, in paired standard errors of the difference "
+                  "(2: a lower confidence bound above it; -1: not significantly below it)")
+      ->capture_default_str();
   cmd->add_option("--adversary-erasing", o->adversary_erasing,
                   "Random erasing of the attackers' training images: rectangles per image blended toward grey (0: off)")
       ->capture_default_str();

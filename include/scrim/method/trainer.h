@@ -107,10 +107,11 @@ struct TrainOptions {
   int candidates = 1;
   int candidate_questions = 1000;
   // A protector spec the draws must answer as well as (e.g. "regions:faces"): scored like a draw, and the rule keeps
-  // the least-read draw whose utility is not below the baseline's by more than a paired standard error (none: the
-  // best utility). Empty: the draws are compared with the best of them instead.
+  // the least-read draw whose utility leads the baseline's by candidate_lead paired standard errors (none: the
+  // best utility). Empty: the draws are compared with the best of them instead (within a standard error).
   std::string candidate_baseline;
   std::shared_ptr<const Protector> candidate_baseline_protector;  // built from candidate_baseline by the caller (make_protector)
+  double candidate_lead = 2.0;
   // What the privacy loss pushes the attackers' outputs toward: "prevalence" (the
   // label prior, what an attacker that reads nothing answers) or "half" (0.5 and
   // uniform identities, the earlier target, which rewards fooling the attackers).
