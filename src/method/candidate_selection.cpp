@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace scrim::method {
 
@@ -11,9 +12,21 @@ double mean_of(const std::vector<double>& v) {
   for (double x : v) sum += x;
   return sum / static_cast<double>(v.size());
 }
-}  // namespace
 
-CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
+// The reference's mean lead over a candidate on the same questions, and that mean's standard error.
+std::pair<double, double> paired_gap(const std::vector<double>& reference, const std::vector<double>& candidate) {
+  const size_t n = reference.size();
+  double mean = 0, squares = 0;
+  for (size_t q = 0; q < n; ++q) mean += reference[q] - candidate[q];
+  mean /= static_cast<double>(n);
+  for (size_t q = 0; q < n; ++q) {
+    const double d = reference[q] - candidate[q] - mean;
+    squares += d * d;
+  }
+  return {mean, std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n))};
+}
+
+void check_comparable(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
   if (scores.empty()) throw std::invalid_argument("choose_candidate: no candidate");
   const size_t n = scores.front().utilities.size();
   if (n < 2) throw std::invalid_argument("choose_candidate: at least two questions are needed for a standard error");
@@ -21,6 +34,19 @@ CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, cons
     if (s.utilities.size() != n) throw std::invalid_argument("choose_candidate: every candidate must be scored on the same questions");
   if (!std::isfinite(required_lead)) throw std::invalid_argument("choose_candidate: the required lead must be a finite number");
   if (baseline && baseline->utilities.size() != n) throw std::invalid_argument("choose_candidate: the baseline must be scored on the same questions");
+}
+
+bool leads(double gap, double gap_error, double required_lead) { return -gap >= required_lead * gap_error; }
+}  // namespace
+
+bool dominates(const CandidateScore& draw, const CandidateScore& baseline, double required_lead) {
+  check_comparable({draw}, &baseline, required_lead);
+  const auto [gap, error] = paired_gap(baseline.utilities, draw.utilities);
+  return leads(gap, error, required_lead) && draw.attacker_loss > baseline.attacker_loss;
+}
+
+CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
+  check_comparable(scores, baseline, required_lead);
   const size_t k = scores.size();
   CandidateChoice c;
   for (const auto& s : scores) c.utility.push_back(mean_of(s.utilities));
@@ -30,16 +56,10 @@ CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, cons
   c.reference_utility = mean_of(reference);
   bool any = false;
   for (size_t i = 0; i < k; ++i) {
-    double mean = 0, squares = 0;
-    for (size_t q = 0; q < n; ++q) mean += reference[q] - scores[i].utilities[q];
-    mean /= static_cast<double>(n);
-    for (size_t q = 0; q < n; ++q) {
-      const double d = reference[q] - scores[i].utilities[q] - mean;
-      squares += d * d;
-    }
-    c.gap.push_back(mean);
-    c.gap_error.push_back(std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n)));
-    c.eligible.push_back(baseline ? -mean >= required_lead * c.gap_error.back() : mean <= c.gap_error.back());
+    const auto [gap, error] = paired_gap(reference, scores[i].utilities);
+    c.gap.push_back(gap);
+    c.gap_error.push_back(error);
+    c.eligible.push_back(baseline ? leads(gap, error, required_lead) : gap <= error);
     any = any || c.eligible.back();
   }
   c.chosen = c.best_utility;
@@ -48,6 +68,7 @@ CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, cons
     const auto current = static_cast<size_t>(c.chosen);
     if (c.eligible[i] && (!c.eligible[current] || scores[i].attacker_loss > scores[current].attacker_loss)) c.chosen = static_cast<int>(i);
   }
+  c.dominates = baseline && scores[static_cast<size_t>(c.chosen)].attacker_loss > baseline->attacker_loss;
   return c;
 }
 

@@ -36,7 +36,14 @@ struct CandidateChoice {
   std::vector<double> gap;         // the reference's mean paired utility lead over it (0 for the best without a baseline)
   std::vector<double> gap_error;   // that difference's standard error
   std::vector<bool> eligible;      // with a baseline: -gap >= required_lead * gap_error; without: gap <= gap_error
+  bool dominates = false;          // with a baseline: the chosen one is eligible and its attacker reads less than the baseline's
 };
+
+// Whether `draw` beats `baseline` on both axes of the target, as the training side sees them: its utility leads
+// by `required_lead` paired standard errors and the fresh attacker's held-out loss on its output is higher.
+// `scrim train --candidates K --candidate-baseline SPEC` stops drawing at the first such draw. Throws
+// std::invalid_argument as choose_candidate does.
+bool dominates(const CandidateScore& draw, const CandidateScore& baseline, double required_lead = 2.0);
 
 // `baseline`: the reference the candidates are held to, by `required_lead` paired standard errors (null: the best
 // candidate, by one standard error below it); when no candidate is eligible, the best utility is kept. Throws

@@ -303,6 +303,8 @@ class Trainer {
     if (!initialised_) {
       json record = initialise();  // every rank alike (no queries in a data-parallel run): the same start everywhere
       record["world_size"] = o_.world_size;
+      if (record.contains("candidates"))
+        selection_ = {{"drawn", record["candidates"].size()}, {"chosen", record["chosen"]}, {"dominates", record.value("dominates", json())}};
       if (writer_) {
         save_checkpoint(checkpoint);
         write_file_atomic(log_path, record.dump() + "\n");
@@ -338,6 +340,7 @@ class Trainer {
                         : result.last.is_object() ? result.last.value("cache_hits", int64_t{0})
                                                   : 0;  // no step ran
     result.anonymizer = o_.out / "anonymizer.pt";
+    result.selection = selection_;
     if (writer_) save_model(result.anonymizer);
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -521,6 +524,9 @@ class Trainer {
       draws.push_back(record);
       models.push_back(model_);
       adversaries.push_back(std::move(adversary_));
+      // Held to a baseline, the first draw that beats it on both axes ends the drawing: the rest of the K
+      // would cost their queries for a choice among draws that already meet the target.
+      if (baseline && method::dominates(scores.back(), *baseline, o_.candidate_lead)) break;
     }
     const auto choice = method::choose_candidate(scores, baseline ? &*baseline : nullptr, o_.candidate_lead);
     for (size_t k = 0; k < draws.size(); ++k) {
@@ -536,6 +542,7 @@ class Trainer {
     json record = draws[chosen];
     record["candidates"] = draws;
     record["chosen"] = choice.chosen;
+    if (baseline) record["dominates"] = choice.dominates;
     if (baseline)
       record["baseline"] = {{"protector", o_.candidate_baseline}, {"utility", choice.reference_utility}, {"lead", o_.candidate_lead},
                             {"utility_loss", baseline->utility_loss}, {"attacker_loss", baseline->attacker_loss}};
@@ -1023,6 +1030,7 @@ class Trainer {
   std::unique_ptr<method::BlackBoxUtility> utility_;
   std::unique_ptr<method::UtilityGradient> gradient_;
   std::unique_ptr<method::SurrogatePrior> prior_;
+  json selection_;                // --candidates: how many draws were scored, the one kept, whether it beats the baseline
   uint64_t draw_seed_ = 0;        // the seed of the batches drawn: the run's own, except while a candidate draw is pre-trained
   int64_t step_ = 0;
   bool initialised_ = false;

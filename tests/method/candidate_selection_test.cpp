@@ -84,6 +84,22 @@ TEST(CandidateSelection, WithABaselineKeepsTheLeastReadDrawThatLeadsItByTheRequi
   EXPECT_EQ(none.eligible, (std::vector<bool>{false, false, false, false}));
 }
 
+// A draw beats the baseline when it leads it by the required standard errors and its attacker reads less; the
+// kept draw records whether it does (the run stops drawing at the first that does).
+TEST(CandidateSelection, ADrawDominatesTheBaselineWhenItLeadsItAndIsReadLess) {
+  const CandidateScore baseline{less(best_utilities(), std::vector<double>(8, 0.1)), 0.0, 1.5};
+  const CandidateScore ahead_read_more{best_utilities(), 0.0, 1.0};
+  const CandidateScore ahead_read_less{best_utilities(), 0.0, 2.0};
+  const CandidateScore noisy_read_less{less(best_utilities(), {-0.2, 0.3, 0.0, 0.2, -0.1, 0.3, 0.0, 0.2}), 0.0, 2.0};
+  EXPECT_FALSE(dominates(ahead_read_more, baseline, 2.0));
+  EXPECT_TRUE(dominates(ahead_read_less, baseline, 2.0));
+  EXPECT_FALSE(dominates(noisy_read_less, baseline, 2.0));  // 0.0125 ahead: inside its standard error
+  EXPECT_TRUE(dominates(noisy_read_less, baseline, 0.0));
+  EXPECT_TRUE(choose_candidate({ahead_read_more, ahead_read_less}, &baseline).dominates);
+  EXPECT_FALSE(choose_candidate({ahead_read_more, noisy_read_less}, &baseline).dominates);  // keeps the first: read more than the baseline
+  EXPECT_FALSE(choose_candidate({ahead_read_less}).dominates);                              // no baseline, nothing to beat
+}
+
 TEST(CandidateSelection, RefusesScoresItCannotCompare) {
   EXPECT_THROW(choose_candidate({}), std::invalid_argument);
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0}, 1, 1}}), std::invalid_argument);  // one question: no standard error
@@ -92,6 +108,7 @@ TEST(CandidateSelection, RefusesScoresItCannotCompare) {
   EXPECT_THROW(choose_candidate({CandidateScore{{1.0, 0.0}, 1, 1}}, &baseline), std::invalid_argument);
   const CandidateScore paired{{1.0, 0.0}, 1, 1};
   EXPECT_THROW(choose_candidate({paired}, &paired, std::nan("")), std::invalid_argument);
+  EXPECT_THROW(dominates(paired, baseline), std::invalid_argument);
 }
 
 }  // namespace

@@ -626,6 +626,21 @@ TEST(Trainer, CandidateDrawsAreScoredByTheBlackBoxAndTheChosenOneIsKept) {
   }
   EXPECT_NEAR(sum / static_cast<double>(data.size()), draws[chosen]["utility_loss"].get<double>(), 1e-4);
 
+  // Held to the blur by two standard errors, the first draw leads it (2.24) and leaves the fresh attacker a higher
+  // loss than the blur does: it beats the baseline on both axes and no other draw is drawn.
+  auto stop = options("stop");
+  stop.candidate_baseline = o.candidate_baseline;
+  stop.candidate_baseline_protector = o.candidate_baseline_protector;
+  stop.candidate_lead = 2;
+  ASSERT_GT(draws[0]["attacker_loss"].get<double>(), first["baseline"]["attacker_loss"].get<double>());
+  auto stopped = train_anonymizer(stop);
+  EXPECT_EQ(stopped.queries, 2 * 16);
+  EXPECT_EQ(stopped.selection, (nlohmann::json{{"drawn", 1}, {"chosen", 0}, {"dominates", true}}));
+  auto stopped_first = read_log(dir / "stop/train-log.jsonl").front();
+  EXPECT_EQ(stopped_first["candidates"].size(), 1u);
+  EXPECT_EQ(stopped_first["candidates"][0]["pretrain_privacy_loss"], draws[0]["pretrain_privacy_loss"]);
+  EXPECT_EQ(r.selection, (nlohmann::json{{"drawn", 3}, {"chosen", 0}, {"dominates", false}}));
+
   auto plain = options("plain");
   plain.candidates = 1;
   train_anonymizer(plain);

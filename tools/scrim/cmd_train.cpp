@@ -71,15 +71,17 @@ void add_train_command(CLI::App& app) {
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");
   cmd->add_option("--candidates", o->candidates,
-                  "Pre-train this many draws and keep the one the black box answers best through (within a standard error) "
-                  "that a fresh attacker reads least; needs --privacy-pretrain (1: the run's own draw)")
+                  "Pre-train up to this many draws and keep the one a fresh attacker reads least among those the black box "
+                  "answers as well as the best draw through (within a standard error) or, with --candidate-baseline, above it; "
+                  "needs --privacy-pretrain (1: the run's own draw)")
       ->capture_default_str();
   cmd->add_option("--candidate-questions", o->candidate_questions,
                   "Training questions each --candidates draw answers through the black box (one query each)")
       ->capture_default_str();
   cmd->add_option("--candidate-baseline", o->candidate_baseline,
-                  "A protector spec the --candidates draws must answer as well as (e.g. regions:faces): the least-read draw "
-                  "that does is kept (empty: the draws are held to the best of them)");
+                  "A protector spec the --candidates draws must answer above (e.g. regions:faces): the least-read draw "
+                  "that does is kept, and drawing stops at the first that is also read less than it (empty: the draws are "
+                  "held to the best of them)");
   cmd->add_option("--candidate-lead", o->candidate_lead,
                   "How far a draw must answer above the --candidate-baseline, in paired standard errors of the difference "
                   "(2: a lower confidence bound above it; -1: not significantly below it)")
@@ -206,10 +208,21 @@ void add_train_command(CLI::App& app) {
     if (!writer) return done_elsewhere();
     nlohmann::json result = {{"anonymizer", r.anonymizer.string()}, {"steps", r.steps_done}, {"queries", r.queries},
                              {"cache_hits", r.cache_hits}, {"stopped", r.stopped}, {"seconds", r.seconds}, {"last", r.last}};
+    std::string text;
+    if (r.selection.is_object()) {
+      result["selection"] = r.selection;
+      std::snprintf(line, sizeof line, "kept draw %d of %d drawn", r.selection["chosen"].get<int>(), r.selection["drawn"].get<int>());
+      text = line;
+      if (r.selection["dominates"].is_boolean())
+        text += r.selection["dominates"].get<bool>()
+                    ? "; it beats " + o->candidate_baseline + " on the training questions and pictures"
+                    : "; none beat " + o->candidate_baseline + " on both the training questions and pictures (draw more: --candidates)";
+      text += "\n";
+    }
     std::snprintf(line, sizeof line, "%s after %d steps, %lld queries (%lld from the cache), %.0f s\nanonymizer: %s\n",
                   r.stopped == "budget" ? "query budget spent" : "trained", r.steps_done, static_cast<long long>(r.queries),
                   static_cast<long long>(r.cache_hits), r.seconds, r.anonymizer.c_str());
-    print_result(result, line);
+    print_result(result, text + line);
   });
 }
 

@@ -102,13 +102,16 @@ struct TrainOptions {
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
   // plain run), each draw's output answers the same `candidate_questions` training questions through the
   // black box, a fresh attacker measures what it leaks on held-out training pictures, and the rule keeps
-  // the least-leaking draw whose utility is within a standard error of the best; the game (if any) goes
-  // on from it. Costs K * candidate_questions queries, counted in the run's budget.
+  // the least-leaking draw whose utility is within a standard error of the best (or, with a baseline, as
+  // below); the game (if any) goes on from it. Costs up to (K + 1) * candidate_questions queries, counted in
+  // the run's budget.
   int candidates = 1;
   int candidate_questions = 1000;
   // A protector spec the draws must answer as well as (e.g. "regions:faces"): scored like a draw, and the rule keeps
   // the least-read draw whose utility leads the baseline's by candidate_lead paired standard errors (none: the
-  // best utility). Empty: the draws are compared with the best of them instead (within a standard error).
+  // best utility). Drawing stops at the first draw that also leaves the fresh attacker a higher loss than the
+  // baseline's output does (it dominates the baseline). Empty: the draws are compared with the best of them
+  // instead (within a standard error), and all K are drawn.
   std::string candidate_baseline;
   std::shared_ptr<const Protector> candidate_baseline_protector;  // built from candidate_baseline by the caller (make_protector)
   double candidate_lead = 2.0;
@@ -171,6 +174,7 @@ struct TrainResult {
   std::filesystem::path anonymizer;     // the final model
   double seconds = 0;
   nlohmann::json last;                  // the last log record
+  nlohmann::json selection;             // --candidates (this process's start): {"drawn", "chosen", "dominates" (null without a baseline)}
 };
 
 // Called after every step with its log record (also appended to train-log.jsonl).
