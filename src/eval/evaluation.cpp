@@ -11,6 +11,7 @@
 #include "scrim/core/base64.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
+#include "scrim/core/paired_difference.h"
 #include "scrim/data/manifest.h"
 #include "scrim/data/sample_media.h"
 #include "scrim/distributed/process_group.h"
@@ -124,6 +125,7 @@ json mllm_and_independent_attackers(const std::string& spec, const Manifest& m, 
   requests_made += static_cast<int64_t>(requests.size());
   double utility = 0, prob = 0;
   int with_prob = 0;
+  std::vector<double> per_question;  // in the test split's order: paired against another protector's
   // Per question type where the task names one (VQA): a protector can cost one
   // kind of question and leave the others alone.
   std::map<std::string, std::pair<double, int>> by_type;
@@ -131,6 +133,7 @@ json mllm_and_independent_attackers(const std::string& spec, const Manifest& m, 
     const Sample& sample = *test[task_rows[k]].sample;
     auto s = scorers[k]->score(sample, m, replies[k]);
     utility += s.utility;
+    per_question.push_back(s.utility);
     if (s.probability >= 0) prob += s.probability, ++with_prob;
     if (sample.task.kind == Task::Kind::kVqa && !sample.task.vqa.question_type.empty()) {
       auto& [sum, n] = by_type[sample.task.vqa.question_type];
@@ -146,6 +149,7 @@ json mllm_and_independent_attackers(const std::string& spec, const Manifest& m, 
   }
   r["utility_probability"] = with_prob ? prob / with_prob : -1.0;
   r["utility_questions"] = replies.size();
+  r["utility_by_question"] = per_question;
 
   // The MLLM asked the private questions.
   std::vector<OracleRequest> leak_requests;
@@ -408,6 +412,18 @@ json run_evaluation(const EvalOptions& o, const EvalProgress& progress) {
       const double raw_worst = (*raw)["cmap_worst_seed"];
       for (auto& r : rows)
         if (auto l = leakage(r["cmap_worst_seed"], floor, raw_worst)) r["leakage_worst_seed"] = *l;
+    }
+  }
+
+  // Utility against raw's on the same questions, with the paired difference's standard error: a gap of a few
+  // questions in a thousand is often inside it.
+  if (raw != rows.end() && raw->contains("utility_by_question")) {
+    const auto raw_utilities = (*raw)["utility_by_question"].get<std::vector<double>>();
+    for (auto& r : rows) {
+      const auto utilities = r["utility_by_question"].get<std::vector<double>>();
+      if (utilities.size() != raw_utilities.size() || utilities.size() < 2) continue;
+      const auto d = paired_difference(utilities, raw_utilities);
+      r["utility_vs_raw"] = {d.mean, d.standard_error};
     }
   }
 

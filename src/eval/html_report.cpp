@@ -207,16 +207,24 @@ std::string render_html_report(const json& results) {
        "Vertical bars: ± the attacker-seed standard deviation.</p>";
   h += "<h2>Results</h2><table><tr><th>#</th><th>protector</th><th>utility</th><th>p(true answer)</th><th>attacker cMAP</th><th>leakage</th><th>attacker F1</th>"
        "<th>identity top-1</th><th>MLLM leakage</th><th>OCR char recall</th><th>face detector hits</th><th>queries</th><th>cache hits</th><th>seconds</th></tr>";
+  // The utility's paired difference from raw's on the same questions, ± its standard error.
+  auto versus_raw = [](const json& r) {
+    if (!r.contains("utility_vs_raw") || r.value("protector", "") == "raw") return std::string();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " (%+.4f ± %.4f vs raw)", r["utility_vs_raw"][0].get<double>(), r["utility_vs_raw"][1].get<double>());
+    return std::string(buf);
+  };
   int row = 0;
   for (const auto& r : field(results, "protectors")) {
-    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(field(r, "protector")) + "</td><td>" + num(field(r, "utility")) + "</td><td>" + num(field(r, "utility_probability")) + "</td><td>" +
+    h += "<tr><td>" + std::to_string(++row) + "</td><td>" + esc(field(r, "protector")) + "</td><td>" + num(field(r, "utility")) + versus_raw(r) + "</td><td>" + num(field(r, "utility_probability")) + "</td><td>" +
          num(field(r, "cmap")) + (r.contains("cmap_sd") ? " ± " + num(field(r, "cmap_sd")) : "") + "</td><td>" + num(r.value("leakage", json(-1))) +
          (r.contains("leakage_worst_seed") ? " (strongest seed " + num(field(r, "leakage_worst_seed")) + ")" : "") + "</td><td>" + num(field(r, "mean_f1")) + "</td><td>" + num(field(r, "identity_top1")) + "</td><td>" +
          num(r.value("mllm_leakage", json(-1))) + "</td><td>" + num(r.value("ocr_character_recall", json(-1))) + "</td><td>" +
          num(r.value("face_detector_hit_rate", json(-1))) + "</td><td>" + std::to_string(field(r, "queries").get<int64_t>()) + "</td><td>" +
          std::to_string(field(r, "cache_hits").get<int64_t>()) + "</td><td>" + num(field(r, "seconds"), "%.0f") + "</td></tr>";
   }
-  h += "</table><p class='note'>Utility: top-1 accuracy (action) or VQA accuracy, on the protected test split. Lower is better for every "
+  h += "</table><p class='note'>Utility: top-1 accuracy (action) or VQA accuracy, on the protected test split; in brackets its "
+       "difference from raw's on the same questions, ± that paired difference's standard error. Lower is better for every "
        "privacy column. cMAP leaves out attributes with no positive test label. Leakage = (cMAP − floor) / (cMAP of raw − floor): "
        "0 = nothing readable, 1 = as readable as raw pictures (— without a raw row); in brackets the same from each row's strongest "
        "attacker seed, which a seed that failed to train cannot pull down. Floor: cMAP " + num(results.value("cmap_floor", json(-1))) +

@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "scrim/core/paired_difference.h"
+
 namespace scrim::method {
 
 namespace {
@@ -15,15 +17,8 @@ double mean_of(const std::vector<double>& v) {
 
 // The reference's mean lead over a candidate on the same questions, and that mean's standard error.
 std::pair<double, double> paired_gap(const std::vector<double>& reference, const std::vector<double>& candidate) {
-  const size_t n = reference.size();
-  double mean = 0, squares = 0;
-  for (size_t q = 0; q < n; ++q) mean += reference[q] - candidate[q];
-  mean /= static_cast<double>(n);
-  for (size_t q = 0; q < n; ++q) {
-    const double d = reference[q] - candidate[q] - mean;
-    squares += d * d;
-  }
-  return {mean, std::sqrt(squares / static_cast<double>(n - 1) / static_cast<double>(n))};
+  const auto d = paired_difference(reference, candidate);
+  return {d.mean, d.standard_error};
 }
 
 void check_comparable(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
 
 #include "oracle/flaky_oracle.h"
 #include "reference/reference_fixture.h"
@@ -164,6 +165,44 @@ TEST(Evaluation, VqaUtilityIsReportedPerQuestionType) {
   EXPECT_NEAR(p["utility"].get<double>(), all / n, 1e-12);
   EXPECT_GT(p["utility_by_type"]["presence"].get<double>(), 0.0);  // "Is there a cup?" is sometimes yes
   EXPECT_EQ(p["utility_by_type"]["count"].get<double>(), 0.0);
+}
+
+// An MLLM whose yes/no answer follows the picture's pixels: raw and pixelated pictures get different answers on
+// some questions, and the evaluation pairs each protector's per-question utilities with raw's.
+TEST(Evaluation, UtilityIsComparedWithRawsOnTheSameQuestions) {
+  class AnswersByPixels : public Oracle {
+   public:
+    OracleReply query(const OracleRequest& request) override {
+      uint64_t sum = 0;
+      for (const auto& image : request.images) sum += static_cast<uint64_t>(cv::sum(image)[0]);
+      OracleReply r;
+      r.text = (sum / 7) % 2 ? "yes" : "no";
+      return r;
+    }
+    std::string model_id() const override { return "answers-by-pixels"; }
+  };
+  auto& t = testing::TinyReference::get();
+  EvalOptions o = one_protector_quickly(t.dir / "synth/vqa.jsonl", "raw");
+  o.protectors = {"raw", "pixelate:block=16"};
+  o.oracle = wrap_oracle(std::make_shared<AnswersByPixels>());
+  auto r = run_evaluation(o);
+  const auto raw = r["protectors"][0]["utility_by_question"].get<std::vector<double>>();
+  const auto pixelated = r["protectors"][1]["utility_by_question"].get<std::vector<double>>();
+  ASSERT_EQ(raw.size(), r["protectors"][0]["utility_questions"].get<size_t>());
+  ASSERT_EQ(pixelated.size(), raw.size());
+  const double n = static_cast<double>(raw.size());
+  double mean = 0, sum = 0;
+  for (size_t q = 0; q < raw.size(); ++q) mean += (pixelated[q] - raw[q]) / n, sum += pixelated[q];
+  EXPECT_NEAR(sum / n, r["protectors"][1]["utility"].get<double>(), 1e-12);
+  double squares = 0;
+  for (size_t q = 0; q < raw.size(); ++q) squares += (pixelated[q] - raw[q] - mean) * (pixelated[q] - raw[q] - mean);
+  const double standard_error = std::sqrt(squares / (n - 1) / n);
+  ASSERT_GT(standard_error, 0.0);  // the two answer differently on some questions
+  const auto gap = r["protectors"][1]["utility_vs_raw"];
+  EXPECT_NEAR(gap[0].get<double>(), mean, 1e-12);
+  EXPECT_NEAR(gap[1].get<double>(), standard_error, 1e-12);
+  EXPECT_EQ(r["protectors"][0]["utility_vs_raw"], (nlohmann::json{0.0, 0.0}));
+  EXPECT_NE(render_html_report(r).find(" vs raw)"), std::string::npos);
 }
 
 TEST(Evaluation, SeveralAttackerSeedsReportTheMeanAndSpread) {

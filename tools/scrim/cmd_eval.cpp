@@ -24,13 +24,20 @@ std::string eval_summary_table(const nlohmann::json& results) {
     std::snprintf(line, sizeof line, "%7.3f", r[key].get<double>());
     return std::string(line);
   };
-  std::string out = std::string("protector                                   utility   cMAP  ") + (spread ? "    sd    max" : "") +
+  // "vs raw": the utility's paired difference from raw's on the same questions, ± its standard error.
+  auto versus_raw = [&](const nlohmann::json& r) {
+    if (!r.contains("utility_vs_raw") || r["protector"] == "raw") return std::string("        —      ");
+    std::snprintf(line, sizeof line, "%+8.4f±%.4f", r["utility_vs_raw"][0].get<double>(), r["utility_vs_raw"][1].get<double>());
+    return std::string(line);
+  };
+  std::string out = std::string("protector                                   utility     vs raw ± se   cMAP  ") + (spread ? "    sd    max" : "") +
                     "  leakage" + (spread ? "   lk-max" : "") + "    F1   id-top1  mllm   queries\n";
   for (const auto& r : results["protectors"]) {
     std::string seeds = spread ? cell(r, "cmap_sd") + cell(r, "cmap_worst_seed") : "";
     std::string leak = cell(r, "leakage") + (spread ? "  " + cell(r, "leakage_worst_seed") : "");
-    std::snprintf(line, sizeof line, "  %-40s %6.3f  %5.3f%s  %s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
-                  r["utility"].get<double>(), r["cmap"].get<double>(), seeds.c_str(), leak.c_str(), r["mean_f1"].get<double>(),
+    const std::string gap = versus_raw(r);
+    std::snprintf(line, sizeof line, "  %-40s %6.3f  %s  %5.3f%s  %s  %5.3f  %6.3f  %5.3f  %6lld\n", r["protector"].get<std::string>().c_str(),
+                  r["utility"].get<double>(), gap.c_str(), r["cmap"].get<double>(), seeds.c_str(), leak.c_str(), r["mean_f1"].get<double>(),
                   r["identity_top1"].get<double>(), r.value("mllm_leakage", -1.0), static_cast<long long>(r["queries"].get<int64_t>()));
     out += line;
   }
