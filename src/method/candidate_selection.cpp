@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <stdexcept>
-#include <utility>
 
 #include "scrim/core/paired_difference.h"
 
@@ -13,12 +12,6 @@ double mean_of(const std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;
   return sum / static_cast<double>(v.size());
-}
-
-// The reference's mean lead over a candidate on the same questions, and that mean's standard error.
-std::pair<double, double> paired_gap(const std::vector<double>& reference, const std::vector<double>& candidate) {
-  const auto d = paired_difference(reference, candidate);
-  return {d.mean, d.standard_error};
 }
 
 void check_comparable(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
@@ -36,8 +29,8 @@ bool leads(double gap, double gap_error, double required_lead) { return -gap >= 
 
 bool dominates(const CandidateScore& draw, const CandidateScore& baseline, double required_lead) {
   check_comparable({draw}, &baseline, required_lead);
-  const auto [gap, error] = paired_gap(baseline.utilities, draw.utilities);
-  return leads(gap, error, required_lead) && draw.attacker_loss > baseline.attacker_loss;
+  const auto gap = paired_difference(baseline.utilities, draw.utilities);  // the baseline's lead over the draw
+  return leads(gap.mean, gap.standard_error, required_lead) && draw.attacker_loss > baseline.attacker_loss;
 }
 
 CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, const CandidateScore* baseline, double required_lead) {
@@ -51,10 +44,10 @@ CandidateChoice choose_candidate(const std::vector<CandidateScore>& scores, cons
   c.reference_utility = mean_of(reference);
   bool any = false;
   for (size_t i = 0; i < k; ++i) {
-    const auto [gap, error] = paired_gap(reference, scores[i].utilities);
-    c.gap.push_back(gap);
-    c.gap_error.push_back(error);
-    c.eligible.push_back(baseline ? leads(gap, error, required_lead) : gap <= error);
+    const auto gap = paired_difference(reference, scores[i].utilities);
+    c.gap.push_back(gap.mean);
+    c.gap_error.push_back(gap.standard_error);
+    c.eligible.push_back(baseline ? leads(gap.mean, gap.standard_error, required_lead) : gap.mean <= gap.standard_error);
     any = any || c.eligible.back();
   }
   c.chosen = c.best_utility;

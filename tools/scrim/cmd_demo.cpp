@@ -185,7 +185,8 @@ void add_demo_command(CLI::App& app) {
     nlohmann::json brief = {{"out", o->out.string()}, {"seconds", elapsed()}, {"data", stats}, {"reference_accuracy", accuracy},
                             {"report", (e.out / "report.html").string()}};
     brief["protectors"] = results["protectors"];
-    for (auto& p : brief["protectors"]) p.erase("examples");
+    // Printed without the pictures and the per-question utilities: results.json has both.
+    for (auto& p : brief["protectors"]) p.erase("examples"), p.erase("utility_by_question");
     std::snprintf(line, sizeof line, "\ndemo finished in %.0f s\nreport: %s\n", elapsed(), (e.out / "report.html").c_str());
     print_result(brief, eval_summary_table(results) + line);
   });
