@@ -39,6 +39,36 @@ TEST(Synth, DeterministicForASeed) {
   EXPECT_NE(testing::read_text(d / "a/actions.jsonl"), testing::read_text(d / "c/actions.jsonl"));
 }
 
+// Models fitted on one data set can be evaluated on a larger test split of the same seed (docs/results.md,
+// "a ninth look"): every sample is drawn from its own split and index, not from how many come before it.
+TEST(Synth, ALargerTestSplitKeepsTheTrainingSamplesAndTheFirstTestSamples) {
+  testing::ScratchDir d;
+  SynthOptions o;
+  o.train = 6;
+  o.test = 2;
+  o.seed = 42;
+  o.size = 96;
+  o.out = d / "small";
+  generate_synth(o);
+  o.test = 5;
+  o.out = d / "large";
+  generate_synth(o);
+  for (const char* f : {"images/train/train-000000.png", "images/train/train-000005.png", "images/test/test-000001.png"})
+    EXPECT_EQ(testing::read_text(d / "small" / f), testing::read_text(d / "large" / f)) << f;
+  for (const char* name : {"actions.jsonl", "vqa.jsonl"}) {
+    const auto small = read_manifest(d / "small" / name), large = read_manifest(d / "large" / name);
+    ASSERT_GT(large.samples.size(), small.samples.size()) << name;
+    for (const auto& s : small.samples) {
+      const auto same = std::find_if(large.samples.begin(), large.samples.end(), [&](const Sample& l) { return l.id == s.id; });
+      ASSERT_NE(same, large.samples.end()) << s.id;
+      EXPECT_EQ(s.task.label, same->task.label) << s.id;
+      EXPECT_EQ(s.task.vqa.question, same->task.vqa.question) << s.id;
+      EXPECT_EQ(s.task.vqa.answers, same->task.vqa.answers) << s.id;
+      EXPECT_EQ(s.privacy.attributes, same->privacy.attributes) << s.id;
+    }
+  }
+}
+
 TEST(Synth, ManifestsAgreeWithTheScenes) {
   testing::ScratchDir d;
   SynthOptions o;
