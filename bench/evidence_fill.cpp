@@ -8,11 +8,15 @@
 //
 // --shape ellipse fills the ellipse inscribed in each box instead (for the face box: about the head's own
 // outline, the tightest head-hiding region, without the box's corners over the neck and shoulders).
+// --fill blur:S / pixelate:B puts the picture's own Gaussian blur (sigma S pixels) or pixelation (B-pixel blocks)
+// there instead of grey: the ceilings of the blend anonymizer's other obfuscations, which keep the colours round
+// the head (the shirt's collar) that a grey fill spills over (docs/results.md, "a ninth look").
 //
 //   scrim_bench_evidence_fill MANIFEST OUT_DIR [--scale 1.3] [--types identity,name_tag,sign_text,plate_text]
-//                             [--shape box|ellipse]
+//                             [--shape box|ellipse] [--fill grey|blur:S|pixelate:B]
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
@@ -28,11 +32,14 @@ using namespace scrim;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...] [--shape box|ellipse]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...] [--shape box|ellipse] [--fill grey|blur:S|pixelate:B]\n",
+                 argv[0]);
     return 2;
   }
   double scale = 1.3;
   bool ellipse = false;
+  std::string fill = "grey";
+  double fill_size = 0;  // blur: sigma; pixelate: block (pixels)
   std::set<std::string> types = {"identity", "name_tag", "sign_text", "plate_text"};
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
@@ -40,6 +47,14 @@ int main(int argc, char** argv) {
       scale = std::stod(value);
     } else if (flag == "--shape" && (value == "box" || value == "ellipse")) {
       ellipse = value == "ellipse";
+    } else if (flag == "--fill") {
+      const auto colon = value.find(':');
+      fill = value.substr(0, colon);
+      fill_size = colon == std::string::npos ? 0 : std::atof(value.c_str() + colon + 1);
+      if (!(fill == "grey" || ((fill == "blur" || fill == "pixelate") && fill_size >= 1))) {
+        std::fprintf(stderr, "--fill: grey, blur:SIGMA or pixelate:BLOCK (SIGMA, BLOCK >= 1), not %s\n", value.c_str());
+        return 2;
+      }
     } else if (flag == "--types") {
       types.clear();
       std::stringstream list(value);
@@ -59,6 +74,16 @@ int main(int argc, char** argv) {
         auto& stored = s.media.images[k];
         cv::Mat img = cv::imread(m.resolve(stored).string(), cv::IMREAD_COLOR);
         if (img.empty()) throw Error(m.resolve(stored).string() + ": not a readable image");
+        cv::Mat source(img.size(), img.type(), cv::Scalar(128, 128, 128));  // what the region shows
+        if (fill == "blur") {
+          cv::GaussianBlur(img, source, cv::Size(), fill_size);
+        } else if (fill == "pixelate") {
+          const int block = static_cast<int>(fill_size);
+          cv::Mat small;
+          cv::resize(img, small, cv::Size(std::max(1, img.cols / block), std::max(1, img.rows / block)), 0, 0, cv::INTER_AREA);
+          cv::resize(small, source, img.size(), 0, 0, cv::INTER_NEAREST);
+        }
+        cv::Mat mask(img.size(), CV_8UC1, cv::Scalar(0));
         for (const auto& q : s.privacy.questions) {
           if (!q.evidence || !types.count(q.question_type)) continue;
           const auto& r = *q.evidence;
@@ -67,11 +92,12 @@ int main(int argc, char** argv) {
           cv::Rect box(static_cast<int>(cx - w / 2), static_cast<int>(cy - h / 2), static_cast<int>(w + 0.5), static_cast<int>(h + 0.5));
           box &= cv::Rect(0, 0, img.cols, img.rows);
           if (ellipse)
-            cv::ellipse(img, cv::Point2d(cx, cy), cv::Size2d(w / 2, h / 2), 0, 0, 360, cv::Scalar(128, 128, 128), cv::FILLED);
+            cv::ellipse(mask, cv::Point2d(cx, cy), cv::Size2d(w / 2, h / 2), 0, 0, 360, cv::Scalar(255), cv::FILLED);
           else
-            img(box).setTo(cv::Scalar(128, 128, 128));
+            mask(box).setTo(cv::Scalar(255));
           ++filled;
         }
+        source.copyTo(img, mask);  // every region from the unfilled picture, so overlapping boxes blur the original
         fs::path rel = fs::path("images") / (s.id + "-" + std::to_string(k) + ".png");
         fs::create_directories(out_dir / rel.parent_path());
         if (!cv::imwrite((out_dir / rel).string(), img)) throw Error((out_dir / rel).string() + ": cannot write");
