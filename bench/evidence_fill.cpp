@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
         fs::path rel = fs::path("images") / (s.id + "-" + std::to_string(k) + ".png");
         fs::create_directories(out_dir / rel.parent_path());
         if (!cv::imwrite((out_dir / rel).string(), img)) throw Error((out_dir / rel).string() + ": cannot write");
-        stored = (out_dir / rel).string();
+        stored = fs::absolute(out_dir / rel).string();  // relocate_manifest reads a relative path as the source's
       }
     }
     relocate_manifest(m, out_dir);
