@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include <torch/torch.h>
@@ -65,7 +66,7 @@ torch::Tensor loss_of(const std::pair<torch::Tensor, torch::Tensor>& out, const 
 
 AttackerResult train_and_test_attacker(const AttackerData& train, const AttackerData& test, const std::vector<std::string>& names,
                                        int identities, const AttackerOptions& o,
-                                       const std::function<void(int, double)>& on_epoch) {
+                                       const std::function<void(const AttackerEpoch&)>& on_epoch) {
   auto start = std::chrono::steady_clock::now();
   torch::manual_seed(o.seed);
   std::mt19937_64 rng(o.seed);
@@ -113,21 +114,51 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
     torch::Tensor iw = identity_head ? id_weight : torch::Tensor();
     nets::PrivacyNet net(o.arch, identity_head ? 1 : static_cast<int64_t>(A), identity_head ? identities : 0);
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(1e-4));
-    auto val_loss = [&] {
+    // The validation split's loss and the score the epoch is kept by (attacker.h).
+    auto validate = [&](int epoch) {
       torch::NoGradGuard g;
       net->eval();
-      double total = 0;
+      AttackerEpoch e;
+      e.identity = identity_head;
+      e.epoch = epoch;
       int64_t batches = 0;
+      std::vector<torch::Tensor> outputs;
       for (int64_t b = 0; b < val_idx.size(0); b += 256) {
         auto part = val_idx.slice(0, b, std::min<int64_t>(val_idx.size(0), b + 256));
-        total += loss_of(net->forward(batch_of(all, part, false)), all.attributes.index_select(0, part),
-                         all.identity.index_select(0, part), pw, iw).item<double>();
+        auto out = net->forward(batch_of(all, part, false));
+        e.loss += loss_of(out, all.attributes.index_select(0, part), all.identity.index_select(0, part), pw, iw).item<double>();
+        outputs.push_back(identity_head ? out.second.argmax(1) : torch::sigmoid(out.first));
         ++batches;
       }
+      e.loss /= static_cast<double>(std::max<int64_t>(1, batches));
       net->train();
-      return total / std::max<int64_t>(1, batches);
+      const auto predicted = torch::cat(outputs);
+      const auto attrs = all.attributes.index_select(0, val_idx);
+      const auto ids = all.identity.index_select(0, val_idx);
+      std::optional<double> score;
+      if (identity_head) {
+        std::vector<int> p, t;
+        for (int64_t i = 0; i < ids.size(0); ++i)
+          if (ids[i].item<int64_t>() >= 0) p.push_back(static_cast<int>(predicted[i].item<int64_t>())), t.push_back(static_cast<int>(ids[i].item<int64_t>()));
+        if (!t.empty()) score = top1_accuracy(p, t);
+      } else {
+        std::vector<AttributeScores> per(A);
+        for (size_t a = 0; a < A; ++a)
+          for (int64_t i = 0; i < attrs.size(0); ++i) {
+            const int label = static_cast<int>(attrs[i][static_cast<int64_t>(a)].item<float>());
+            if (label < 0) continue;
+            per[a].scores.push_back(predicted[i][static_cast<int64_t>(a)].item<double>());
+            per[a].labels.push_back(label);
+          }
+        const auto cmap = class_mean_average_precision(per);
+        if (!cmap.per_attribute_ap.empty()) score = cmap.cmap;
+      }
+      e.measured = score.has_value();
+      e.score = score ? *score : -e.loss;
+      return e;
     };
-    double best = 1e30;
+    AttackerEpoch best;
+    best.score = -1e30;
     int since_best = 0, epochs = 0;
     std::vector<torch::Tensor> best_state;
     for (int epoch = 0; epoch < o.epochs; ++epoch) {
@@ -145,10 +176,10 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
         opt.step();
       }
       ++epochs;
-      double val = val_loss();
-      if (on_epoch) on_epoch(epoch + 1, val);
-      if (val < best - 1e-4) {
-        best = val;
+      const auto e = validate(epoch + 1);
+      if (on_epoch) on_epoch(e);
+      if (e.score > best.score + 1e-4) {
+        best = e;
         since_best = 0;
         best_state.clear();
         for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
@@ -164,6 +195,7 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
       for (auto& b : net->buffers()) b.copy_(best_state[k++]);
     }
     result.epochs_run = std::max(result.epochs_run, epochs);
+    if (!identity_head) result.attribute_epoch = best.epoch, result.validation_cmap = best.measured ? best.score : -1.0;
     net->eval();
     return net;
   };
