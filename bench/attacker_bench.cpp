@@ -1,6 +1,6 @@
 // Training one privacy attacker (attribute and identity classifiers) on 5,000
-// synthetic 112x112 images with the evaluation's settings (at most 8 epochs,
-// early stopping with patience 2), for each architecture, plus the test pass
+// synthetic 112x112 images with the evaluation's settings (8 epochs, every one
+// run: the final networks are tested), for each architecture, plus the test pass
 // on 1,000 images. Issue 4 target: under 5 minutes on this machine.
 #include <unistd.h>
 

@@ -227,7 +227,7 @@ json retrained_attacker(const std::string& arch, uint64_t seed, const AttackerDa
   for (const auto& [name, ap] : ar.attributes.per_attribute_ap) per_ap[name] = ap;
   return {{"arch", arch}, {"seed", ao.seed}, {"cmap", ar.attributes.cmap}, {"mean_f1", ar.attributes.mean_f1},
           {"identity_top1", ar.identity_top1}, {"per_attribute_ap", per_ap}, {"skipped_attributes", ar.attributes.skipped},
-          {"epochs", ar.epochs_run}, {"kept_epoch", ar.attribute_epoch}, {"validation_cmap", ar.validation_cmap}, {"seconds", ar.seconds}};
+          {"epochs", ar.epochs_run}, {"validation_cmap", ar.validation_cmap}, {"seconds", ar.seconds}};
 }
 
 // This rank's share of the work: the results without the protectors (the data,

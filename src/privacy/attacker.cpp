@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <numeric>
-#include <optional>
 #include <random>
 
 #include <torch/torch.h>
@@ -75,7 +74,7 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
   Tensors te = to_tensors(test, o.input_size, A);
   bool with_identity = identities > 0 && (all.identity >= 0).any().item<bool>();
 
-  // Validation split for early stopping.
+  // The validation split: each epoch is measured there (AttackerEpoch), none is chosen by it.
   int64_t n = all.images.size(0);
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -106,15 +105,16 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
   AttackerResult result;
   result.arch = o.arch;
 
-  // Two networks, each with its own early stopping: the attribute classifier
-  // (BCE) and the identity classifier (cross-entropy). Sharing one stopping
-  // point let the quickly overfitting identity head end attribute training early.
+  // Two networks, the attribute classifier (BCE) and the identity classifier
+  // (cross-entropy), trained apart: they were when each had its own early
+  // stopping (one shared stopping point let the quickly overfitting identity
+  // head end attribute training early), and the figures since compare with them.
   auto fit = [&](bool identity_head) {
     torch::Tensor pw = identity_head ? torch::Tensor() : pos_weight;
     torch::Tensor iw = identity_head ? id_weight : torch::Tensor();
     nets::PrivacyNet net(o.arch, identity_head ? 1 : static_cast<int64_t>(A), identity_head ? identities : 0);
     torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.learning_rate).weight_decay(1e-4));
-    // The validation split's loss and the score the epoch is kept by (attacker.h).
+    // Each epoch measured on the validation split (attacker.h): its loss and what it reads there.
     auto validate = [&](int epoch) {
       torch::NoGradGuard g;
       net->eval();
@@ -135,12 +135,11 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
       const auto predicted = torch::cat(outputs);
       const auto attrs = all.attributes.index_select(0, val_idx);
       const auto ids = all.identity.index_select(0, val_idx);
-      std::optional<double> score;
       if (identity_head) {
         std::vector<int> p, t;
         for (int64_t i = 0; i < ids.size(0); ++i)
           if (ids[i].item<int64_t>() >= 0) p.push_back(static_cast<int>(predicted[i].item<int64_t>())), t.push_back(static_cast<int>(ids[i].item<int64_t>()));
-        if (!t.empty()) score = top1_accuracy(p, t);
+        if (!t.empty()) e.score = top1_accuracy(p, t);
       } else {
         std::vector<AttributeScores> per(A);
         for (size_t a = 0; a < A; ++a)
@@ -151,16 +150,11 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
             per[a].labels.push_back(label);
           }
         const auto cmap = class_mean_average_precision(per);
-        if (!cmap.per_attribute_ap.empty()) score = cmap.cmap;
+        if (!cmap.per_attribute_ap.empty()) e.score = cmap.cmap;
       }
-      e.measured = score.has_value();
-      e.score = score ? *score : -e.loss;
       return e;
     };
-    AttackerEpoch best;
-    best.score = -1e30;
-    int since_best = 0, epochs = 0;
-    std::vector<torch::Tensor> best_state;
+    AttackerEpoch last;
     for (int epoch = 0; epoch < o.epochs; ++epoch) {
       std::shuffle(train_rows.begin(), train_rows.end(), rng);
       net->train();
@@ -175,27 +169,11 @@ AttackerResult train_and_test_attacker(const AttackerData& train, const Attacker
         loss.backward();
         opt.step();
       }
-      ++epochs;
-      const auto e = validate(epoch + 1);
-      if (on_epoch) on_epoch(e);
-      if (e.score > best.score + 1e-4) {
-        best = e;
-        since_best = 0;
-        best_state.clear();
-        for (const auto& p : net->parameters()) best_state.push_back(p.detach().clone());
-        for (const auto& b : net->buffers()) best_state.push_back(b.detach().clone());
-      } else if (++since_best >= o.patience) {
-        break;
-      }
+      last = validate(epoch + 1);
+      if (on_epoch) on_epoch(last);
     }
-    if (!best_state.empty()) {
-      torch::NoGradGuard g;
-      size_t k = 0;
-      for (auto& p : net->parameters()) p.copy_(best_state[k++]);
-      for (auto& b : net->buffers()) b.copy_(best_state[k++]);
-    }
-    result.epochs_run = std::max(result.epochs_run, epochs);
-    if (!identity_head) result.attribute_epoch = best.epoch, result.validation_cmap = best.measured ? best.score : -1.0;
+    result.epochs_run = std::max(result.epochs_run, last.epoch);
+    if (!identity_head) result.validation_cmap = last.score;
     net->eval();
     return net;
   };

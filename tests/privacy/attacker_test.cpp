@@ -47,7 +47,6 @@ TEST(Attacker, LearnsFromRawImagesAndNotFromBlankOnes) {
   auto blank_train = load(m, "train", true, ids), blank_test = load(m, "test", true, ids);
   AttackerOptions ao;
   ao.epochs = 10;
-  ao.patience = 10;
   ao.input_size = 64;  // test size: a third of the compute
   auto raw = train_and_test_attacker(train, test, m.attributes, 20, ao);
   auto blank = train_and_test_attacker(blank_train, blank_test, m.attributes, 20, ao);
@@ -77,11 +76,11 @@ TEST(Attacker, LearnsFromRawImagesAndNotFromBlankOnes) {
 
 namespace scrim {
 
-// The kept epoch is the one that reads the validation split best by the measure the attacker is tested with. The
-// loss does not say it: on a small training set the weighted loss is lowest early and rises as the network grows
-// confident, while what it can rank keeps improving (docs/results.md, "a ninth look": an attacker kept by its loss
-// read a learned anonymizer's output below the floor).
-TEST(Attacker, KeepsTheEpochThatReadsItsValidationSplitBest) {
+// The final networks are tested, not the epoch with the lowest validation loss: on a small training set the weighted
+// loss is lowest early and rises as the network grows confident, while what it can rank keeps improving (here: lowest
+// at epoch 3 of 8; docs/results.md, "a ninth look": a loss-kept attacker read a learned anonymizer's output below
+// the floor). An attacker trained for as many epochs as that epoch reads the test split differently.
+TEST(Attacker, TestsTheFinalNetworksNotTheEpochWithTheLowestValidationLoss) {
   testing::ScratchDir dir;
   SynthOptions o;
   o.out = dir / "s";
@@ -94,25 +93,23 @@ TEST(Attacker, KeepsTheEpochThatReadsItsValidationSplitBest) {
   auto train = load(m, "train", false, ids), test = load(m, "test", false, ids);
   AttackerOptions ao;
   ao.epochs = 8;
-  ao.patience = 8;  // every epoch runs: the choice is among all of them
   ao.input_size = 64;
   ao.val_fraction = 0.3;
   std::vector<AttackerEpoch> epochs;
-  auto r = train_and_test_attacker(train, test, m.attributes, 20, ao, [&](const AttackerEpoch& e) {
+  const auto r = train_and_test_attacker(train, test, m.attributes, 20, ao, [&](const AttackerEpoch& e) {
     if (!e.identity) epochs.push_back(e);
   });
-  ASSERT_EQ(epochs.size(), 8u);
-  const auto best = std::max_element(epochs.begin(), epochs.end(), [](const auto& a, const auto& b) { return a.score < b.score; });
-  const auto lowest_loss = std::min_element(epochs.begin(), epochs.end(), [](const auto& a, const auto& b) { return a.loss < b.loss; });
   std::ostringstream trace;
-  for (const auto& e : epochs) {
-    EXPECT_TRUE(e.measured);
-    trace << " epoch " << e.epoch << ": loss " << e.loss << ", cMAP " << e.score;
-  }
+  for (const auto& e : epochs) trace << " epoch " << e.epoch << ": loss " << e.loss << ", cMAP " << e.score;
   SCOPED_TRACE(trace.str());
-  EXPECT_EQ(r.attribute_epoch, best->epoch);
-  EXPECT_DOUBLE_EQ(r.validation_cmap, best->score);
-  EXPECT_NE(lowest_loss->epoch, best->epoch) << "the data no longer tells the two rules apart";
+  ASSERT_EQ(epochs.size(), 8u);
+  EXPECT_EQ(r.epochs_run, 8);
+  EXPECT_DOUBLE_EQ(r.validation_cmap, epochs.back().score);
+  const auto lowest_loss = std::min_element(epochs.begin(), epochs.end(), [](const auto& a, const auto& b) { return a.loss < b.loss; });
+  ASSERT_LT(lowest_loss->epoch, 8) << "the data no longer tells the final epoch from the lowest-loss one";
+  ao.epochs = lowest_loss->epoch;  // the same batches, stopped there
+  const auto stopped = train_and_test_attacker(train, test, m.attributes, 20, ao);
+  EXPECT_NE(r.attributes.cmap, stopped.attributes.cmap);
 }
 
 }  // namespace scrim

@@ -51,7 +51,7 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--test", o->test, "Test samples")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--reference-epochs", o->reference_epochs, "Epochs of reference-MLLM training")->capture_default_str();
-  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs")->capture_default_str();
+  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Attacker epochs (every one runs; the final networks are tested)")->capture_default_str();
   cmd->add_option("--attacker-train", o->attacker_train, "Training samples the attackers see (0: all)")->capture_default_str();
   cmd->add_option("--protector", o->protectors, "Baseline protectors to evaluate")->capture_default_str();
   cmd->add_option("--anonymizer-steps", o->anonymizer_steps, "Adversarial steps of the black-box anonymizer")->capture_default_str();

@@ -54,7 +54,7 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--protector", o->protectors, "Protector spec(s) (see scrim protect --list)")->required()->expected(1, -1);
   cmd->add_option("--out", o->out, "Folder for results.json and report.html")->required();
   cmd->add_option("--attackers", o->attackers, "Attacker architectures")->delimiter(',')->capture_default_str();
-  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs (early stopping)")->capture_default_str();
+  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Attacker epochs (every one runs; the final networks are tested)")->capture_default_str();
   cmd->add_option("--attacker-seeds", o->attacker_seeds,
                   "Retrain each attacker with this many seeds; cMAP is the mean of the per-seed worst cases, with its spread")
       ->capture_default_str();

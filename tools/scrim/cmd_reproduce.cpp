@@ -378,7 +378,7 @@ void add_reproduce_command(CLI::App& app) {
   cmd->add_option("--max-test", o->max_test, "The same for the test split (0: all)")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--protector", o->protectors, "Baseline protectors evaluated beside the learned anonymizer")->capture_default_str();
   cmd->add_option("--attackers", o->attackers, "Attacker architectures")->delimiter(',')->capture_default_str();
-  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Maximum attacker epochs (early stopping)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--attacker-epochs", o->attacker_epochs, "Attacker epochs (every one runs; the final networks are tested)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--attacker-seeds", o->attacker_seeds, "Retrain each attacker with this many seeds (cMAP: the mean, with its sd)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
