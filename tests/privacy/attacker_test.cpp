@@ -31,17 +31,22 @@ AttackerData load(const Manifest& m, const std::string& split, bool blank, std::
   return d;
 }
 
+// A synthetic benchmark of `train` + `test` pictures in `dir`, read back as its actions manifest.
+Manifest synth_manifest(const std::filesystem::path& dir, int train, int test, uint64_t seed) {
+  SynthOptions o;
+  o.out = dir / "s";
+  o.train = train;
+  o.test = test;
+  o.seed = seed;
+  generate_synth(o);
+  return read_manifest(dir / "s/actions.jsonl");
+}
+
 }  // namespace
 
 TEST(Attacker, LearnsFromRawImagesAndNotFromBlankOnes) {
   testing::ScratchDir dir;
-  SynthOptions o;
-  o.out = dir / "s";
-  o.train = 400;
-  o.test = 100;
-  o.seed = 21;
-  generate_synth(o);
-  Manifest m = read_manifest(dir / "s/actions.jsonl");
+  const Manifest m = synth_manifest(dir.path(), 400, 100, 21);
   std::map<std::string, int> ids;
   auto train = load(m, "train", false, ids), test = load(m, "test", false, ids);
   auto blank_train = load(m, "train", true, ids), blank_test = load(m, "test", true, ids);
@@ -72,23 +77,13 @@ TEST(Attacker, LearnsFromRawImagesAndNotFromBlankOnes) {
   EXPECT_THROW(train_and_test_attacker(train, test, m.attributes, 20, ao), Error);
 }
 
-}  // namespace scrim
-
-namespace scrim {
-
 // The final networks are tested, not the epoch with the lowest validation loss: on a small training set the weighted
 // loss is lowest early and rises as the network grows confident, while what it can rank keeps improving (here: lowest
 // at epoch 3 of 8; docs/results.md, "a ninth look": a loss-kept attacker read a learned anonymizer's output below
 // the floor). An attacker trained for as many epochs as that epoch reads the test split differently.
 TEST(Attacker, TestsTheFinalNetworksNotTheEpochWithTheLowestValidationLoss) {
   testing::ScratchDir dir;
-  SynthOptions o;
-  o.out = dir / "s";
-  o.train = 160;
-  o.test = 40;
-  o.seed = 5;
-  generate_synth(o);
-  Manifest m = read_manifest(dir / "s/actions.jsonl");
+  const Manifest m = synth_manifest(dir.path(), 160, 40, 5);
   std::map<std::string, int> ids;
   auto train = load(m, "train", false, ids), test = load(m, "test", false, ids);
   AttackerOptions ao;

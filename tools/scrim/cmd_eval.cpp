@@ -87,7 +87,7 @@ void add_eval_command(CLI::App& app) {
     write_file_atomic(o->out / "report.html", render_html_report(results));
     nlohmann::json brief = results;
     // Printed without the pictures and the per-question utilities: results.json has both.
-  for (auto& r : brief["protectors"]) r.erase("examples"), r.erase("utility_by_question");
+    for (auto& r : brief["protectors"]) r.erase("examples"), r.erase("utility_by_question");
     print_result(brief, eval_summary_table(results) + "report: " + (o->out / "report.html").string() + "\n");
   });
 }
