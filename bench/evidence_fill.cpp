@@ -11,9 +11,12 @@
 // --fill blur:S / pixelate:B puts the picture's own Gaussian blur (sigma S pixels) or pixelation (B-pixel blocks)
 // there instead of grey: the ceilings of the blend anonymizer's other obfuscations, which keep the colours round
 // the head (the shirt's collar) that a grey fill spills over (docs/results.md, "a ninth look").
+// --fill colour:B,G,R fills with one colour (8-bit BGR): a skin tone instead of grey, say.
+// --keep-top F leaves the top fraction F of each (scaled) box shown and fills the rest: for the face box, the
+// face from the brows down without the hat or the hair above them (docs/results.md, "a tenth look").
 //
 //   scrim_bench_evidence_fill MANIFEST OUT_DIR [--scale 1.3] [--types identity,name_tag,sign_text,plate_text]
-//                             [--shape box|ellipse] [--fill grey|blur:S|pixelate:B]
+//                             [--shape box|ellipse] [--fill grey|blur:S|pixelate:B|colour:B,G,R] [--keep-top F]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -32,27 +35,40 @@ using namespace scrim;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...] [--shape box|ellipse] [--fill grey|blur:S|pixelate:B]\n",
+    std::fprintf(stderr, "usage: %s MANIFEST OUT_DIR [--scale S] [--types t1,t2,...] [--shape box|ellipse] [--fill grey|blur:S|pixelate:B|colour:B,G,R] [--keep-top F]\n",
                  argv[0]);
     return 2;
   }
   double scale = 1.3;
+  double keep_top = 0;  // the fraction of each box's height left shown at its top
   bool ellipse = false;
   std::string fill = "grey";
   double fill_size = 0;  // blur: sigma; pixelate: block (pixels)
+  cv::Scalar fill_colour(128, 128, 128);
   std::set<std::string> types = {"identity", "name_tag", "sign_text", "plate_text"};
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--scale") {
       scale = std::stod(value);
+    } else if (flag == "--keep-top") {
+      keep_top = std::stod(value);
+      if (!(keep_top >= 0 && keep_top < 1)) {
+        std::fprintf(stderr, "--keep-top: a fraction in [0, 1), not %s\n", value.c_str());
+        return 2;
+      }
     } else if (flag == "--shape" && (value == "box" || value == "ellipse")) {
       ellipse = value == "ellipse";
     } else if (flag == "--fill") {
       const auto colon = value.find(':');
       fill = value.substr(0, colon);
       fill_size = colon == std::string::npos ? 0 : std::atof(value.c_str() + colon + 1);
-      if (!(fill == "grey" || ((fill == "blur" || fill == "pixelate") && fill_size >= 1))) {
-        std::fprintf(stderr, "--fill: grey, blur:SIGMA or pixelate:BLOCK (SIGMA, BLOCK >= 1), not %s\n", value.c_str());
+      int b = -1, g = -1, r = -1;
+      if (fill == "colour" && std::sscanf(value.c_str(), "colour:%d,%d,%d", &b, &g, &r) == 3 && b >= 0 && b < 256 &&
+          g >= 0 && g < 256 && r >= 0 && r < 256) {
+        fill_colour = cv::Scalar(b, g, r);
+      } else if (!(fill == "grey" || ((fill == "blur" || fill == "pixelate") && fill_size >= 1))) {
+        std::fprintf(stderr, "--fill: grey, blur:SIGMA, pixelate:BLOCK (SIGMA, BLOCK >= 1) or colour:B,G,R (0-255), not %s\n",
+                     value.c_str());
         return 2;
       }
     } else if (flag == "--types") {
@@ -74,7 +90,7 @@ int main(int argc, char** argv) {
         auto& stored = s.media.images[k];
         cv::Mat img = cv::imread(m.resolve(stored).string(), cv::IMREAD_COLOR);
         if (img.empty()) throw Error(m.resolve(stored).string() + ": not a readable image");
-        cv::Mat source(img.size(), img.type(), cv::Scalar(128, 128, 128));  // what the region shows
+        cv::Mat source(img.size(), img.type(), fill_colour);  // what the region shows
         if (fill == "blur") {
           cv::GaussianBlur(img, source, cv::Size(), fill_size);
         } else if (fill == "pixelate") {
@@ -89,6 +105,8 @@ int main(int argc, char** argv) {
           const auto& r = *q.evidence;
           double cx = (r.x + r.w / 2) * img.cols, cy = (r.y + r.h / 2) * img.rows;
           double w = r.w * img.cols * scale, h = r.h * img.rows * scale;
+          cy += keep_top * h / 2;  // the filled part: the box below its kept top
+          h *= 1 - keep_top;
           cv::Rect box(static_cast<int>(cx - w / 2), static_cast<int>(cy - h / 2), static_cast<int>(w + 0.5), static_cast<int>(h + 0.5));
           box &= cv::Rect(0, 0, img.cols, img.rows);
           if (ellipse)
@@ -107,7 +125,8 @@ int main(int argc, char** argv) {
     relocate_manifest(m, out_dir);
     const fs::path manifest = out_dir / fs::path(argv[1]).filename();
     write_manifest(manifest, m);
-    std::printf("%s: %zu samples, %d evidence boxes filled (scale %.2f)\n", manifest.c_str(), m.samples.size(), filled, scale);
+    std::printf("%s: %zu samples, %d evidence boxes filled (scale %.2f, top %.2f kept)\n", manifest.c_str(), m.samples.size(),
+                filled, scale, keep_top);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -482,7 +482,24 @@ class Trainer {
     for (int i = 1; i <= o_.adversary_warmup; ++i) adversary_loss = adversary_update_on(pick_privacy_rows(kWarmupBatch, i));
     json record = {{"step", 0}, {"init_l1", l1}, {"adversary_loss", adversary_loss}, {"queries", 0}};
     if (o_.privacy_pretrain > 0) record.update(privacy_pretrain());
+    if (auto* blend = method::blend_anonymizer(model_); blend && blend->has_fitted_fill()) record["fill_colour"] = fit_fill_colour(*blend);
     return record;
+  }
+
+  // fill:value=fit: the fill's colour set to the mean of what it covers on the training pictures, once the
+  // region is placed (after the pre-training). Every rank reads the same pictures, so all fit the same colour.
+  std::vector<double> fit_fill_colour(nets::BlendAnonymizerImpl& blend) {
+    constexpr int64_t kChunk = 64;
+    model_.net().eval();
+    torch::Tensor sums = torch::zeros({4}, torch::kFloat64);
+    for (int64_t i = 0; i < static_cast<int64_t>(data_.size()); i += kChunk) {
+      std::vector<int64_t> rows;
+      for (int64_t r = i; r < std::min<int64_t>(i + kChunk, static_cast<int64_t>(data_.size())); ++r) rows.push_back(r);
+      sums += blend.fill_statistics(data_.stack(rows).to(device_));
+    }
+    model_.net().train();
+    auto colour = blend.fit_fill_colour(sums.to(device_)).cpu().to(torch::kFloat64);
+    return {colour[0].item<double>(), colour[1].item<double>(), colour[2].item<double>()};
   }
 
   // --candidates K (method/candidate_selection.h): K draws initialised and pre-trained, each scored by the

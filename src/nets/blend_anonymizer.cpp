@@ -1,5 +1,6 @@
 #include "nets/blend_anonymizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -40,7 +41,10 @@ std::vector<BankItem> parse_bank(const std::string& spec) {
     if (!k) throw UsageError("--bank: unknown obfuscation '" + name + "' (use blur, pixelate, fill)");
     BankItem b{k->kind, k->value};
     std::string expected = k->param;
-    if (!param.empty()) {
+    if (b.kind == BankItem::Kind::kFill && param == "value" && value == "fit") {
+      b.fitted = true;
+      b.value = 0.5;  // until fitted
+    } else if (!param.empty()) {
       if (param != expected) throw UsageError("--bank: " + name + " takes " + (expected.empty() ? "no parameter" : expected) + ", not '" + param + "'");
       try {
         size_t used = 0;
@@ -57,6 +61,8 @@ std::vector<BankItem> parse_bank(const std::string& spec) {
     if (b.kind != BankItem::Kind::kIdentity) items.push_back(b);
   }
   if (items.size() < 2) throw UsageError("--bank: name at least one obfuscation besides the identity");
+  if (std::count_if(items.begin(), items.end(), [](const BankItem& b) { return b.fitted; }) > 1)
+    throw UsageError("--bank: at most one fill:value=fit");
   return items;
 }
 
@@ -175,6 +181,8 @@ BlendAnonymizerImpl::BlendAnonymizerImpl(const BlendAnonymizerOptions& o) : opti
   head_->weight.zero_();
   head_->bias.zero_();
   head_->bias[0] = 5.0;
+  for (const auto& b : items_)
+    if (b.fitted) fill_colour_ = register_buffer("fill_colour", torch::full({3}, b.value));
   if (o.residual) {
     residual_ = register_module("residual", torch::nn::Sequential(conv(3, w, 3, 1), torch::nn::ReLU(), conv(w, 3, 3, 1)));
     auto& last = *residual_[2]->as<torch::nn::Conv2d>();
@@ -282,10 +290,30 @@ torch::Tensor BlendAnonymizerImpl::bank(const torch::Tensor& x) const {
       case BankItem::Kind::kIdentity: outs.push_back(x); break;
       case BankItem::Kind::kBlur: outs.push_back(gaussian_blur(x, b.value)); break;
       case BankItem::Kind::kPixelate: outs.push_back(pixelate(x, static_cast<int64_t>(b.value))); break;
-      case BankItem::Kind::kFill: outs.push_back(torch::full_like(x, b.value)); break;
+      case BankItem::Kind::kFill:
+        outs.push_back(b.fitted ? fill_colour_.to(x.dtype()).view({1, 3, 1, 1}).expand_as(x) : torch::full_like(x, b.value));
+        break;
     }
   }
   return torch::stack(outs, 1).detach();
+}
+
+torch::Tensor BlendAnonymizerImpl::fill_statistics(const torch::Tensor& x) {
+  if (!has_fitted_fill()) throw UsageError("BlendAnonymizer: the bank has no fitted fill (fill:value=fit)");
+  torch::NoGradGuard no_grad;
+  int64_t k = 0;
+  while (!items_[static_cast<size_t>(k)].fitted) ++k;
+  auto m = mask(weights(x), x, options_.upsample).select(1, k).unsqueeze(1);  // [N, 1, S, S]
+  return torch::cat({(m * x).sum({0, 2, 3}), m.sum().view({1})}).to(torch::kFloat64).cpu();
+}
+
+torch::Tensor BlendAnonymizerImpl::fit_fill_colour(const torch::Tensor& sums) {
+  if (!has_fitted_fill()) throw UsageError("BlendAnonymizer: the bank has no fitted fill (fill:value=fit)");
+  torch::NoGradGuard no_grad;
+  const double weight = sums[3].item<double>();
+  // A fill no picture uses keeps its colour: there is nothing to fit.
+  if (weight > 1e-6) fill_colour_.copy_((sums.slice(0, 0, 3) / weight).clamp(0, 1).to(fill_colour_.dtype()));
+  return fill_colour_.clone();
 }
 
 torch::Tensor BlendAnonymizerImpl::residual(const torch::Tensor& x) {

@@ -24,10 +24,15 @@ namespace scrim::nets {
 struct BankItem {
   enum class Kind { kIdentity, kBlur, kPixelate, kFill } kind = Kind::kIdentity;
   double value = 0;  // blur: sigma (pixels); pixelate: block (pixels); fill: the grey level in [0, 1]
+  // fill:value=fit: one colour fitted to the training pictures (BlendAnonymizerImpl::fit_fill_colour) instead
+  // of a grey level: a flat fill hides as much in any colour, and what the MLLM reads round the region does
+  // depend on it (grey cost the face-hiding region 30 VQA questions of 7,500, a skin tone 3: docs/results.md,
+  // "a tenth look").
+  bool fitted = false;
 };
 
 // "blur:sigma=3,pixelate:block=8,fill:value=0.5" -> the identity, then those (each with its one parameter,
-// defaults sigma 3, block 8, value 0.5). Throws scrim::UsageError naming a bad item.
+// defaults sigma 3, block 8, value 0.5; fill's value may be "fit"). Throws scrim::UsageError naming a bad item.
 std::vector<BankItem> parse_bank(const std::string& spec);
 
 // How the G x G controls become a per-pixel mask. Bilinear spreads each cell's weight over its
@@ -92,8 +97,18 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   torch::Tensor weights(const torch::Tensor& x);
   // What the 1 x 1 head reads per cell: [N, C, G, G] (the encoder, then the context layers).
   torch::Tensor features(const torch::Tensor& x);
-  // The bank's outputs [N, K, 3, S, S] (fixed: no parameters).
+  // The bank's outputs [N, K, 3, S, S] (fixed: no parameters; a fitted fill's colour is a buffer).
   torch::Tensor bank(const torch::Tensor& x) const;
+  // Whether the bank holds a fitted fill (fill:value=fit); its colour (RGB in [0, 1], a buffer saved with the
+  // weights; 0.5 grey until fitted).
+  bool has_fitted_fill() const { return fill_colour_.defined(); }
+  torch::Tensor fill_colour() const { return fill_colour_; }
+  // What fitting the fill colour to the pictures x [N, 3, S, S] adds up: [4], the fitted fill's per-pixel mask
+  // weight times each colour channel, summed over x, then the mask weight summed. Summed over batches, the
+  // ratio is the mean colour of what the fill covers: the constant that changes those pixels least (L2).
+  torch::Tensor fill_statistics(const torch::Tensor& x);
+  // Sets the fitted fill's colour to sums' ratio (sums: fill_statistics summed); returns it.
+  torch::Tensor fit_fill_colour(const torch::Tensor& sums);
   // The residual [N, 3, S, S] (zeros when off).
   torch::Tensor residual(const torch::Tensor& x);
   // sum_k up(weights_k) (.) bank_k: weights [N, K, G, G], bank [N, K, 3, S, S]. Bilinear: linear in the
@@ -121,6 +136,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   std::vector<torch::nn::Conv2d> context_;
   torch::nn::Conv2d head_{nullptr};
   torch::nn::Sequential residual_{nullptr};
+  torch::Tensor fill_colour_;  // with a fitted fill: [3]
 };
 TORCH_MODULE(BlendAnonymizer);
 

@@ -368,3 +368,53 @@ TEST(BlendAnonymizer, AHeadEllipsesOwnGradientShiftsItWhereTheBlobsIsCapped) {
 }
 
 }  // namespace scrim::nets
+
+namespace scrim::nets {
+
+// fill:value=fit: the fill's colour is the mean of what it covers, weighted by its mask, and it travels with
+// the weights. The fresh network's controls are its biases alone, so both pictures get the same mask and the
+// fitted colour is the mean of their two colours; a second batch of a third colour moves it by its weight.
+TEST(BlendAnonymizer, AFittedFillTakesTheMeanColourOfWhatItCoversAndIsSavedWithTheWeights) {
+  EXPECT_TRUE(parse_bank("blur,fill:value=fit")[2].fitted);
+  EXPECT_FALSE(parse_bank("blur,fill:value=0.5")[2].fitted);
+  EXPECT_THROW(parse_bank("fill:value=fit,fill:value=fit"), UsageError);
+  EXPECT_THROW(parse_bank("blur:sigma=fit"), UsageError);
+  EXPECT_FALSE(BlendAnonymizer(BlendAnonymizerOptions{4, "blur,fill", false, 8, 32})->has_fitted_fill());
+
+  torch::manual_seed(1);
+  BlendAnonymizerOptions o{4, "blur:sigma=2,fill:value=fit", false, 8, 32};
+  auto model = method::make_anonymizer_model("blend", 32, 8, 0, 0, o);
+  auto& net = *method::blend_anonymizer(model);
+  ASSERT_TRUE(net.has_fitted_fill());
+  EXPECT_TRUE(torch::allclose(net.fill_colour(), torch::full({3}, 0.5)));  // grey until fitted
+  auto picture = [](double r, double g, double b) { return torch::tensor({r, g, b}).view({1, 3, 1, 1}).expand({1, 3, 32, 32}).clone(); };
+  auto x = torch::cat({picture(0.9, 0.6, 0.4), picture(0.1, 0.2, 0.0)});
+  auto sums = net.fill_statistics(x);
+  auto colour = net.fit_fill_colour(sums);
+  EXPECT_TRUE(torch::allclose(colour, torch::tensor({0.5f, 0.4f, 0.2f}), 1e-4, 1e-4)) << colour;
+  // Twice the pictures of another colour: it weighs twice as much.
+  auto more = torch::cat({picture(0.2, 0.7, 0.5), picture(0.2, 0.7, 0.5)});
+  colour = net.fit_fill_colour(sums + net.fill_statistics(more));
+  EXPECT_TRUE(torch::allclose(colour, torch::tensor({0.35f, 0.55f, 0.35f}), 1e-4, 1e-4)) << colour;
+  // Where the controls differ from cell to cell, each pixel counts with the fill's weight there (not as the plain mean).
+  {
+    torch::NoGradGuard no_grad;
+    net.named_parameters()["head.weight"].normal_(0, 50);
+  }
+  // Brighter to the right, so that where the controls put the fill changes the colour it covers.
+  auto noisy = torch::rand({3, 3, 32, 32}) * torch::linspace(0, 1, 32).view({1, 1, 1, 32});
+  auto m = BlendAnonymizerImpl::mask(net.weights(noisy), noisy, o.upsample).select(1, 2).unsqueeze(1).detach();
+  auto weighted = (m * noisy).sum({0, 2, 3}) / m.sum();
+  auto fitted = net.fit_fill_colour(net.fill_statistics(noisy));
+  EXPECT_TRUE(torch::allclose(fitted, weighted, 1e-4, 1e-5)) << fitted << weighted;
+  EXPECT_GT((weighted - noisy.mean({0, 2, 3})).abs().max().item<double>(), 0.02) << weighted << noisy.mean({0, 2, 3});
+  colour = net.fit_fill_colour(sums + net.fill_statistics(more));
+  // The bank's fill renders it, and the file keeps it.
+  auto bank = net.bank(x);
+  EXPECT_TRUE(torch::allclose(bank.select(1, 2)[1], colour.view({3, 1, 1}).expand({3, 32, 32})));
+  auto loaded = saved_and_loaded(model);
+  EXPECT_TRUE(torch::allclose(method::blend_anonymizer(loaded)->fill_colour(), colour));
+  EXPECT_TRUE(torch::allclose(loaded.forward(x), model.forward(x), 1e-5, 1e-6));
+}
+
+}  // namespace scrim::nets

@@ -538,6 +538,36 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
 }
 
+// fill:value=fit: once the pre-training has placed the region, the trainer sets the fill's colour to the mean of
+// what it covers on the training pictures, records it and saves it with the weights. No game step follows, so
+// the saved model's own statistics on the training set give the same colour; unfitted, it would stay grey.
+TEST(Trainer, AFittedFillIsFittedToTheTrainingPicturesAfterThePretraining) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 0;
+  o.adversary_warmup = 2;
+  o.privacy_pretrain = 5;
+  o.hide_budget = 0.2;
+  o.bank = "fill:value=fit";
+  train_anonymizer(o);
+  auto first = read_log(dir / "run/train-log.jsonl").front();
+  ASSERT_TRUE(first.contains("fill_colour")) << first.dump();
+  auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
+  auto& blend = *method::blend_anonymizer(model);
+  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+  std::vector<int64_t> rows(data.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  auto sums = blend.fill_statistics(data.stack(rows));
+  auto expected = (sums.slice(0, 0, 3) / sums[3]).to(torch::kFloat32);
+  auto saved = blend.fill_colour();
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(first["fill_colour"][c].get<double>(), expected[c].item<double>(), 1e-4) << first.dump();
+    EXPECT_NEAR(saved[c].item<double>(), expected[c].item<double>(), 1e-4);
+  }
+  EXPECT_GT((saved - 0.5).abs().max().item<double>(), 0.02) << saved;  // the synthetic pictures are not grey on average
+}
+
 // --candidates K: K pre-trained draws (the first is the run without the option), each answering the same
 // training questions through the black box (counted in the run's queries, as the --candidate-baseline's are)
 // and read by a fresh attacker; the run keeps the chosen draw, whose model answers those questions with the

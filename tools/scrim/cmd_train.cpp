@@ -118,7 +118,7 @@ void add_train_command(CLI::App& app) {
                   "same ellipse on the scores' strongest mode rather than their mean) or head (an upright ellipse of a head's "
                   "proportions where it covers the most score mass)")
       ->capture_default_str();
-  cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V)")
+  cmd->add_option("--bank", o->bank, "blend: the obfuscations beside the identity (blur:sigma=S, pixelate:block=B, fill:value=V; fill:value=fit: a colour fitted to the training pictures)")
       ->capture_default_str();
   cmd->add_flag("--blend-residual", o->blend_residual, "blend: add a residual that only the privacy side trains");
   cmd->add_option("--probe-basis", o->probe_basis,
