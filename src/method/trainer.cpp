@@ -486,15 +486,21 @@ class Trainer {
     return record;
   }
 
-  // fill:value=fit: the fill's colour set to the mean of what it covers on the training pictures, once the
-  // region is placed (after the pre-training). Every rank reads the same pictures, so all fit the same colour.
+  // fill:value=fit: the fill's colour set to the mean of what it covers on the training pictures (at most
+  // kFillFitRows of them, evenly spaced), once the region is placed (after the pre-training) and every
+  // kFillRefitSteps pre-training steps on the way, so that the utility side weighs the fill it will get, not grey
+  // (grey on the head costs what the MLLM reads round it: docs/results.md, "a tenth look"). Every rank reads the
+  // same pictures, so all fit the same colour.
+  static constexpr int64_t kFillFitRows = 1000;
+  static constexpr int kFillRefitSteps = 50;
   std::vector<double> fit_fill_colour(nets::BlendAnonymizerImpl& blend) {
     constexpr int64_t kChunk = 64;
+    const int64_t n = static_cast<int64_t>(data_.size()), used = std::min(n, kFillFitRows);
     model_.net().eval();
     torch::Tensor sums = torch::zeros({4}, torch::kFloat64);
-    for (int64_t i = 0; i < static_cast<int64_t>(data_.size()); i += kChunk) {
+    for (int64_t i = 0; i < used; i += kChunk) {
       std::vector<int64_t> rows;
-      for (int64_t r = i; r < std::min<int64_t>(i + kChunk, static_cast<int64_t>(data_.size())); ++r) rows.push_back(r);
+      for (int64_t r = i; r < std::min(i + kChunk, used); ++r) rows.push_back(r * n / used);
       sums += blend.fill_statistics(data_.stack(rows).to(device_));
     }
     model_.net().train();
@@ -697,7 +703,10 @@ class Trainer {
     };
     const auto fixed_rows = pick_rows(kPretrainUtilityBatch, 0);
     const double surrogate_before = transfer ? surrogate_step(fixed_rows).loss : 0;
+    const bool refit = blend.has_fitted_fill();
+    std::vector<double> pretrain_fill;  // the colour the pre-training's last steps used
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
+      if (refit && (i - 1) % kFillRefitSteps == 0) pretrain_fill = fit_fill_colour(blend);
       auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
       auto loss = adversary_->privacy_loss(blend.forward(x));
       // Gradients of the controller's parameters only: the attackers stay as they are.
@@ -714,6 +723,7 @@ class Trainer {
     const auto after = measure();
     json record = {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
+    if (refit) record["pretrain_fill_colour"] = pretrain_fill;
     return record;
   }
 

@@ -538,8 +538,9 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
 }
 
-// fill:value=fit: once the pre-training has placed the region, the trainer sets the fill's colour to the mean of
-// what it covers on the training pictures, records it and saves it with the weights. No game step follows, so
+// fill:value=fit: once the pre-training has placed the region (and every 50 of its steps on the way), the trainer
+// sets the fill's colour to the mean of what it covers on the training pictures, records it and saves it with the
+// weights. No game step follows, so
 // the saved model's own statistics on the training set give the same colour; unfitted, it would stay grey.
 TEST(Trainer, AFittedFillIsFittedToTheTrainingPicturesAfterThePretraining) {
   ScratchDir dir;
@@ -553,6 +554,11 @@ TEST(Trainer, AFittedFillIsFittedToTheTrainingPicturesAfterThePretraining) {
   train_anonymizer(o);
   auto first = read_log(dir / "run/train-log.jsonl").front();
   ASSERT_TRUE(first.contains("fill_colour")) << first.dump();
+  // Refitted during the pre-training too (from its first step), so that it weighs the fill it will get, not grey.
+  ASSERT_TRUE(first.contains("pretrain_fill_colour")) << first.dump();
+  double from_grey = 0;
+  for (int c = 0; c < 3; ++c) from_grey = std::max(from_grey, std::abs(first["pretrain_fill_colour"][c].get<double>() - 0.5));
+  EXPECT_GT(from_grey, 0.02) << first.dump();
   auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
   auto& blend = *method::blend_anonymizer(model);
   auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
