@@ -15,7 +15,10 @@
 //
 // --list-off names the pictures whose hidden region's centre lies outside the face box.
 //
-//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER... [--shape S] [--budget B] [--list-off]
+// An argument that is not a .pt file is a protector spec (e.g. regions:faces,mode=solid): where a
+// detector-driven protector hides, on the same pictures (the first three figures only).
+//
+//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +35,7 @@
 #include "scrim/data/manifest.h"
 #include "scrim/media/image_io.h"
 #include "scrim/media/tensor_image.h"
+#include "scrim/privacy/protector.h"
 
 using namespace scrim;
 
@@ -93,7 +97,7 @@ int main(int argc, char** argv) {
     }
   }
   if (argc < 4 || files.empty()) {
-    std::fprintf(stderr, "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER... [--shape blob|ellipse|peak|head] [--budget B] [--list-off]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] [--list-off]\n", argv[0]);
     return 2;
   }
   try {
@@ -112,17 +116,25 @@ int main(int argc, char** argv) {
     std::printf("%-48s %8s %10s %10s %10s %10s %8s %8s %8s  %s\n", "anonymizer", "pictures", "face box", "shirt box", "picture", "face>=0.5",
                 "off dy", "off dx", "centred", "bank mix");
     for (const auto& file : files) {
-      auto model = method::read_anonymizer(file);
-      if (!shape.empty() || budget > 0) model = with_shape(model, shape, budget);
+      const bool is_model = file.size() > 3 && file.compare(file.size() - 3, 3, ".pt") == 0;
+      std::unique_ptr<Protector> protector;
+      method::AnonymizerModel model;
+      if (is_model) {
+        model = method::read_anonymizer(file);
+        if (!shape.empty() || budget > 0) model = with_shape(model, shape, budget);
+      } else {
+        protector = make_protector(file);
+      }
       double face = 0, shirt = 0, whole = 0, face_half = 0;
       int64_t n = 0, faces = 0, shirts = 0;
       std::vector<double> off_y, off_x;
       double centred = 0;
       torch::Tensor mix;  // the hidden weight per obfuscation, summed over pictures
-      auto* blend = method::blend_anonymizer(model);
+      auto* blend = is_model ? method::blend_anonymizer(model) : nullptr;
       for (const auto& [path, boxes] : pictures) {
-        auto x = image_to_tensor(read_image(path)).unsqueeze(0);
-        auto y = method::apply_anonymizer(model, x);
+        const auto picture = read_image(path);
+        auto x = image_to_tensor(picture).unsqueeze(0);
+        auto y = is_model ? method::apply_anonymizer(model, x) : image_to_tensor(protector->protect(picture)).unsqueeze(0);
         auto changed = ((y - x).abs().amax(1)[0] > 25.0 / 255.0);
         whole += changed.to(torch::kFloat64).mean().item<double>();
         ++n;

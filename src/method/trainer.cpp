@@ -16,6 +16,7 @@
 #include "method/blackbox_utility.h"
 #include "method/candidate_selection.h"
 #include "method/privacy_adversary.h"
+#include "method/placement_search.h"
 #include "method/privacy_focus.h"
 #include "method/probe_space.h"
 #include "method/surrogate_prior.h"
@@ -49,7 +50,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
-  v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate);
+  v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("candidate_lead", o.candidate_lead);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
@@ -168,6 +169,9 @@ void validate(const TrainOptions& o) {
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
+  one_of(o.placement, {"gradient", "search"}, "--placement");
+  if (o.placement == "search" && !(o.privacy_pretrain > 0))
+    throw UsageError("--placement search is how --privacy-pretrain places the region: it needs --privacy-pretrain");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
   if (o.candidates > 1) {
     if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");
@@ -689,6 +693,18 @@ class Trainer {
       return std::pair{privacy, (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
     };
     const auto before = measure();
+    // With --placement search: the privacy loss's own first-order search for the region, learned by cross-entropy.
+    const bool search = o_.placement == "search";
+    auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
+    auto placement = [&](const torch::Tensor& x) {
+      return method::placement_loss(blend, x, method::placement_target(blend, x, adversary_loss));
+    };
+    double placement_before = 0;
+    if (search) {
+      const auto target = method::placement_target(blend, first, adversary_loss);
+      torch::NoGradGuard no_grad;
+      placement_before = method::placement_loss(blend, first, target).item<double>();
+    }
     model_.net().train();
     const auto params = model_.net().parameters();
     // With --pretrain-surrogate: the surrogate's true utility gradient on a task batch, combined at the preference.
@@ -709,6 +725,7 @@ class Trainer {
       if (refit && (i - 1) % kFillRefitSteps == 0) pretrain_fill = fit_fill_colour(blend);
       auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
       auto loss = adversary_->privacy_loss(blend.forward(x));
+      if (search) loss = loss + placement(x);
       // Gradients of the controller's parameters only: the attackers stay as they are.
       auto g_p = flat_grad(torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true), params);
       auto direction = g_p;
@@ -724,6 +741,11 @@ class Trainer {
     json record = {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
     if (refit) record["pretrain_fill_colour"] = pretrain_fill;
+    if (search) {
+      const torch::Tensor target = method::placement_target(blend, first, adversary_loss);
+      torch::NoGradGuard no_grad;
+      record["pretrain_placement_loss"] = {placement_before, method::placement_loss(blend, first, target).item<double>()};
+    }
     return record;
   }
 

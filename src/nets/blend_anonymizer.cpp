@@ -197,8 +197,10 @@ torch::Tensor BlendAnonymizerImpl::features(const torch::Tensor& x) {
   return F::adaptive_avg_pool2d(h, F::AdaptiveAvgPool2dFuncOptions({options_.grid, options_.grid}));
 }
 
+torch::Tensor BlendAnonymizerImpl::logits(const torch::Tensor& x) { return head_->forward(features(x)); }
+
 torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
-  auto logits = head_->forward(features(x));
+  auto logits = this->logits(x);
   if (options_.budget <= 0) return torch::softmax(logits, 1);
   auto n = logits.size(0), g = logits.size(2);
   auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});

@@ -97,6 +97,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   torch::Tensor weights(const torch::Tensor& x);
   // What the 1 x 1 head reads per cell: [N, C, G, G] (the encoder, then the context layers).
   torch::Tensor features(const torch::Tensor& x);
+  // The head's outputs [N, K, G, G]: with a budget, channel 0 scores where to hide (its softmax over the cells is
+  // the distribution the region is placed by) and channels 1..K-1 split the hidden share over the obfuscations.
+  torch::Tensor logits(const torch::Tensor& x);
   // The bank's outputs [N, K, 3, S, S] (fixed: no parameters; a fitted fill's colour is a buffer).
   torch::Tensor bank(const torch::Tensor& x) const;
   // Whether the bank holds a fitted fill (fill:value=fit); its colour (RGB in [0, 1], a buffer saved with the

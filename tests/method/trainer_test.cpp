@@ -538,6 +538,34 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
 }
 
+// --placement search: the pre-training trains the placement scores toward each picture's searched target, so their
+// cross-entropy against it on the first batch falls (recorded before and after); without a pre-training it is
+// refused, and an unknown placement too.
+TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
+  ScratchDir dir;
+  auto o = tiny_blend_options(dir / "run");
+  o.gradient = "whitebox";
+  o.steps = 0;
+  o.adversary_warmup = 20;
+  o.privacy_pretrain = 40;
+  o.hide_budget = 0.1;
+  o.hide_shape = "head";
+  o.blend_grid = 8;
+  o.bank = "fill:value=0.5";
+  o.placement = "search";
+  EXPECT_NO_THROW(check_train_options(o));
+  train_anonymizer(o);
+  auto first = read_log(dir / "run/train-log.jsonl").front();
+  ASSERT_TRUE(first.contains("pretrain_placement_loss")) << first.dump();
+  EXPECT_LT(first["pretrain_placement_loss"][1].get<double>(), first["pretrain_placement_loss"][0].get<double>() - 0.2) << first.dump();
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / "run/config.json"))["placement"], "search");
+  o.privacy_pretrain = 0;
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.privacy_pretrain = 10;
+  o.placement = "nearest";
+  EXPECT_THROW(check_train_options(o), UsageError);
+}
+
 // fill:value=fit: once the pre-training has placed the region (and every 50 of its steps on the way), the trainer
 // sets the fill's colour to the mean of what it covers on the training pictures, records it and saves it with the
 // weights. No game step follows, so

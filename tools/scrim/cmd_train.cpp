@@ -70,6 +70,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_flag("--pretrain-surrogate", o->pretrain_surrogate,
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");
+  cmd->add_option("--placement", o->placement,
+                  "How --privacy-pretrain places the hidden region: gradient (the privacy loss through the blend) or search "
+                  "(each picture's best position searched to first order, the placement scores trained toward it)")
+      ->capture_default_str();
   cmd->add_option("--candidates", o->candidates,
                   "Pre-train up to this many draws and keep the one a fresh attacker reads least among those the black box "
                   "answers as well as the best draw through (within a standard error) or, with --candidate-baseline, above it; "

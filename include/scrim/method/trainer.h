@@ -98,6 +98,11 @@ struct TrainOptions {
   // then refines it (a transfer prior for the region's placement, as --prior surrogate is one for
   // the estimate). The black box and the evaluator are never read.
   bool pretrain_surrogate = false;
+  // How the pre-training places the hidden region. "gradient": the attackers' privacy loss differentiated through
+  // the blend, which reaches a cell in proportion to its current placement probability (a region on the sky gets no
+  // signal from the head). "search": each picture's best placement searched over every position to first order
+  // and the scores trained toward it by cross-entropy (method/placement_search.h), the privacy loss as well.
+  std::string placement = "gradient";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
   // plain run), each draw's output answers the same `candidate_questions` training questions through the

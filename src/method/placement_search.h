@@ -1,0 +1,35 @@
+// The hidden region's placement found by search, then learned. With a hide budget the control-space anonymizer
+// places its region by the softmax of per-cell scores, and the privacy side's gradient reaches a cell's score in
+// proportion to that cell's current probability: a region that starts on the sky gets no signal from a head a
+// few cells away, and stays (measured: draws whose region hid the sky, or a third of the face box, docs/results.md
+// "an eleventh look"). Here each picture's target placement is searched over every position instead — the
+// head-shaped region where hiding, to first order, lowers the attackers' privacy loss most: the loss's input
+// gradient times the change hiding makes (the bank's hidden appearance minus the picture), summed per cell — and
+// the scores are trained toward it by cross-entropy, a gradient that reaches every cell whatever its probability.
+// An amortised search: a network trained to predict, per picture, the region whose removal most destroys a
+// classifier's evidence (Dabkowski & Gal, "Real Time Image Saliency for Black Box Classifiers", NeurIPS 2017),
+// with the first-order occlusion score of gradient-times-change (Zeiler & Fergus, ECCV 2014, linearised).
+// Private header: LibTorch inside.
+#pragma once
+
+#include <functional>
+
+#include <torch/torch.h>
+
+#include "nets/blend_anonymizer.h"
+
+namespace scrim::method {
+
+using PrivacyLossFn = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Per picture of x [N, 3, S, S]: the distribution over the G x G cells the blend's placement scores should take,
+// [N, 1, G, G] — the head-shaped region of the blend's budget (BlendAnonymizerImpl::head_region) where it covers the
+// most first-order privacy gain (only cells where hiding lowers privacy_loss count), normalised to sum to 1; all
+// zeros for a picture where hiding lowers it nowhere. No gradient reaches the blend or the loss's parameters.
+torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const PrivacyLossFn& privacy_loss);
+
+// The cross-entropy of the blend's placement softmax for x against `target` (placement_target), averaged over the
+// pictures that have a target (0 when none has); differentiable in the blend's parameters.
+torch::Tensor placement_loss(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const torch::Tensor& target);
+
+}  // namespace scrim::method
