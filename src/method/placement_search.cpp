@@ -9,7 +9,8 @@ torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Te
   {
     torch::NoGradGuard no_grad;
     logits = blend.logits(x);
-    // What a fully hidden pixel shows: the obfuscations mixed by the blend's own split, up-sampled as its mask is.
+    // What a fully hidden pixel shows: the obfuscations mixed by the blend's own split, up-sampled bilinearly (with
+    // a guided up-sampling the mix near edges differs a little; with one obfuscation in the bank it is exact).
     auto split = torch::softmax(logits.slice(1, 1), 1);
     auto up = F::interpolate(split, F::InterpolateFuncOptions()
                                         .size(std::vector<int64_t>{x.size(2), x.size(3)})
@@ -21,7 +22,7 @@ torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Te
   auto grad = torch::autograd::grad({privacy_loss(probe)}, {probe})[0];
   const int64_t g = logits.size(2), gx = logits.size(3);
   torch::NoGradGuard no_grad;
-  // First-order change of the loss per pixel if it were hidden, summed per cell: negative where hiding helps.
+  // First-order change of the loss per pixel if it were hidden, averaged per cell: negative where hiding helps.
   auto change = (grad * (hidden - x.detach())).sum(1, true);
   auto per_cell = F::adaptive_avg_pool2d(change, F::AdaptiveAvgPool2dFuncOptions(std::vector<int64_t>{g, gx}));
   auto gain = (-per_cell).clamp_min(0);

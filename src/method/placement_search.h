@@ -26,6 +26,7 @@ using PrivacyLossFn = std::function<torch::Tensor(const torch::Tensor&)>;
 // [N, 1, G, G] — the head-shaped region of the blend's budget (BlendAnonymizerImpl::head_region) where it covers the
 // most first-order privacy gain (only cells where hiding lowers privacy_loss count), normalised to sum to 1; all
 // zeros for a picture where hiding lowers it nowhere. No gradient reaches the blend or the loss's parameters.
+// Needs the blend's budget > 0 (its head shape's size).
 torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const PrivacyLossFn& privacy_loss);
 
 // The cross-entropy of the blend's placement softmax for x against `target` (placement_target), averaged over the

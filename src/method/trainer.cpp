@@ -172,6 +172,8 @@ void validate(const TrainOptions& o) {
   one_of(o.placement, {"gradient", "search"}, "--placement");
   if (o.placement == "search" && !(o.privacy_pretrain > 0))
     throw UsageError("--placement search is how --privacy-pretrain places the region: it needs --privacy-pretrain");
+  if (o.placement == "search" && o.hide_shape != "head")
+    throw UsageError("--placement search searches for a head-shaped region: it needs --hide-shape head");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
   if (o.candidates > 1) {
     if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");

@@ -29,10 +29,12 @@ std::pair<double, double> centre(const torch::Tensor& p, int64_t n) {
 
 // A privacy loss read from one 16 x 16 patch per picture (picture 0 at rows 72-87, columns 24-39; picture 1 at
 // rows 16-31, columns 80-95): how far the patch is from grey. Filling grey there lowers it, anywhere else not.
+// Picture 0 has a second patch weighing a third as much (rows 16-31, columns 16-31): the target is the first.
 torch::Tensor patch_loss(const torch::Tensor& y, double sign = 1) {
   auto d0 = (y[0].slice(1, 72, 88).slice(2, 24, 40) - 0.5).pow(2).sum();
+  auto weaker = (y[0].slice(1, 16, 32).slice(2, 16, 32) - 0.5).pow(2).sum() / 3;
   auto d1 = (y[1].slice(1, 16, 32).slice(2, 80, 96) - 0.5).pow(2).sum();
-  return sign * (d0 + d1);
+  return sign * (d0 + weaker + d1);
 }
 
 }  // namespace
@@ -43,8 +45,11 @@ TEST(PlacementSearch, EachPicturesTargetLiesWhereHidingLowersTheLossMost) {
   auto x = torch::rand({2, 3, 112, 112});
   auto target = placement_target(*blend, x, [](const torch::Tensor& y) { return patch_loss(y); });
   ASSERT_EQ(target.sizes(), (std::vector<int64_t>{2, 1, 14, 14}));
+  EXPECT_FALSE(target.requires_grad());
+  for (const auto& p : blend->parameters()) EXPECT_FALSE(p.grad().defined());  // the search trains nothing
   for (int64_t n = 0; n < 2; ++n) EXPECT_NEAR(target[n].sum().item<double>(), 1.0, 1e-4);
-  // The patches' centres in cells: (10, 4) and (3, 11).
+  // The patches' centres in cells: (10, 4) and (3, 11); picture 0's weaker patch, at (3, 3), gets nothing.
+  EXPECT_LT(target[0][0].slice(0, 1, 5).slice(1, 1, 5).sum().item<double>(), 1e-6);
   auto [y0, x0] = centre(target, 0);
   auto [y1, x1] = centre(target, 1);
   EXPECT_NEAR(y0, 10, 0.6);
