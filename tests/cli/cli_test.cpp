@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -251,6 +252,24 @@ TEST(Cli, TrainThenProtectWithTheAnonymizer) {
   EXPECT_NE(bad.code, 0);
   EXPECT_EQ(lines(bad.err), 1) << bad.err;
   EXPECT_FALSE(std::filesystem::exists(d / "o2/test-000000.png"));
+}
+
+// --candidates K: the summary line counts the kept draw from 1 (the log's "chosen" is its index from 0).
+TEST(Cli, TrainNamesTheKeptDrawCountingFromOne) {
+  testing::ScratchDir d;
+  std::string data = (d / "s").string(), model = (d / "m.pt").string(), run_dir = (d / "run").string();
+  ASSERT_EQ(run("-q data synth --out " + data + " --train 12 --test 2 --seed 4").code, 0);
+  ASSERT_EQ(run("-q reference train --data " + data + "/actions.jsonl --out " + model + " --epochs 1 --width 8 --batch 8").code, 0);
+  auto r = run("train --data " + data + "/actions.jsonl --mllm reference:" + model + " --out " + run_dir +
+               " --steps 0 --batch 2 --adversary-warmup 1 --width 4 --anonymizer blend --blend-grid 4 --hide-budget 0.2"
+               " --privacy-pretrain 1 --candidates 2 --candidate-questions 12 --candidate-baseline blur:sigma=2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream log(d / "run/train-log.jsonl");
+  std::string first;
+  std::getline(log, first);
+  const auto record = nlohmann::json::parse(first);
+  const auto kept = std::to_string(record["chosen"].get<int>() + 1), drawn = std::to_string(record["candidates"].size());
+  EXPECT_NE(r.out.find("kept draw " + kept + " of " + drawn + " drawn"), std::string::npos) << r.out;
 }
 
 // --preference alone trains with the preference combiner (config.json says so); beside --pareto mgda,

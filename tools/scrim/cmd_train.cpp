@@ -215,7 +215,8 @@ void add_train_command(CLI::App& app) {
     std::string text;
     if (r.selection.is_object()) {
       result["selection"] = r.selection;
-      std::snprintf(line, sizeof line, "kept draw %d of %d drawn", r.selection["chosen"].get<int>(), r.selection["drawn"].get<int>());
+      // Counted from 1 here; the log's and the JSON's "chosen" is the draw's index, from 0.
+      std::snprintf(line, sizeof line, "kept draw %d of %d drawn", r.selection["chosen"].get<int>() + 1, r.selection["drawn"].get<int>());
       text = line;
       if (r.selection["dominates"].is_boolean())
         text += r.selection["dominates"].get<bool>()
