@@ -2,7 +2,10 @@
 // checked through the store before Gloo connects, so a peer that never comes
 // is named in a one-line error instead of a library timeout deep in Gloo.
 // USE_C10D_GLOO and USE_C10D_NCCL come from LibTorch's CMake config: they say
-// which backends this LibTorch was built with (Debian's: Gloo, no NCCL).
+// which backends this LibTorch was built with (Debian's: Gloo, no NCCL). NCCL is
+// used only where its header is there too (a pip wheel's LibTorch defines
+// USE_C10D_NCCL but ships nccl.h in a separate package; some ship no Gloo
+// headers either: then several processes are refused with a one-line error).
 #include "scrim/distributed/process_group.h"
 
 #include <atomic>
@@ -14,11 +17,16 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
-#include <glog/logging.h>
+#include <c10/util/Logging.h>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#if __has_include(<gloo/algorithm.h>)
+#define SCRIM_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef USE_C10D_NCCL
+#include <torch/version.h>
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#define SCRIM_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -26,6 +34,13 @@
 
 namespace scrim {
 namespace {
+
+// What Gloo and NCCL derive from: c10d::ProcessGroup up to LibTorch 1.x, c10d::Backend since 2.0.
+#if TORCH_VERSION_MAJOR >= 2
+using GroupBackend = c10d::Backend;
+#else
+using GroupBackend = c10d::ProcessGroup;
+#endif
 
 std::string seconds_text(std::chrono::milliseconds t) {
   char buf[32];
@@ -45,6 +60,7 @@ std::string brief(const std::exception& e) {
   return one_line(s.substr(0, s.find('\n')));
 }
 
+#ifdef SCRIM_GLOO
 // Gloo's transport device: the interface GLOO_SOCKET_IFNAME names (as in
 // torch.distributed), loopback when the whole run is on this machine's
 // loopback, else the address this host's name resolves to.
@@ -56,19 +72,39 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& master
   if (master_addr == "::1") return c10d::ProcessGroupGloo::createDeviceForHostname("::1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
-// c10d logs each failed connection attempt through glog on stderr; while the
-// store starts, the one-line error thrown afterwards says it all. (LibTorch's
-// c10 logs through glog: C10_USE_GLOG.)
+// c10's log level: a gflags flag in the global namespace where LibTorch uses gflags (Debian's), else c10's own.
+int& c10_log_level() {
+  using namespace c10;
+  return FLAGS_caffe2_log_level;
+}
+
+// c10d logs each failed connection attempt on stderr; while the store starts,
+// the one-line error thrown afterwards says it all. c10's own level gates c10d's
+// messages; a LibTorch built with glog (C10_USE_GLOG, Debian's) logs through
+// glog's level too.
 class QuietStartup {
  public:
-  QuietStartup() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = google::GLOG_FATAL; }
-  ~QuietStartup() { FLAGS_minloglevel = saved_; }
+  QuietStartup() : saved_c10_(c10_log_level()) {
+    c10_log_level() = 3;  // FATAL
+#ifdef C10_USE_GLOG
+    saved_glog_ = FLAGS_minloglevel;
+    FLAGS_minloglevel = google::GLOG_FATAL;
+#endif
+  }
+  ~QuietStartup() {
+    c10_log_level() = saved_c10_;
+#ifdef C10_USE_GLOG
+    FLAGS_minloglevel = saved_glog_;
+#endif
+  }
   QuietStartup(const QuietStartup&) = delete;
   QuietStartup& operator=(const QuietStartup&) = delete;
 
  private:
-  int saved_;
+  int saved_c10_;
+  [[maybe_unused]] int saved_glog_ = 0;
 };
 
 }  // namespace
@@ -78,7 +114,7 @@ struct ProcessGroup::Impl {
   std::string backend = "none";
   std::string where;                           // "HOST:PORT", for messages
   c10::intrusive_ptr<c10d::TCPStore> store;    // null with one process
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<GroupBackend> group;
   bool broken = false;                         // a collective failed: the peers may be gone
   std::mutex local_mutex;                      // the counters and texts of a one-process run
   std::map<std::string, int64_t> local_counters;
@@ -153,7 +189,7 @@ struct ProcessGroup::Impl {
 
   void start_group() {
     auto prefixed = c10::make_intrusive<c10d::PrefixStore>("scrim/group", store);
-#ifdef USE_C10D_NCCL
+#ifdef SCRIM_NCCL
     if (options.cuda) {  // not exercised by the tests: no CUDA LibTorch on the build machines
       auto no = c10d::ProcessGroupNCCL::Options::create();
       no->timeout = options.timeout;
@@ -166,6 +202,7 @@ struct ProcessGroup::Impl {
       return;
     }
 #endif
+#ifdef SCRIM_GLOO
     auto go = c10d::ProcessGroupGloo::Options::create(options.timeout);
     go->threads = 2;
     try {
@@ -176,6 +213,9 @@ struct ProcessGroup::Impl {
                   "): " + brief(e));
     }
     backend = "gloo";
+#else
+    throw UsageError("distributed: built without Gloo");  // refused in the constructor
+#endif
   }
 
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
@@ -220,7 +260,12 @@ ProcessGroup::ProcessGroup(const DistributedOptions& options) : impl_(std::make_
   if (options.world_size == 1) return;  // as without any launcher: no store, no group
   if (options.master_addr.empty() || options.master_port < 1 || options.master_port > 65535)
     throw UsageError("ProcessGroup: a world of several processes needs a master address and port");
-#ifndef USE_C10D_NCCL
+#ifndef SCRIM_GLOO
+  if (!options.cuda)
+    throw UsageError("distributed: this LibTorch ships without Gloo's headers, so scrim was built without several CPU "
+                     "processes; run one process, or build against a LibTorch with them (Debian's libtorch-dev)");
+#endif
+#ifndef SCRIM_NCCL
   if (options.cuda)  // Gloo would not carry CUDA tensors
     throw UsageError("distributed: --device cuda with " + std::to_string(options.world_size) +
                      " processes needs NCCL, and this LibTorch was built without it; use --device cpu (Gloo)");

@@ -77,7 +77,7 @@ ProbeSpace::Basis ControlProbeSpace::basis(size_t b) const {
   auto mk = m.permute({1, 0, 2, 3}).unsqueeze(1).unsqueeze(3);                             // [k, 1, T, 1, G, G]
   auto fc = f.permute({1, 0, 2, 3}).unsqueeze(0).unsqueeze(3);                             // [1, c, T, 1, G, G]
   auto columns = (mj * (eye - mk) * fc).reshape({k * c, -1});                              // [k c, T K G G]
-  auto svd = torch::linalg::svd(columns, /*full_matrices=*/false, c10::nullopt);
+  auto svd = torch::linalg_svd(columns, /*full_matrices=*/false);
   auto s = std::get<1>(svd), vh = std::get<2>(svd);
   int64_t r = (s > 1e-6 * s.max()).sum().item<int64_t>();
   r = std::max<int64_t>(1, r);

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "method/anonymizer_model.h"

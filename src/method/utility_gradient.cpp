@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "optim/prior_mixing.h"
 #include "reference/reference_whitebox.h"
 #include "scrim/core/rng.h"

@@ -120,7 +120,7 @@ torch::Tensor guided_upsample(const torch::Tensor& p, const torch::Tensor& pictu
     auto products = (low.unsqueeze(2) * low.unsqueeze(1)).reshape({n, 9, g, gx});
     auto sigma = box(products, kRadius).view({n, 3, 3, g, gx}) - mean_i.unsqueeze(2) * mean_i.unsqueeze(1);
     sigma = sigma + kEps * torch::eye(3, sigma.options()).view({1, 3, 3, 1, 1});
-    inverse = torch::linalg::inv(sigma.permute({0, 3, 4, 1, 2}).to(torch::kFloat64)).to(p.scalar_type());  // [N, g, g, 3, 3]
+    inverse = torch::linalg_inv(sigma.permute({0, 3, 4, 1, 2}).to(torch::kFloat64)).to(p.scalar_type());  // [N, g, g, 3, 3]
   }
   auto mean_p = box(p, kRadius);                                                                     // [N, K, g, g]
   auto cov = box((low.unsqueeze(2) * p.unsqueeze(1)).reshape({n, 3 * k, g, gx}), kRadius).view({n, 3, k, g, gx}) -
@@ -138,7 +138,7 @@ torch::Tensor guided_upsample(const torch::Tensor& p, const torch::Tensor& pictu
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
   int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
   radius = std::min<int64_t>(radius, std::min(x.size(2), x.size(3)) - 1);
-  auto t = torch::arange(-radius, radius + 1, torch::kFloat32);
+  auto t = torch::arange(-radius, radius + 1, x.options().dtype(torch::kFloat32));
   auto k = torch::exp(-(t * t) / (2 * sigma * sigma));
   k = k / k.sum();
   auto c = x.size(1);

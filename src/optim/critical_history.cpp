@@ -36,7 +36,7 @@ torch::Tensor CriticalHistory::subspace() const {
   if (!uses_subspace() || recent_.empty()) return {};
   auto m = torch::stack(std::vector<torch::Tensor>(recent_.begin(), recent_.end()));  // [M, D]
   // The leading right-singular vectors span the directions the estimates share.
-  auto svd = torch::linalg::svd(m, /*full_matrices=*/false, c10::nullopt);
+  auto svd = torch::linalg_svd(m, /*full_matrices=*/false);
   auto s = std::get<1>(svd);
   auto vh = std::get<2>(svd);
   int64_t k = std::min<int64_t>(options_.subspace_rank, vh.size(0));
