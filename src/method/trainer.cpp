@@ -170,11 +170,12 @@ void validate(const TrainOptions& o) {
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
-  one_of(o.placement, {"gradient", "search"}, "--placement");
-  if (o.placement == "search" && !(o.privacy_pretrain > 0))
-    throw UsageError("--placement search is how --privacy-pretrain places the region: it needs --privacy-pretrain");
-  if (o.placement == "search" && o.hide_shape != "head")
-    throw UsageError("--placement search searches for a head-shaped region: it needs --hide-shape head");
+  one_of(o.placement, {"gradient", "search", "search-only"}, "--placement");
+  const bool searched = o.placement != "gradient";
+  if (searched && !(o.privacy_pretrain > 0))
+    throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
+  if (searched && o.hide_shape != "head")
+    throw UsageError("--placement " + o.placement + " searches for a head-shaped region: it needs --hide-shape head");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
   if (o.candidates > 1) {
     if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");
@@ -696,8 +697,18 @@ class Trainer {
       return std::pair{privacy, (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
     };
     const auto before = measure();
-    // With --placement search: the privacy loss's own first-order search for the region, learned by cross-entropy.
-    const bool search = o_.placement == "search";
+    // With --placement search: the privacy loss's own first-order search for the region, learned by cross-entropy
+    // beside the privacy loss, whose gradient, and the surrogate's, reach the placement too. With search-only the
+    // cross-entropy alone moves the placement: the privacy gradient moves the region away from the searched target
+    // (measured: the cross-entropy 4.2 -> 6.0 without its term) and the surrogate's lifts it off the face
+    // (6.66 -> 6.8-7.8 with it alone beside; docs/results.md, "a twelfth look"); they reach only the split over
+    // the obfuscations.
+    const bool search = o_.placement != "gradient", search_only = o_.placement == "search-only";
+    struct PlacementDetached {
+      nets::BlendAnonymizerImpl& blend;
+      ~PlacementDetached() { blend.set_placement_detached(false); }
+    } detached{blend};
+    blend.set_placement_detached(search_only);
     auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
     auto placement = [&](const torch::Tensor& x) {
       return method::placement_loss(blend, x, method::placement_target(blend, x, adversary_loss));
@@ -728,7 +739,7 @@ class Trainer {
       if (refit && (i - 1) % kFillRefitSteps == 0) pretrain_fill = fit_fill_colour(blend);
       auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
       auto loss = adversary_->privacy_loss(blend.forward(x));
-      if (search) loss = loss + placement(x);
+      if (search && !search_only) loss = loss + placement(x);
       // Gradients of the controller's parameters only: the attackers stay as they are.
       auto g_p = flat_grad(torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true), params);
       auto direction = g_p;
@@ -737,6 +748,10 @@ class Trainer {
         auto g_u = flat_grad(torch::autograd::grad({u.surrogate}, params, {}, false, false, /*allow_unused=*/true), params);
         direction = optim::mgda_preference(g_p, g_u, o_.preference).direction;
       }
+      // search-only: the cross-entropy is no objective to trade, it is added to whatever the two agree on (with a
+      // bank of one obfuscation they reach nothing, and it is the whole step).
+      if (search_only)
+        direction = direction + flat_grad(torch::autograd::grad({placement(x)}, params, {}, false, false, true), params);
       set_grads(params, direction);
       optimizer.step();
     }

@@ -203,7 +203,8 @@ torch::Tensor BlendAnonymizerImpl::weights(const torch::Tensor& x) {
   auto logits = this->logits(x);
   if (options_.budget <= 0) return torch::softmax(logits, 1);
   auto n = logits.size(0), g = logits.size(2);
-  auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});
+  auto scores = placement_detached_ ? logits.select(1, 0).detach() : logits.select(1, 0);
+  auto where = torch::softmax(scores.reshape({n, g * g}), 1).view({n, 1, g, g});
   auto hidden = hidden_share(where, options_.budget, options_.shape);
   auto which = torch::softmax(logits.slice(1, 1), 1);
   return torch::cat({1 - hidden, hidden * which}, 1);

@@ -132,6 +132,12 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
   const BlendAnonymizerOptions& options() const { return options_; }
 
+  // While set, no gradient reaches the placement scores (the head's channel 0) through weights() or forward(); the
+  // output is the same. For a placement learned from a search alone (method/placement_search.h): the privacy
+  // side's own gradient moves the region away from the searched target (docs/results.md, "a twelfth look").
+  void set_placement_detached(bool detached) { placement_detached_ = detached; }
+  bool placement_detached() const { return placement_detached_; }
+
  private:
   BlendAnonymizerOptions options_;
   std::vector<BankItem> items_;
@@ -140,6 +146,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   torch::nn::Conv2d head_{nullptr};
   torch::nn::Sequential residual_{nullptr};
   torch::Tensor fill_colour_;  // with a fitted fill: [3]
+  bool placement_detached_ = false;
 };
 TORCH_MODULE(BlendAnonymizer);
 

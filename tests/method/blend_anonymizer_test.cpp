@@ -22,6 +22,18 @@ std::pair<double, double> region_centre(const torch::Tensor& region) {
   return {(m * axis.view({1, 1, g, 1})).sum().item<double>(), (m * axis.view({1, 1, 1, g})).sum().item<double>()};
 }
 
+// A network on an 8 x 8 grid at 64 pixels with a 5% budget whose head has learned something (random weights).
+BlendAnonymizer learned_budget_net(BlendAnonymizerOptions o = {}) {
+  o.grid = 8;
+  o.input_size = 64;
+  o.budget = 0.05;
+  BlendAnonymizer net(o);
+  torch::NoGradGuard no_grad;
+  for (auto& p : net->named_parameters())
+    if (p.key().rfind("head", 0) == 0) p.value().normal_(0, 0.5);
+  return net;
+}
+
 }  // namespace
 
 TEST(BlendAnonymizer, ParsesTheBankAndRejectsBadItems) {
@@ -86,17 +98,8 @@ TEST(BlendAnonymizer, ContextLayersLetACentreCellSeeThePicturesCorners) {
 // goes (and which obfuscation) is learned, and no cell is hidden more than fully.
 TEST(BlendAnonymizer, ABudgetFixesTheHiddenShareAndLeavesWhereToTheNetwork) {
   torch::manual_seed(4);
-  BlendAnonymizerOptions o;
-  o.grid = 8;
-  o.input_size = 64;
-  o.budget = 0.05;
-  BlendAnonymizer net(o);
+  auto net = learned_budget_net();
   auto x = torch::rand({3, 3, 64, 64});
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& p : net->named_parameters())
-      if (p.key().rfind("head", 0) == 0) p.value().normal_(0, 0.5);  // a network that has learned something
-  }
   auto w = net->weights(x);
   EXPECT_TRUE(torch::allclose(w.sum(1), torch::ones({3, 8, 8})));
   EXPECT_GE(w.min().item<double>(), 0.0);
@@ -114,6 +117,30 @@ TEST(BlendAnonymizer, ABudgetFixesTheHiddenShareAndLeavesWhereToTheNetwork) {
   EXPECT_LE(w.select(1, 0).min().item<double>(), 1e-3);
   EXPECT_GE(w.select(1, 0).min().item<double>(), -1e-6);
   EXPECT_THROW(BlendAnonymizer(BlendAnonymizerOptions{8, "blur", false, 8, 64, 0, 1.5}), UsageError);
+}
+
+// Placement detached (a placement learned by search alone, method/placement_search.h): the output is the same, the
+// rendered picture's gradient no longer reaches the placement scores (the head's channel 0), the split over the
+// obfuscations (channels 1..) still gets one.
+TEST(BlendAnonymizer, APlacementDetachedGetsNoGradientThroughTheOutputAndTheSplitStillDoes) {
+  torch::manual_seed(5);
+  BlendAnonymizerOptions o;
+  o.bank = "blur:sigma=2,fill";
+  o.shape = HideShape::kHead;
+  auto net = learned_budget_net(o);
+  auto x = torch::rand({2, 3, 64, 64});
+  const auto head = net->named_parameters()["head.weight"];  // [K, C, 1, 1]: row 0 scores the placement
+  auto head_grad = [&] { return torch::autograd::grad({(net->forward(x) * x).sum()}, {head}, {}, false, false, true)[0]; };
+  const auto attached = net->forward(x).detach();
+  const auto g_attached = head_grad();
+  net->set_placement_detached(true);
+  EXPECT_TRUE(torch::equal(net->forward(x).detach(), attached));
+  const auto g_detached = head_grad();
+  EXPECT_GT(g_attached[0].abs().sum().item<double>(), 0);
+  EXPECT_EQ(g_detached[0].abs().sum().item<double>(), 0);
+  EXPECT_GT(g_detached.slice(0, 1).abs().sum().item<double>(), 0);
+  net->set_placement_detached(false);
+  EXPECT_GT(head_grad()[0].abs().sum().item<double>(), 0);
 }
 
 TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {

@@ -71,8 +71,9 @@ void add_train_command(CLI::App& app) {
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");
   cmd->add_option("--placement", o->placement,
-                  "How --privacy-pretrain places the hidden region: gradient (the privacy loss through the blend) or search "
-                  "(each picture's best position searched to first order, the placement scores trained toward it)")
+                  "How --privacy-pretrain places the hidden region: gradient (the privacy loss through the blend), search "
+                  "(each picture's best position searched to first order, the placement scores trained toward it beside the "
+                  "privacy and surrogate gradients) or search-only (toward it alone)")
       ->capture_default_str();
   cmd->add_option("--candidates", o->candidates,
                   "Pre-train up to this many draws and keep the one a fresh attacker reads least among those the black box "

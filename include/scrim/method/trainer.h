@@ -101,7 +101,10 @@ struct TrainOptions {
   // How the pre-training places the hidden region. "gradient": the attackers' privacy loss differentiated through
   // the blend, which reaches a cell in proportion to its current placement probability (a region on the sky gets no
   // signal from the head). "search": each picture's best placement searched over every position to first order
-  // and the scores trained toward it by cross-entropy (method/placement_search.h), the privacy loss as well.
+  // and the scores trained toward it by cross-entropy (method/placement_search.h), the privacy loss's and the
+  // surrogate's gradients reaching them too. "search-only": the cross-entropy alone trains the scores (the privacy and
+  // surrogate gradients reach only the split over the obfuscations): the region lands on the face, hiding more, and
+  // partly on the collar, costing clothing-colour answers (docs/results.md, "a twelfth look").
   std::string placement = "gradient";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
