@@ -138,7 +138,7 @@ torch::Tensor guided_upsample(const torch::Tensor& p, const torch::Tensor& pictu
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
   int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
   radius = std::min<int64_t>(radius, std::min(x.size(2), x.size(3)) - 1);
-  auto t = torch::arange(-radius, radius + 1, x.options().dtype(torch::kFloat32));
+  auto t = torch::arange(-radius, radius + 1, x.options());  // the picture's dtype and device
   auto k = torch::exp(-(t * t) / (2 * sigma * sigma));
   k = k / k.sum();
   auto c = x.size(1);

@@ -143,6 +143,21 @@ TEST(BlendAnonymizer, APlacementDetachedGetsNoGradientThroughTheOutputAndTheSpli
   EXPECT_GT(head_grad()[0].abs().sum().item<double>(), 0);
 }
 
+// The bank's fixed obfuscations follow the picture's options: its dtype here, its device on a GPU (a blur kernel built
+// on the CPU stopped every --device cuda run with a blur in the bank: docs/method-measurements.md, "On a GPU").
+TEST(BlendAnonymizer, TheBanksObfuscationsFollowThePicturesOptions) {
+  BlendAnonymizerOptions o;
+  o.grid = 4;
+  o.input_size = 32;
+  o.bank = "blur:sigma=2,pixelate:block=4,fill";
+  BlendAnonymizer net(o);
+  auto x = torch::rand({2, 3, 32, 32});
+  auto single = net->bank(x);
+  auto doubled = net->bank(x.to(torch::kFloat64));
+  EXPECT_EQ(doubled.scalar_type(), torch::kFloat64);
+  EXPECT_TRUE(torch::allclose(doubled.to(torch::kFloat32), single, 1e-5, 1e-6));
+}
+
 TEST(BlendAnonymizer, TheResidualIsTrainedByThePrivacySideOnly) {
   torch::manual_seed(2);
   BlendAnonymizerOptions o;
