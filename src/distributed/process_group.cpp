@@ -104,7 +104,9 @@ class QuietStartup {
 
  private:
   int saved_c10_;
-  [[maybe_unused]] int saved_glog_ = 0;
+#ifdef C10_USE_GLOG
+  int saved_glog_ = 0;
+#endif
 };
 
 }  // namespace

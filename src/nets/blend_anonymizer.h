@@ -133,10 +133,10 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   const BlendAnonymizerOptions& options() const { return options_; }
 
   // While set, no gradient reaches the placement scores (the head's channel 0) through weights() or forward(); the
-  // output is the same. For a placement learned from a search alone (method/placement_search.h): the privacy
-  // side's own gradient moves the region away from the searched target (docs/results.md, "a twelfth look").
+  // output is the same. For a placement learned from a search alone (method/placement_search.h, --placement
+  // search-only): the privacy loss's gradient moves the region away from the searched target, the surrogate's lifts it
+  // off the face (docs/results.md, "a twelfth look").
   void set_placement_detached(bool detached) { placement_detached_ = detached; }
-  bool placement_detached() const { return placement_detached_; }
 
  private:
   BlendAnonymizerOptions options_;
