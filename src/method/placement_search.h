@@ -9,6 +9,11 @@
 // An amortised search: a network trained to predict, per picture, the region whose removal most destroys a
 // classifier's evidence (Dabkowski & Gal, "Real Time Image Saliency for Black Box Classifiers", NeurIPS 2017),
 // with the first-order occlusion score of gradient-times-change (Zeiler & Fergus, ECCV 2014, linearised).
+// Priced by utility (placement_target with a UtilityPrice): the region that hides the face best also took the collar,
+// and the shirt's colour with it (docs/results.md, "a twelfth look"). The first-order cost of a local surrogate
+// MLLM's answers did not move it (the confident answers' cross-entropy is flat to first order, "a thirteenth look"),
+// so the cost is measured: the best few positions by privacy gain are each hidden and the surrogate answers every
+// question on the picture, and the region goes where privacy gain minus that cost is largest.
 // Private header: LibTorch inside.
 #pragma once
 
@@ -22,12 +27,24 @@ namespace scrim::method {
 
 using PrivacyLossFn = std::function<torch::Tensor(const torch::Tensor&)>;
 
+// What hiding costs the task: `loss` maps pictures x [N, 3, S, S] to each one's answer loss [N] in the privacy loss's
+// units (e.g. a local surrogate MLLM's cross-entropy averaged over the picture's questions, as the privacy loss
+// averages its attributes); a position is worth `preference` times its first-order privacy gain minus 1 - preference
+// times what hiding there raises that loss (1: privacy alone).
+struct UtilityPrice {
+  PrivacyLossFn loss;
+  double preference = 0.5;
+};
+
 // Per picture of x [N, 3, S, S]: the distribution over the G x G cells the blend's placement scores should take,
 // [N, 1, G, G] — the head-shaped region of the blend's budget (BlendAnonymizerImpl::head_region) where it covers the
 // most first-order privacy gain (only cells where hiding lowers privacy_loss count), normalised to sum to 1; all
 // zeros for a picture where hiding lowers it nowhere. No gradient reaches the blend or the loss's parameters.
-// Needs the blend's budget > 0 (its head shape's size).
-torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const PrivacyLossFn& privacy_loss);
+// Needs the blend's budget > 0 (its head shape's size). With a price, the region is the head ellipse centred on the
+// cell, among the kPricedPositions that cover the most privacy gain, where gain minus cost is largest.
+constexpr int64_t kPricedPositions = 9;
+torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const PrivacyLossFn& privacy_loss,
+                               const UtilityPrice* price = nullptr);
 
 // The cross-entropy of the blend's placement softmax for x against `target` (placement_target), averaged over the
 // pictures that have a target (0 when none has); differentiable in the blend's parameters.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -24,6 +25,7 @@
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
 #include "optim/critical_history.h"
+#include "reference/reference_whitebox.h"
 #include "optim/pareto_combiner.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
@@ -170,12 +172,14 @@ void validate(const TrainOptions& o) {
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
-  one_of(o.placement, {"gradient", "search", "search-only"}, "--placement");
+  one_of(o.placement, {"gradient", "search", "search-only", "search-utility"}, "--placement");
   const bool searched = o.placement != "gradient";
   if (searched && !(o.privacy_pretrain > 0))
     throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
   if (searched && o.hide_shape != "head")
     throw UsageError("--placement " + o.placement + " searches for a head-shaped region: it needs --hide-shape head");
+  if (o.placement == "search-utility" && !o.surrogate_model)
+    throw UsageError("--placement search-utility prices the search by a local model's answers: it needs --surrogate MODEL");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
   if (o.candidates > 1) {
     if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");
@@ -690,7 +694,8 @@ class Trainer {
     auto& blend = *method::blend_anonymizer(model_);
     torch::optim::Adam optimizer(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
     // The record: the privacy loss and the hidden share on the first batch, before and after.
-    const auto first = privacy_frames(pick_privacy_rows(kPretrainBatch, 1));
+    const auto first_rows = pick_privacy_rows(kPretrainBatch, 1);
+    const auto first = privacy_frames(first_rows);
     auto measure = [&] {
       torch::NoGradGuard no_grad;
       const double privacy = adversary_->privacy_loss(blend.forward(first)).item<double>();
@@ -703,19 +708,32 @@ class Trainer {
     // (measured: the cross-entropy 4.2 -> 6.0 without its term) and the surrogate's lifts it off the face
     // (6.66 -> 6.8-7.8 with it alone beside; docs/results.md, "a twelfth look"); they reach only the split over
     // the obfuscations.
-    const bool search = o_.placement != "gradient", search_only = o_.placement == "search-only";
+    const bool search = o_.placement != "gradient";
+    const bool search_only = o_.placement == "search-only" || o_.placement == "search-utility";
     struct PlacementDetached {
       nets::BlendAnonymizerImpl& blend;
       ~PlacementDetached() { blend.set_placement_detached(false); }
     } detached{blend};
     blend.set_placement_detached(search_only);
     auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
-    auto placement = [&](const torch::Tensor& x) {
-      return method::placement_loss(blend, x, method::placement_target(blend, x, adversary_loss));
+    std::vector<std::vector<int64_t>> questions;  // search-utility: the questions on each row's picture
+    if (o_.placement == "search-utility") {
+      if (separate_privacy())
+        throw UsageError("--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
+      questions = questions_on_each_picture();
+    }
+    auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
+      if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
+      const method::UtilityPrice price{[&](const torch::Tensor& y) { return surrogate_answer_loss(y, rows, questions); },
+                                       o_.preference};
+      return method::placement_target(blend, x, adversary_loss, &price);
+    };
+    auto placement = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
+      return method::placement_loss(blend, x, placement_target(x, rows));
     };
     double placement_before = 0;
     if (search) {
-      const auto target = method::placement_target(blend, first, adversary_loss);
+      const auto target = placement_target(first, first_rows);
       torch::NoGradGuard no_grad;
       placement_before = method::placement_loss(blend, first, target).item<double>();
     }
@@ -737,9 +755,10 @@ class Trainer {
     std::vector<double> pretrain_fill;  // the colour the pre-training's last steps used
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
       if (refit && (i - 1) % kFillRefitSteps == 0) pretrain_fill = fit_fill_colour(blend);
-      auto x = privacy_frames(pick_privacy_rows(kPretrainBatch, i));
+      const auto rows = pick_privacy_rows(kPretrainBatch, i);
+      auto x = privacy_frames(rows);
       auto loss = adversary_->privacy_loss(blend.forward(x));
-      if (search && !search_only) loss = loss + placement(x);
+      if (search && !search_only) loss = loss + placement(x, rows);
       // Gradients of the controller's parameters only: the attackers stay as they are.
       auto g_p = flat_grad(torch::autograd::grad({loss}, params, {}, false, false, /*allow_unused=*/true), params);
       auto direction = g_p;
@@ -751,7 +770,7 @@ class Trainer {
       // search-only: the cross-entropy is no objective to trade, it is added to whatever the two agree on (with a
       // bank of one obfuscation they reach nothing, and it is the whole step).
       if (search_only)
-        direction = direction + flat_grad(torch::autograd::grad({placement(x)}, params, {}, false, false, true), params);
+        direction = direction + flat_grad(torch::autograd::grad({placement(x, rows)}, params, {}, false, false, true), params);
       set_grads(params, direction);
       optimizer.step();
     }
@@ -760,11 +779,55 @@ class Trainer {
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
     if (refit) record["pretrain_fill_colour"] = pretrain_fill;
     if (search) {
-      const torch::Tensor target = method::placement_target(blend, first, adversary_loss);
+      const torch::Tensor target = placement_target(first, first_rows);
       torch::NoGradGuard no_grad;
       record["pretrain_placement_loss"] = {placement_before, method::placement_loss(blend, first, target).item<double>()};
     }
     return record;
+  }
+
+  // Per row, every row asking about the same picture (the same images, or the same frames of the same video).
+  std::vector<std::vector<int64_t>> questions_on_each_picture() const {
+    std::map<std::string, std::vector<int64_t>> by_media;
+    std::vector<std::string> keys;
+    for (size_t r = 0; r < data_.size(); ++r) {
+      const auto& m = data_.samples[r]->media;
+      std::string key = m.video;
+      for (const auto& image : m.images) key += "\n" + image;
+      for (int f : m.frames) key += "\n#" + std::to_string(f);
+      by_media[key].push_back(static_cast<int64_t>(r));
+      keys.push_back(std::move(key));
+    }
+    std::vector<std::vector<int64_t>> out;
+    for (const auto& key : keys) out.push_back(by_media[key]);
+    return out;
+  }
+
+  // The local surrogate's answer loss for each picture of `rows` [N], with `pictures` [N, 3, S, S] standing in for each
+  // one's middle frame (the frame the attackers and the placement search see): the right answer's cross-entropy
+  // averaged over the picture's questions, as the privacy loss averages its attributes. No queries.
+  torch::Tensor surrogate_answer_loss(const torch::Tensor& pictures, const std::vector<int64_t>& rows,
+                                      const std::vector<std::vector<int64_t>>& questions) const {
+    std::vector<int64_t> asked, owner;
+    std::vector<double> weight;
+    std::vector<std::string> prompts, answers;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& on_picture = questions[static_cast<size_t>(rows[i])];
+      for (auto q : on_picture) {
+        asked.push_back(q);
+        owner.push_back(static_cast<int64_t>(i));
+        weight.push_back(1.0 / static_cast<double>(on_picture.size()));
+        prompts.push_back(data_.prompts[static_cast<size_t>(q)]);
+        answers.push_back(data_.answers[static_cast<size_t>(q)]);
+      }
+    }
+    std::vector<std::vector<int64_t>> groups;
+    const auto on = torch::tensor(owner, torch::kLong);
+    auto frames = data_.stack(asked, &groups);
+    frames = frames.index_copy(0, middle_frames(groups).cpu(), pictures.detach().cpu().index_select(0, on));
+    auto ce = reference_answer_losses(*o_.surrogate_model, frames, prompts, answers, groups).cross_entropy.detach();
+    return torch::zeros({static_cast<int64_t>(rows.size())}, ce.options()).index_add(0, on, ce * torch::tensor(weight, ce.options()))
+        .to(pictures.device());
   }
 
   // Whether the privacy side has samples of its own (privacy-only samples in the split).

@@ -235,28 +235,44 @@ torch::Tensor BlendAnonymizerImpl::ellipse_region(const torch::Tensor& p, double
 // box 1.05): a taller ellipse of the same area would reach down the neck onto the shirt.
 constexpr double kHeadAspect = 1.2;
 
+namespace {
+// The head ellipse of area budget G GX cells: semi-axes in cells (pi rx ry = budget G GX) and its soft inside.
+struct HeadEllipse {
+  double ry, rx;
+  HeadEllipse(int64_t g, int64_t gx, double budget)
+      : ry(std::sqrt(budget * static_cast<double>(g * gx) * kHeadAspect / M_PI)), rx(ry / kHeadAspect) {}
+  torch::Tensor inside(const torch::Tensor& dy, const torch::Tensor& dx) const {
+    return torch::sigmoid(kEdgeSharpness * (1 - ((dy / ry).pow(2) + (dx / rx).pow(2) + 1e-12).sqrt()));
+  }
+};
+}  // namespace
+
+torch::Tensor BlendAnonymizerImpl::head_coverage(const torch::Tensor& p, double budget) {
+  const int64_t g = p.size(2), gx = p.size(3);
+  const HeadEllipse head(g, gx, budget);
+  // A correlation with the ellipse as kernel.
+  const int64_t hy = static_cast<int64_t>(std::ceil(head.ry)) + 1, hx = static_cast<int64_t>(std::ceil(head.rx)) + 1;
+  auto ky = torch::arange(-hy, hy + 1, p.options()).view({-1, 1}), kx = torch::arange(-hx, hx + 1, p.options()).view({1, -1});
+  auto kernel = head.inside(ky, kx).view({1, 1, 2 * hy + 1, 2 * hx + 1});
+  return F::conv2d(p.detach(), kernel, F::Conv2dFuncOptions().padding(std::vector<int64_t>{hy, hx}));
+}
+
+torch::Tensor BlendAnonymizerImpl::head_region_at(const torch::Tensor& cy, const torch::Tensor& cx, int64_t g, int64_t gx, double budget) {
+  const HeadEllipse head(g, gx, budget);
+  auto ys = (torch::arange(g, cy.options()) + 0.5).view({1, 1, g, 1}), xs = (torch::arange(gx, cx.options()) + 0.5).view({1, 1, 1, gx});
+  return head.inside(ys - cy.view({-1, 1, 1, 1}), xs - cx.view({-1, 1, 1, 1}));
+}
+
 torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double budget) {
   const int64_t n = p.size(0), g = p.size(2), gx = p.size(3);
-  // Semi-axes in cells, pi rx ry = budget G^2.
-  const double ry = std::sqrt(budget * static_cast<double>(g * gx) * kHeadAspect / M_PI), rx = ry / kHeadAspect;
-  auto inside = [&](const torch::Tensor& dy, const torch::Tensor& dx) {
-    return torch::sigmoid(kEdgeSharpness * (1 - ((dy / ry).pow(2) + (dx / rx).pow(2) + 1e-12).sqrt()));
-  };
-  // The mass the ellipse would cover centred on each cell: a correlation with the ellipse as kernel.
-  const int64_t hy = static_cast<int64_t>(std::ceil(ry)) + 1, hx = static_cast<int64_t>(std::ceil(rx)) + 1;
-  auto ky = torch::arange(-hy, hy + 1, p.options()).view({-1, 1}), kx = torch::arange(-hx, hx + 1, p.options()).view({1, -1});
-  auto kernel = inside(ky, kx).view({1, 1, 2 * hy + 1, 2 * hx + 1});
-  auto covered = F::conv2d(p.detach(), kernel, F::Conv2dFuncOptions().padding(std::vector<int64_t>{hy, hx})).view({n, g * gx});
-  auto best = covered.argmax(1);  // [N]
-  auto axis_y = torch::arange(g, p.options()) + 0.5, axis_x = torch::arange(gx, p.options()) + 0.5;
-  auto ys = axis_y.view({1, 1, g, 1}), xs = axis_x.view({1, 1, 1, gx});
-  auto by = (torch::floor_divide(best, gx).to(p.scalar_type()) + 0.5).view({n, 1, 1, 1});
-  auto bx = (torch::remainder(best, gx).to(p.scalar_type()) + 0.5).view({n, 1, 1, 1});
+  auto best = head_coverage(p, budget).view({n, g * gx}).argmax(1);  // [N]
+  auto by = torch::floor_divide(best, gx).to(p.scalar_type()) + 0.5, bx = torch::remainder(best, gx).to(p.scalar_type()) + 0.5;
   // One mean-shift step: the centroid of the mass the best window captures, off the cell grid.
-  auto captured = p * inside(ys - by, xs - bx);
-  auto mass = captured.sum({1, 2, 3}, true).clamp_min(1e-12);
-  auto cy = (captured * ys).sum({1, 2, 3}, true) / mass, cx = (captured * xs).sum({1, 2, 3}, true) / mass;
-  return inside(ys - cy, xs - cx);
+  auto ys = (torch::arange(g, p.options()) + 0.5).view({1, 1, g, 1}), xs = (torch::arange(gx, p.options()) + 0.5).view({1, 1, 1, gx});
+  auto captured = p.clamp_min(0) * head_region_at(by, bx, g, gx, budget);
+  auto mass = captured.sum({1, 2, 3}).clamp_min(1e-12);
+  auto cy = (captured * ys).sum({1, 2, 3}) / mass, cx = (captured * xs).sum({1, 2, 3}) / mass;
+  return head_region_at(cy, cx, g, gx, budget);
 }
 
 torch::Tensor BlendAnonymizerImpl::hidden_share(const torch::Tensor& where, double budget, HideShape shape) {

@@ -1,5 +1,6 @@
 // The placement search (method/placement_search.h): each picture's target lies where hiding lowers the privacy
-// loss most, none where hiding lowers it nowhere, and the cross-entropy moves the blend's region onto the target.
+// loss most, none where hiding lowers it nowhere, a utility price moves it off the cells the task reads, and the
+// cross-entropy moves the blend's region onto the target.
 #include "method/placement_search.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,44 @@ TEST(PlacementSearch, EachPicturesTargetLiesWhereHidingLowersTheLossMost) {
   auto none = placement_target(*blend, x, [](const torch::Tensor& y) { return patch_loss(y, -1); });
   EXPECT_EQ(none.abs().sum().item<double>(), 0.0);
   EXPECT_EQ(placement_loss(*blend, x, none).item<double>(), 0.0);
+}
+
+// Priced by a task that reads a "collar" (picture 0's rows 80-95, columns 24-39: how far it is from grey, as the
+// picture shows it) just below the "face" (rows 64-87; above it, rows 40-63, a patch worth half as much), the target
+// moves up, off the collar's cells; picture 1, where the task reads nothing near its patch, keeps its target, and
+// at preference 1 the price weighs nothing.
+TEST(PlacementSearch, APriceMovesTheTargetOffTheCellsTheTaskReads) {
+  torch::manual_seed(5);
+  auto blend = fill_blend();
+  auto x = torch::rand({2, 3, 112, 112});
+  auto privacy = [](const torch::Tensor& y) {
+    auto face = (y[0].slice(1, 64, 88).slice(2, 24, 40) - 0.5).pow(2).sum();
+    auto above = (y[0].slice(1, 40, 64).slice(2, 24, 40) - 0.5).pow(2).sum() / 2;
+    auto other = (y[1].slice(1, 16, 32).slice(2, 80, 96) - 0.5).pow(2).sum();
+    return (face + above + other) / 2;  // the batch's mean, as the attackers' privacy loss is
+  };
+  const auto collar = (x[0].slice(1, 80, 96).slice(2, 24, 40) - 0.5).detach();
+  // Each picture's answer loss: picture 0's rises as its collar turns grey (per pixel, 4 times what the face's
+  // privacy loss falls as it does), picture 1's reads nothing.
+  const UtilityPrice price{[&](const torch::Tensor& y) {
+                             auto reads = -4 * ((y[0].slice(1, 80, 96).slice(2, 24, 40) - 0.5) * collar).sum();
+                             return torch::stack({reads, torch::zeros_like(reads)});
+                           },
+                           0.5};
+  auto plain = placement_target(*blend, x, privacy);
+  auto priced = placement_target(*blend, x, privacy, &price);
+  auto on_collar = [](const torch::Tensor& t) { return t[0][0].slice(0, 10, 12).slice(1, 3, 5).sum().item<double>(); };
+  EXPECT_GT(on_collar(plain), 0.1);
+  EXPECT_LT(on_collar(priced), on_collar(plain) / 2);
+  EXPECT_LT(centre(priced, 0).first, centre(plain, 0).first - 0.5);
+  // The priced search centres the ellipse on a cell (the plain one refines it off the grid): within half a cell.
+  EXPECT_NEAR(centre(priced, 0).second, centre(plain, 0).second, 0.5);
+  EXPECT_NEAR(centre(priced, 1).first, centre(plain, 1).first, 0.5);
+  EXPECT_NEAR(centre(priced, 1).second, centre(plain, 1).second, 0.5);
+  const UtilityPrice weightless{price.loss, 1.0};
+  auto unpriced = placement_target(*blend, x, privacy, &weightless);
+  EXPECT_NEAR(centre(unpriced, 0).first, centre(plain, 0).first, 0.5);
+  EXPECT_GT(on_collar(unpriced), 0.1);
 }
 
 TEST(PlacementSearch, TheCrossEntropyMovesTheRegionOntoTheTarget) {

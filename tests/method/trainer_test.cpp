@@ -538,11 +538,12 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
 }
 
-// --placement search and search-only: the pre-training trains the placement scores toward each picture's searched
-// target, so their cross-entropy against it on the first batch falls (recorded before and after). Without the
-// cross-entropy term `search`'s rises (the privacy gradient alone moves the region away: 4.2 -> 6.0) and
-// search-only's stays where it was to the digit (nothing else reaches the scores: 4.16 -> 4.16; with it, 3.92).
-// Without a pre-training or a head shape both are refused, and an unknown placement too.
+// --placement search, search-only and search-utility: the pre-training trains the placement scores toward each
+// picture's searched target, so their cross-entropy against it on the first batch falls (recorded before and after).
+// Without the cross-entropy term `search`'s rises (the privacy gradient alone moves the region away: 4.2 -> 6.0) and
+// search-only's stays where it was to the digit (nothing else reaches the scores: 4.16 -> 4.16; with it, 3.92;
+// search-utility's, priced by the tiny reference's answers, 4.16 -> 3.41). Without a pre-training or a head shape
+// all are refused, search-utility without a surrogate to price the cells by too, and an unknown placement.
 TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
   ScratchDir dir;
   auto o = tiny_blend_options(dir / "run");
@@ -554,10 +555,14 @@ TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
   o.hide_shape = "head";
   o.blend_grid = 8;
   o.bank = "fill:value=0.5";
-  for (const std::string placement : {"search", "search-only"}) {
+  for (const std::string placement : {"search", "search-only", "search-utility"}) {
     SCOPED_TRACE(placement);
     o.placement = placement;
     o.out = dir / placement;
+    if (placement == "search-utility") {
+      EXPECT_THROW(check_train_options(o), UsageError);  // nothing to price the cells by
+      o.surrogate_model = ReferenceMllm::load(TinyReference::get().model_file);
+    }
     EXPECT_NO_THROW(check_train_options(o));
     train_anonymizer(o);
     auto first = read_log(dir / placement / "train-log.jsonl").front();

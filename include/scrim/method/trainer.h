@@ -104,7 +104,9 @@ struct TrainOptions {
   // and the scores trained toward it by cross-entropy (method/placement_search.h), the privacy loss's and the
   // surrogate's gradients reaching them too. "search-only": the cross-entropy alone trains the scores (the privacy and
   // surrogate gradients reach only the split over the obfuscations): the region lands on the face, hiding more, and
-  // partly on the collar, costing clothing-colour answers (docs/results.md, "a twelfth look").
+  // partly on the collar, costing clothing-colour answers (docs/results.md, "a twelfth look"). "search-utility": as
+  // search-only, but the searched positions are priced by what hiding there costs the `surrogate`'s answers to every
+  // question on the picture (measured at the best few by privacy gain), weighed at `preference`.
   std::string placement = "gradient";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
