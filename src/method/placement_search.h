@@ -10,10 +10,10 @@
 // classifier's evidence (Dabkowski & Gal, "Real Time Image Saliency for Black Box Classifiers", NeurIPS 2017),
 // with the first-order occlusion score of gradient-times-change (Zeiler & Fergus, ECCV 2014, linearised).
 // Priced by utility (placement_target with a UtilityPrice): the region that hides the face best also took the collar,
-// and the shirt's colour with it (docs/results.md, "a twelfth look"). The first-order cost of a local surrogate
-// MLLM's answers did not move it (the confident answers' cross-entropy is flat to first order, "a thirteenth look"),
-// so the cost is measured: the best few positions by privacy gain are each hidden and the surrogate answers every
-// question on the picture, and the region goes where privacy gain minus that cost is largest.
+// and the shirt's colour with it (docs/results.md, "a twelfth look"). Priced to first order it stayed there (a
+// confident answer's loss is flat to first order, "a thirteenth look"), so the cost is measured: the best few
+// positions by privacy gain are each hidden, a local surrogate MLLM answers every question on the picture, and the
+// region goes where privacy gain minus that cost is largest.
 // Private header: LibTorch inside.
 #pragma once
 
@@ -27,9 +27,9 @@ namespace scrim::method {
 
 using PrivacyLossFn = std::function<torch::Tensor(const torch::Tensor&)>;
 
-// What hiding costs the task: `loss` maps pictures x [N, 3, S, S] to each one's answer loss [N] in the privacy loss's
-// units (e.g. a local surrogate MLLM's cross-entropy averaged over the picture's questions, as the privacy loss
-// averages its attributes); a position is worth `preference` times its first-order privacy gain minus 1 - preference
+// What hiding costs the task: `loss` maps pictures x [N, 3, S, S] to each one's utility loss [N] in the privacy loss's
+// units (e.g. a local surrogate MLLM's, minus the answer's log-odds margin, averaged over the picture's questions as
+// the privacy loss averages its attributes); a position is worth `preference` times its first-order privacy gain minus 1 - preference
 // times what hiding there raises that loss (1: privacy alone).
 struct UtilityPrice {
   PrivacyLossFn loss;

@@ -803,9 +803,13 @@ class Trainer {
     return out;
   }
 
-  // The local surrogate's answer loss for each picture of `rows` [N], with `pictures` [N, 3, S, S] standing in for each
-  // one's middle frame (the frame the attackers and the placement search see): the right answer's cross-entropy
-  // averaged over the picture's questions, as the privacy loss averages its attributes. No queries.
+  // The local surrogate's utility loss for each picture of `rows` [N], with `pictures` [N, 3, S, S] standing in for each
+  // one's middle frame (the frame the attackers and the placement search see): the loss the pre-training's surrogate
+  // step weighs (minus the right answer's log-odds margin, capped at --utility-margin), averaged over the picture's
+  // questions as the privacy loss averages its attributes. The margin, not the cross-entropy: a confident answer's
+  // cross-entropy hardly moves when its evidence is covered, its margin does, and another model's answer may flip
+  // there (measured: priced by the cross-entropy the region stayed on the collar, docs/results.md "a thirteenth
+  // look"). No queries.
   torch::Tensor surrogate_answer_loss(const torch::Tensor& pictures, const std::vector<int64_t>& rows,
                                       const std::vector<std::vector<int64_t>>& questions) const {
     std::vector<int64_t> asked, owner;
@@ -825,8 +829,10 @@ class Trainer {
     const auto on = torch::tensor(owner, torch::kLong);
     auto frames = data_.stack(asked, &groups);
     frames = frames.index_copy(0, middle_frames(groups).cpu(), pictures.detach().cpu().index_select(0, on));
-    auto ce = reference_answer_losses(*o_.surrogate_model, frames, prompts, answers, groups).cross_entropy.detach();
-    return torch::zeros({static_cast<int64_t>(rows.size())}, ce.options()).index_add(0, on, ce * torch::tensor(weight, ce.options()))
+    auto loss = reference_answer_losses(*o_.surrogate_model, frames, prompts, answers, groups).margin.detach();
+    if (o_.utility_margin > 0) loss = loss.clamp_min(-o_.utility_margin);
+    return torch::zeros({static_cast<int64_t>(rows.size())}, loss.options())
+        .index_add(0, on, loss * torch::tensor(weight, loss.options()))
         .to(pictures.device());
   }
 
