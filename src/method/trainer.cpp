@@ -25,8 +25,8 @@
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
 #include "optim/critical_history.h"
-#include "reference/reference_whitebox.h"
 #include "optim/pareto_combiner.h"
+#include "reference/reference_whitebox.h"
 #include "scrim/core/error.h"
 #include "scrim/core/fs_util.h"
 #include "scrim/core/rng.h"
@@ -707,7 +707,8 @@ class Trainer {
     // cross-entropy alone moves the placement: the privacy gradient moves the region away from the searched target
     // (measured: the cross-entropy 4.2 -> 6.0 without its term) and the surrogate's lifts it off the face
     // (6.66 -> 6.8-7.8 with it alone beside; docs/results.md, "a twelfth look"); they reach only the split over
-    // the obfuscations.
+    // the obfuscations. search-utility is search-only with the searched positions priced by the surrogate's answers
+    // (method/placement_search.h).
     const bool search = o_.placement != "gradient";
     const bool search_only = o_.placement == "search-only" || o_.placement == "search-utility";
     struct PlacementDetached {
