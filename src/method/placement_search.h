@@ -10,10 +10,10 @@
 // classifier's evidence (Dabkowski & Gal, "Real Time Image Saliency for Black Box Classifiers", NeurIPS 2017),
 // with the first-order occlusion score of gradient-times-change (Zeiler & Fergus, ECCV 2014, linearised).
 // Priced by utility (placement_target with a UtilityPrice): the region that hides the face best also took the collar,
-// and the shirt's colour with it (docs/results.md, "a twelfth look"). Priced to first order it stayed there (a
-// confident answer's loss is flat to first order, "a thirteenth look"), so the cost is measured: the best few
-// positions by privacy gain are each hidden, a local surrogate MLLM answers every question on the picture, and the
-// region goes where privacy gain minus that cost is largest.
+// and the shirt's colour with it (docs/results.md, "a twelfth look"). Here the best few positions by privacy gain are
+// each hidden, a local surrogate MLLM answers every question on the picture, and the region goes where privacy gain
+// minus the rise of its utility loss is largest (priced by the answers' cross-entropy instead, to first order or so
+// measured, it stayed on the collar: a confident answer's cross-entropy hardly moves; "a thirteenth look").
 // Private header: LibTorch inside.
 #pragma once
 
@@ -27,10 +27,10 @@ namespace scrim::method {
 
 using PrivacyLossFn = std::function<torch::Tensor(const torch::Tensor&)>;
 
-// What hiding costs the task: `loss` maps pictures x [N, 3, S, S] to each one's utility loss [N] in the privacy loss's
-// units (e.g. a local surrogate MLLM's, minus the answer's log-odds margin, averaged over the picture's questions as
-// the privacy loss averages its attributes); a position is worth `preference` times its first-order privacy gain minus 1 - preference
-// times what hiding there raises that loss (1: privacy alone).
+// What hiding costs the task: `loss` maps pictures x [N, 3, S, S] to each one's utility loss [N] in the privacy
+// loss's units (e.g. a local surrogate MLLM's, minus the answer's log-odds margin, averaged over the picture's
+// questions as the privacy loss averages its attributes); a position is worth `preference` times its first-order
+// privacy gain minus 1 - preference times what hiding there raises that loss (1: privacy alone).
 struct UtilityPrice {
   PrivacyLossFn loss;
   double preference = 0.5;

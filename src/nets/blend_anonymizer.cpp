@@ -269,7 +269,7 @@ torch::Tensor BlendAnonymizerImpl::head_region(const torch::Tensor& p, double bu
   auto by = torch::floor_divide(best, gx).to(p.scalar_type()) + 0.5, bx = torch::remainder(best, gx).to(p.scalar_type()) + 0.5;
   // One mean-shift step: the centroid of the mass the best window captures, off the cell grid.
   auto ys = (torch::arange(g, p.options()) + 0.5).view({1, 1, g, 1}), xs = (torch::arange(gx, p.options()) + 0.5).view({1, 1, 1, gx});
-  auto captured = p.clamp_min(0) * head_region_at(by, bx, g, gx, budget);
+  auto captured = p * head_region_at(by, bx, g, gx, budget);
   auto mass = captured.sum({1, 2, 3}).clamp_min(1e-12);
   auto cy = (captured * ys).sum({1, 2, 3}) / mass, cx = (captured * xs).sum({1, 2, 3}) / mass;
   return head_region_at(cy, cx, g, gx, budget);

@@ -122,8 +122,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
   // The hidden share per cell [N, 1, G, G] of one upright head-proportioned ellipse of area budget G^2 cells
-  // where it covers the most of `where`: the "head" shape's region. A negative `where` counts against a position
-  // (a cell that costs more than it hides, method/placement_search.h); the centre is then refined on the positive part.
+  // where it covers the most of `where`: the "head" shape's region.
   static torch::Tensor head_region(const torch::Tensor& where, double budget);
   // The mass of `where` [N, 1, G, GX] that head ellipse would cover centred on each cell, [N, 1, G, GX] (no gradient).
   static torch::Tensor head_coverage(const torch::Tensor& where, double budget);
