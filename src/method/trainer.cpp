@@ -13,6 +13,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include "method/answer_price.h"
 #include "method/anonymizer_model.h"
 #include "method/batch_share.h"
 #include "method/blackbox_utility.h"
@@ -263,6 +264,9 @@ class Trainer {
     o_.world_size = o.group != nullptr ? o.group->world_size() : 1;
     writer_ = o.group == nullptr || o.group->rank() == 0;
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+    // Refused here, before the attackers' warm-up, rather than when the pre-training reaches the search.
+    if (o.placement == "search-utility" && separate_privacy())
+      throw UsageError("--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
     if (o.privacy_cells > 0)  // at least one cell
       focus_cells_ = std::max<int64_t>(1, std::llround(o.privacy_cells * static_cast<double>(o.blend_grid * o.blend_grid)));
     make_draw(o.seed);
@@ -718,14 +722,10 @@ class Trainer {
     blend.set_placement_detached(search_only);
     auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
     std::vector<std::vector<int64_t>> questions;  // search-utility: the questions on each row's picture
-    if (o_.placement == "search-utility") {
-      if (separate_privacy())
-        throw UsageError("--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
-      questions = questions_on_each_picture();
-    }
+    if (o_.placement == "search-utility") questions = method::questions_on_each_picture(data_);  // (refused with privacy-only samples)
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
-      const method::UtilityPrice price{[&](const torch::Tensor& y) { return surrogate_answer_loss(y, rows, questions); },
+      const method::UtilityPrice price{[&](const torch::Tensor& y) { return method::picture_answer_loss(*o_.surrogate_model, data_, y, rows, questions, o_.utility_margin); },
                                        o_.preference};
       return method::placement_target(blend, x, adversary_loss, &price);
     };
@@ -785,56 +785,6 @@ class Trainer {
       record["pretrain_placement_loss"] = {placement_before, method::placement_loss(blend, first, target).item<double>()};
     }
     return record;
-  }
-
-  // Per row, every row asking about the same picture (the same images, or the same frames of the same video).
-  std::vector<std::vector<int64_t>> questions_on_each_picture() const {
-    std::map<std::string, std::vector<int64_t>> by_media;
-    std::vector<std::string> keys;
-    for (size_t r = 0; r < data_.size(); ++r) {
-      const auto& m = data_.samples[r]->media;
-      std::string key = m.video;
-      for (const auto& image : m.images) key += "\n" + image;
-      for (int f : m.frames) key += "\n#" + std::to_string(f);
-      by_media[key].push_back(static_cast<int64_t>(r));
-      keys.push_back(std::move(key));
-    }
-    std::vector<std::vector<int64_t>> out;
-    for (const auto& key : keys) out.push_back(by_media[key]);
-    return out;
-  }
-
-  // The local surrogate's utility loss for each picture of `rows` [N], with `pictures` [N, 3, S, S] standing in for each
-  // one's middle frame (the frame the attackers and the placement search see): the loss the pre-training's surrogate
-  // step weighs (minus the right answer's log-odds margin, capped at --utility-margin), averaged over the picture's
-  // questions as the privacy loss averages its attributes. The margin, not the cross-entropy: a confident answer's
-  // cross-entropy hardly moves when its evidence is covered, its margin does, and another model's answer may flip
-  // there (measured: priced by the cross-entropy the region stayed on the collar, docs/results.md "a thirteenth
-  // look"). No queries.
-  torch::Tensor surrogate_answer_loss(const torch::Tensor& pictures, const std::vector<int64_t>& rows,
-                                      const std::vector<std::vector<int64_t>>& questions) const {
-    std::vector<int64_t> asked, owner;
-    std::vector<double> weight;
-    std::vector<std::string> prompts, answers;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const auto& on_picture = questions[static_cast<size_t>(rows[i])];
-      for (auto q : on_picture) {
-        asked.push_back(q);
-        owner.push_back(static_cast<int64_t>(i));
-        weight.push_back(1.0 / static_cast<double>(on_picture.size()));
-        prompts.push_back(data_.prompts[static_cast<size_t>(q)]);
-        answers.push_back(data_.answers[static_cast<size_t>(q)]);
-      }
-    }
-    std::vector<std::vector<int64_t>> groups;
-    const auto on = torch::tensor(owner, torch::kLong);
-    auto frames = data_.stack(asked, &groups);
-    frames = frames.index_copy(0, middle_frames(groups).cpu(), pictures.detach().cpu().index_select(0, on));
-    auto loss = reference_answer_losses(*o_.surrogate_model, frames, prompts, answers, groups).margin.detach();
-    if (o_.utility_margin > 0) loss = loss.clamp_min(-o_.utility_margin);
-    return torch::zeros({static_cast<int64_t>(rows.size())}, loss.options())
-        .index_add(0, on, loss * torch::tensor(weight, loss.options()))
-        .to(pictures.device());
   }
 
   // Whether the privacy side has samples of its own (privacy-only samples in the split).

@@ -20,6 +20,7 @@
 #include "method/blackbox_utility.h"
 #include "method/training_set.h"
 #include "oracle/flaky_oracle.h"
+#include "reference/fitted_reference.h"
 #include "reference/reference_fixture.h"
 #include "scrim/core/error.h"
 #include "scrim/data/manifest.h"
@@ -75,19 +76,9 @@ TrainOptions tiny_blend_options(const std::filesystem::path& out) {
   return o;
 }
 
-// A reference model fitted to the tiny set's first 16 training pictures' action questions, so that what it
-// answers depends on what is hidden (the tiny reference, trained two epochs, hardly reads the pictures).
+// A reference model fitted to the tiny set's first 16 training pictures' action questions.
 std::filesystem::path fitted_reference(const std::filesystem::path& out) {
-  ReferenceTrainOptions fit;
-  fit.manifests = {TinyReference::get().dir / "synth/actions.jsonl"};
-  fit.max_images = 16;
-  fit.epochs = 80;
-  fit.learning_rate = 3e-3;
-  fit.grounding = 0;
-  fit.augment = false;
-  fit.out = out;
-  train_reference_mllm(fit);
-  return out;
+  return testing::fitted_reference(TinyReference::get().dir / "synth/actions.jsonl", out);
 }
 
 std::vector<nlohmann::json> read_log(const std::filesystem::path& path) {
@@ -412,8 +403,9 @@ TEST(Trainer, FidelityKeepsTheOutputNearerItsInput) {
 // samples without their labels, and a privacy-only copy (labels, no task). The
 // game's attackers must learn from the privacy-only samples, where a trainer
 // that reads labels from the task samples alone finds none.
-TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
-  ScratchDir dir;
+// The tiny train split as the cross-dataset protocol's `dir`/cross.jsonl: each sample twice, once without its labels
+// and once as a privacy-only copy.
+void write_cross_manifest(const ScratchDir& dir) {
   Manifest m = read_manifest(TinyReference::get().dir / "synth/actions.jsonl");
   std::vector<Sample> samples;
   int64_t labelled = 0;
@@ -431,7 +423,11 @@ TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
   m.samples = samples;
   relocate_manifest(m, dir.path());
   write_manifest(dir / "cross.jsonl", m);
+}
 
+TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
+  ScratchDir dir;
+  write_cross_manifest(dir);
   auto o = tiny_options(dir / "run");
   o.manifest = dir / "cross.jsonl";
   o.gradient = "whitebox";
@@ -444,6 +440,26 @@ TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
   auto log = read_log(dir / "run/train-log.jsonl");
   ASSERT_EQ(log.size(), 3u);
   for (const auto& record : log) EXPECT_GT(record["adversary_loss"].get<double>(), 0.1) << record.dump();
+}
+
+// search-utility prices a picture by the questions asked about it; privacy-only samples have none. The split is
+// refused when it is loaded, before the attackers' warm-up and before the run writes its configuration.
+TEST(Trainer, SearchUtilityRefusesPrivacyOnlySamplesBeforeTraining) {
+  ScratchDir dir;
+  write_cross_manifest(dir);
+  auto o = tiny_blend_options(dir / "run");
+  o.manifest = dir / "cross.jsonl";
+  o.gradient = "whitebox";
+  o.steps = 0;
+  o.adversary_warmup = 20;
+  o.privacy_pretrain = 5;
+  o.hide_budget = 0.1;
+  o.hide_shape = "head";
+  o.placement = "search-utility";
+  o.surrogate_model = ReferenceMllm::load(TinyReference::get().model_file);
+  ASSERT_NO_THROW(check_train_options(o));
+  EXPECT_THROW(train_anonymizer(o), UsageError);
+  EXPECT_FALSE(std::filesystem::exists(dir / "run/config.json"));
 }
 
 // Privacy-only pre-training (measured on its first batch, before and after) lowers the frozen attackers'
