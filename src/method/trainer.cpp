@@ -266,7 +266,8 @@ class Trainer {
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     // Refused here, before the attackers' warm-up, rather than when the pre-training reaches the search.
     if (o.placement == "search-utility" && separate_privacy())
-      throw UsageError("--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
+      throw UsageError(
+          "--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
     if (o.privacy_cells > 0)  // at least one cell
       focus_cells_ = std::max<int64_t>(1, std::llround(o.privacy_cells * static_cast<double>(o.blend_grid * o.blend_grid)));
     make_draw(o.seed);
@@ -722,11 +723,13 @@ class Trainer {
     blend.set_placement_detached(search_only);
     auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
     std::vector<std::vector<int64_t>> questions;  // search-utility: the questions on each row's picture
-    if (o_.placement == "search-utility") questions = method::questions_on_each_picture(data_);  // (refused with privacy-only samples)
+    if (o_.placement == "search-utility") questions = method::questions_on_each_picture(data_);  // no privacy-only rows
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
-      const method::UtilityPrice price{[&](const torch::Tensor& y) { return method::picture_answer_loss(*o_.surrogate_model, data_, y, rows, questions, o_.utility_margin); },
-                                       o_.preference};
+      auto cost = [&](const torch::Tensor& y) {
+        return method::picture_answer_loss(*o_.surrogate_model, data_, y, rows, questions, o_.utility_margin);
+      };
+      const method::UtilityPrice price{cost, o_.preference};
       return method::placement_target(blend, x, adversary_loss, &price);
     };
     auto placement = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {

@@ -3,6 +3,9 @@
 // log-odds margin averaged over them, read with the given picture in place of the sample's own.
 #include "method/answer_price.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "reference/fitted_reference.h"
