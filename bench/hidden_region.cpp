@@ -15,10 +15,18 @@
 //
 // --list-off names the pictures whose hidden region's centre lies outside the face box.
 //
+// For a blend anonymizer also its rendered mask against the face's inscribed ellipse (the labelled region that
+// hides the head at no utility cost, docs/results.md "a tenth look"): "ell in" is the mean hidden share over the
+// ellipse's pixels (1: all of it hidden), "ell out" the share of the mask's mass outside it. --at-face puts the
+// network's head region on the face box's centre instead of where its scores place it, rendered the same way:
+// how much of the miss is the centre, and how much the rendering (the control grid and its up-sampler);
+// --at-face-grid G renders it on a G x G control grid instead of the network's (the split over the obfuscations
+// up-sampled bilinearly to G x G); --upsample U renders with up-sampler U (with or without --at-face).
+//
 // An argument that is not a .pt file is a protector spec (e.g. regions:faces,mode=solid): where a
 // detector-driven protector hides, on the same pictures (the first three figures only).
 //
-//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
+//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off] [--at-face]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +80,58 @@ method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const s
   return other;
 }
 
+// The blend's controls for x [1, 3, S, S] (at its input size) with its head region centred on the face box r
+// instead of where its scores place it; the split over the obfuscations is the network's own.
+// Rendering options for the diagnostic: a control grid (0: the network's) and an up-sampler (empty: the network's).
+int64_t g_face_grid = 0;
+std::string g_face_upsample;
+
+nets::Upsample face_upsample(const nets::BlendAnonymizerImpl& blend) {
+  return g_face_upsample.empty() ? blend.options().upsample : nets::parse_upsample(g_face_upsample);
+}
+
+torch::Tensor weights_at_face(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const Region& r) {
+  auto logits = blend.logits(x);
+  if (g_face_grid > 0)
+    logits = torch::nn::functional::interpolate(logits, torch::nn::functional::InterpolateFuncOptions()
+                                                            .size(std::vector<int64_t>{g_face_grid, g_face_grid})
+                                                            .mode(torch::kBilinear)
+                                                            .align_corners(false));
+  const int64_t g = logits.size(2), gx = logits.size(3);
+  auto cy = torch::full({1}, (r.y + r.h / 2) * static_cast<double>(g), x.options());
+  auto cx = torch::full({1}, (r.x + r.w / 2) * static_cast<double>(gx), x.options());
+  auto hidden = nets::BlendAnonymizerImpl::head_region_at(cy, cx, g, gx, blend.options().budget);
+  return torch::cat({1 - hidden, hidden * torch::softmax(logits.slice(1, 1), 1)}, 1);
+}
+
+// The picture x [1, 3, H, W] hidden by the blend with its region centred on the face box r (at the blend's input
+// size, then back to the picture's, as apply_anonymizer does).
+// Without r: the network's own placement, rendered with the diagnostic's up-sampler.
+torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const Region* r) {
+  namespace F = torch::nn::functional;
+  const auto s = blend.options().input_size;
+  auto x_in = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s, s}).mode(torch::kArea));
+  auto y =
+      nets::BlendAnonymizerImpl::render(blend.bank(x_in), r ? weights_at_face(blend, x_in, *r) : blend.weights(x_in), face_upsample(blend));
+  if (x.size(2) == s && x.size(3) == s) return y;
+  return F::interpolate(
+             y, F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false))
+      .clamp(0, 1);
+}
+
+// Of a hidden-share mask [S, S]: its mean over the pixels inside the ellipse inscribed in r, and the share of its
+// mass outside that ellipse.
+std::pair<double, double> against_face_ellipse(const torch::Tensor& hidden, const Region& r) {
+  const auto s = hidden.size(0);
+  auto axis = (torch::arange(s, torch::kFloat64) + 0.5) / static_cast<double>(s);
+  auto dy = (axis.view({-1, 1}) - (r.y + r.h / 2)) / (r.h / 2), dx = (axis.view({1, -1}) - (r.x + r.w / 2)) / (r.w / 2);
+  auto inside = ((dy * dy + dx * dx) <= 1).to(torch::kFloat64);
+  auto h = hidden.to(torch::kFloat64);
+  const double mass = h.sum().item<double>();
+  return {(h * inside).sum().item<double>() / inside.sum().clamp_min(1).item<double>(),
+          mass > 0 ? (h * (1 - inside)).sum().item<double>() / mass : 0.0};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,12 +139,21 @@ int main(int argc, char** argv) {
   std::string shape;
   double budget = 0;
   bool list_off = false;
+  bool at_face = false;
+  int64_t at_face_grid = 0;
+  std::string at_face_upsample;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--shape" && i + 1 < argc) {
       shape = argv[++i];
     } else if (a == "--list-off") {
       list_off = true;
+    } else if (a == "--at-face") {
+      at_face = true;
+    } else if (a == "--at-face-grid" && i + 1 < argc) {
+      at_face_grid = std::atoll(argv[++i]);
+    } else if (a == "--upsample" && i + 1 < argc) {
+      at_face_upsample = argv[++i];
     } else if (a == "--budget" && i + 1 < argc) {
       char* end = nullptr;
       budget = std::strtod(argv[++i], &end);
@@ -97,9 +166,13 @@ int main(int argc, char** argv) {
     }
   }
   if (argc < 4 || files.empty()) {
-    std::fprintf(stderr, "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] [--list-off]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
+                 "[--list-off] [--at-face]\n",
+                 argv[0]);
     return 2;
   }
+  g_face_grid = at_face_grid, g_face_upsample = at_face_upsample;
   try {
     torch::NoGradGuard no_grad;
     Manifest actions = read_manifest(argv[1]), vqa = read_manifest(argv[2]);
@@ -113,8 +186,8 @@ int main(int argc, char** argv) {
     for (const auto* s : vqa.split("test"))
       if (s->task.kind == Task::Kind::kVqa && s->task.vqa.question_type == "clothing_color" && !s->media.images.empty())
         pictures[vqa.resolve(s->media.images[0]).string()].shirt = s->task.vqa.evidence;
-    std::printf("%-48s %8s %10s %10s %10s %10s %8s %8s %8s  %s\n", "anonymizer", "pictures", "face box", "shirt box", "picture", "face>=0.5",
-                "off dy", "off dx", "centred", "bank mix");
+    std::printf("%-48s %8s %10s %10s %10s %10s %8s %8s %8s %8s %8s  %s\n", "anonymizer", "pictures", "face box", "shirt box", "picture",
+                "face>=0.5", "off dy", "off dx", "centred", "ell in", "ell out", "bank mix");
     for (const auto& file : files) {
       const bool is_model = file.size() > 3 && file.compare(file.size() - 3, 3, ".pt") == 0;
       std::unique_ptr<Protector> protector;
@@ -128,13 +201,15 @@ int main(int argc, char** argv) {
       double face = 0, shirt = 0, whole = 0, face_half = 0;
       int64_t n = 0, faces = 0, shirts = 0;
       std::vector<double> off_y, off_x;
-      double centred = 0;
+      double centred = 0, ellipse_in = 0, ellipse_out = 0;
       torch::Tensor mix;  // the hidden weight per obfuscation, summed over pictures
       auto* blend = is_model ? method::blend_anonymizer(model) : nullptr;
       for (const auto& [path, boxes] : pictures) {
         const auto picture = read_image(path);
         auto x = image_to_tensor(picture).unsqueeze(0);
         auto y = is_model ? method::apply_anonymizer(model, x) : image_to_tensor(protector->protect(picture)).unsqueeze(0);
+        if (blend && at_face && boxes.face) y = rendered_with(*blend, x, &*boxes.face);
+        else if (blend && !at_face_upsample.empty()) y = rendered_with(*blend, x, nullptr);
         auto changed = ((y - x).abs().amax(1)[0] > 25.0 / 255.0);
         whole += changed.to(torch::kFloat64).mean().item<double>();
         ++n;
@@ -145,7 +220,11 @@ int main(int argc, char** argv) {
             const auto& r = *boxes.face;
             auto x_in = torch::nn::functional::interpolate(
                 x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{model.input_size(), model.input_size()}).mode(torch::kArea));
-            auto w = blend->weights(x_in)[0];  // [K, G, G]
+            auto weights = at_face ? weights_at_face(*blend, x_in, r) : blend->weights(x_in);
+            auto upsample = face_upsample(*blend);
+            auto [in, out] = against_face_ellipse(1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0], r);
+            ellipse_in += in, ellipse_out += out;
+            auto w = weights[0];                // [K, G, G]
             auto hidden = 1 - w[0];             // [G, G]
             auto per_item = w.slice(0, 1).sum({1, 2}).to(torch::kFloat64);
             mix = mix.defined() ? mix + per_item : per_item;
@@ -170,9 +249,12 @@ int main(int argc, char** argv) {
       std::string bank_mix;
       if (mix.defined())
         for (int64_t k = 0; k < mix.size(0); ++k) bank_mix += (k ? " " : "") + std::to_string(mix[k].item<double>() / mix.sum().item<double>()).substr(0, 4);
-      std::printf("%-48s %8lld %10.3f %10.3f %10.3f %10.3f %8.2f %8.2f %8.3f  %s\n", name.c_str(), static_cast<long long>(n),
+      if (at_face) name += " at face" + (at_face_grid ? " G " + std::to_string(at_face_grid) : "");
+      if (!at_face_upsample.empty()) name += " " + at_face_upsample;
+      const double m = off_y.empty() ? 1.0 : static_cast<double>(off_y.size());
+      std::printf("%-48s %8lld %10.3f %10.3f %10.3f %10.3f %8.2f %8.2f %8.3f %8.3f %8.3f  %s\n", name.c_str(), static_cast<long long>(n),
                   faces ? face / faces : 0.0, shirts ? shirt / shirts : 0.0, n ? whole / n : 0.0, faces ? face_half / faces : 0.0,
-                  median(off_y), median(off_x), off_y.empty() ? 0.0 : centred / static_cast<double>(off_y.size()), bank_mix.c_str());
+                  median(off_y), median(off_x), centred / m, ellipse_in / m, ellipse_out / m, bank_mix.c_str());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -17,54 +17,75 @@ torch::Tensor change_per_cell(const PrivacyLossFn& loss, const torch::Tensor& x,
 }  // namespace
 
 torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const PrivacyLossFn& privacy_loss,
-                               const UtilityPrice* price) {
+                               const UtilityPrice* price, const PrivacyLossFn* measured) {
   const auto budget = blend.options().budget;
-  torch::Tensor logits, hidden;
+  torch::Tensor logits, bank, split, hidden;
   {
     torch::NoGradGuard no_grad;
     logits = blend.logits(x);
+    bank = blend.bank(x);
     // What a fully hidden pixel shows: the obfuscations mixed by the blend's own split, up-sampled bilinearly (with
     // a guided up-sampling the mix near edges differs a little; with one obfuscation in the bank it is exact).
-    auto split = torch::softmax(logits.slice(1, 1), 1);
+    split = torch::softmax(logits.slice(1, 1), 1);
     auto up = F::interpolate(split, F::InterpolateFuncOptions()
                                         .size(std::vector<int64_t>{x.size(2), x.size(3)})
                                         .mode(torch::kBilinear)
                                         .align_corners(false));
-    hidden = (up.unsqueeze(2) * blend.bank(x).slice(1, 1)).sum(1);  // [N, 3, S, S]
+    hidden = (up.unsqueeze(2) * bank.slice(1, 1)).sum(1);  // [N, 3, S, S]
   }
   const int64_t n = x.size(0), g = logits.size(2), gx = logits.size(3);
   const auto worth = -change_per_cell(privacy_loss, x, hidden, g, gx);  // positive where hiding helps
   torch::NoGradGuard no_grad;
   auto has = (worth.clamp_min(0).sum({1, 2, 3}, true) > 0).to(x.scalar_type());
   torch::Tensor region;
-  if (!price) {
+  if (!price && !measured) {
     auto gain = worth.clamp_min(0);
     region = nets::BlendAnonymizerImpl::head_region(gain / gain.sum({1, 2, 3}, true).clamp_min(1e-30), budget);
-  } else {
-    // A position's first-order privacy gain for its picture: the cells' mean changes summed over the pixels, times N
-    // (the privacy loss is the batch's mean).
-    const double pixels_per_cell = static_cast<double>(x.size(2) * x.size(3)) / static_cast<double>(g * gx);
-    auto covered = nets::BlendAnonymizerImpl::head_coverage(worth, budget).view({n, g * gx});
-    auto [gain, index] = covered.topk(std::min<int64_t>(kPricedPositions, g * gx), 1);
-    gain = gain * pixels_per_cell * static_cast<double>(n);
-    const auto plain = price->loss(x);
-    auto best_score = torch::full({n}, -std::numeric_limits<double>::infinity(), x.options());
-    region = torch::zeros({n, 1, g, gx}, x.options());
-    for (int64_t k = 0; k < index.size(1); ++k) {
-      auto at = index.select(1, k);
-      auto candidate = nets::BlendAnonymizerImpl::head_region_at(torch::floor_divide(at, gx).to(x.scalar_type()) + 0.5,
-                                                                 torch::remainder(at, gx).to(x.scalar_type()) + 0.5, g, gx, budget);
-      auto mask = F::interpolate(candidate, F::InterpolateFuncOptions()
-                                                .size(std::vector<int64_t>{x.size(2), x.size(3)})
-                                                .mode(torch::kBilinear)
-                                                .align_corners(false));
-      auto cost = price->loss(x.detach() + mask * (hidden - x.detach())) - plain;
-      auto score = price->preference * gain.select(1, k) - (1 - price->preference) * cost;
-      auto better = score > best_score;
-      best_score = torch::where(better, score, best_score);
-      region = torch::where(better.view({n, 1, 1, 1}), candidate, region);
-    }
+    return region / region.sum({1, 2, 3}, true).clamp_min(1e-30) * has;
   }
+  // A position's first-order privacy gain for its picture: the cells' mean changes summed over the pixels, times N
+  // (the privacy loss is the batch's mean).
+  const double pixels_per_cell = static_cast<double>(x.size(2) * x.size(3)) / static_cast<double>(g * gx);
+  auto covered = nets::BlendAnonymizerImpl::head_coverage(worth, budget).view({n, g * gx});
+  auto [first_order, index] = covered.topk(std::min<int64_t>(kPricedPositions, g * gx), 1);
+  first_order = first_order * pixels_per_cell * static_cast<double>(n);
+  const double preference = price ? price->preference : 1.0;
+  const auto plain_cost = price ? price->loss(x) : torch::Tensor();
+  const auto plain_privacy = measured ? (*measured)(x) : torch::Tensor();
+  // The picture with the region centred at (cy, cx) hidden: measured, as the blend renders it; else with the
+  // bilinear mask the first-order search's price was measured with (docs/results.md, "a fourteenth look").
+  auto hide = [&](const torch::Tensor& candidate) {
+    if (measured)
+      return nets::BlendAnonymizerImpl::render(bank, torch::cat({1 - candidate, candidate * split}, 1), blend.options().upsample);
+    auto mask = F::interpolate(
+        candidate,
+        F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false));
+    return x.detach() + mask * (hidden - x.detach());
+  };
+  auto best_score = torch::full({n}, -std::numeric_limits<double>::infinity(), x.options());
+  auto best_y = torch::zeros({n}, x.options()), best_x = torch::zeros({n}, x.options());
+  auto consider = [&](const torch::Tensor& cy, const torch::Tensor& cx, const torch::Tensor& first_order_gain) {
+    auto candidate = nets::BlendAnonymizerImpl::head_region_at(cy, cx, g, gx, budget);
+    auto y = hide(candidate);
+    auto gain = measured ? plain_privacy - (*measured)(y) : first_order_gain;
+    auto score = preference * gain;
+    if (price) score = score - (1 - preference) * (price->loss(y) - plain_cost);
+    auto better = score > best_score;
+    best_score = torch::where(better, score, best_score);
+    best_y = torch::where(better, cy, best_y), best_x = torch::where(better, cx, best_x);
+  };
+  for (int64_t k = 0; k < index.size(1); ++k) {
+    auto at = index.select(1, k);
+    consider(torch::floor_divide(at, gx).to(x.scalar_type()) + 0.5, torch::remainder(at, gx).to(x.scalar_type()) + 0.5,
+             first_order.select(1, k));
+  }
+  if (measured) {
+    const auto centre_y = best_y.clone(), centre_x = best_x.clone();
+    for (double dy : {-0.5, 0.0, 0.5})
+      for (double dx : {-0.5, 0.0, 0.5})
+        if (dy != 0 || dx != 0) consider(centre_y + dy, centre_x + dx, torch::Tensor());
+  }
+  region = nets::BlendAnonymizerImpl::head_region_at(best_y, best_x, g, gx, budget);
   return region / region.sum({1, 2, 3}, true).clamp_min(1e-30) * has;
 }
 

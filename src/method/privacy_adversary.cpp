@@ -6,22 +6,27 @@ namespace scrim::method {
 
 namespace F = torch::nn::functional;
 
-torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
-                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
-                                 double identity_weight) {
+torch::Tensor uninformative_loss_per_row(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
+                                         const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
+                                         double identity_weight) {
   if (!(identity_weight >= 0)) throw std::invalid_argument("uninformative_loss: the identity weight must not be negative");
   // Bernoulli KL: BCE against the target minus the target's own entropy.
   auto t = attribute_target.to(attribute_logits.options()).clamp(1e-6, 1 - 1e-6).unsqueeze(0).expand_as(attribute_logits);
   auto entropy = -(t * t.log() + (1 - t) * (1 - t).log());
   auto bce = F::binary_cross_entropy_with_logits(attribute_logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
-  auto loss = (bce - entropy).sum(1).mean() / static_cast<double>(std::max<int64_t>(1, attribute_logits.size(1)));
+  auto loss = (bce - entropy).sum(1) / static_cast<double>(std::max<int64_t>(1, attribute_logits.size(1)));
   if (identity_weight > 0 && identity_logits.defined() && identity_logits.numel() > 0) {
     auto q = identity_target.to(identity_logits.options()).clamp_min(1e-8);
     q = q / q.sum();
     auto logp = torch::log_softmax(identity_logits, 1);
-    loss = loss + identity_weight * (q * (q.log().unsqueeze(0) - logp)).sum(1).mean();
+    loss = loss + identity_weight * (q * (q.log().unsqueeze(0) - logp)).sum(1);
   }
   return loss;
+}
+
+torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
+                                 const torch::Tensor& attribute_target, const torch::Tensor& identity_target, double identity_weight) {
+  return uninformative_loss_per_row(attribute_logits, identity_logits, attribute_target, identity_target, identity_weight).mean();
 }
 
 torch::Tensor random_erasing(const torch::Tensor& x, int count) {
@@ -80,12 +85,16 @@ PrivacyAdversary::Member PrivacyAdversary::fresh_member() const {
 }
 
 torch::Tensor PrivacyAdversary::privacy_loss(const torch::Tensor& x, double identity_weight) {
-  auto total = torch::zeros({}, x.options());
+  return privacy_loss_per_picture(x, identity_weight).mean();
+}
+
+torch::Tensor PrivacyAdversary::privacy_loss_per_picture(const torch::Tensor& x, double identity_weight) {
+  auto total = torch::zeros({x.size(0)}, x.options());
   const auto attr_target = attribute_target(), id_target = identity_target();
   for (auto& m : members_) {
     m.net->eval();  // batch statistics would let the anonymizer satisfy the members without removing content
     auto [attr, ident] = m.net->forward(x);
-    total = total + uninformative_loss(attr, ident, attr_target, id_target, identity_weight);
+    total = total + uninformative_loss_per_row(attr, ident, attr_target, id_target, identity_weight);
     m.net->train();
   }
   return total / static_cast<double>(members_.size());

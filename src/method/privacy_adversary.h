@@ -55,6 +55,10 @@ torch::Tensor random_erasing(const torch::Tensor& x, int count);
 torch::Tensor uninformative_loss(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
                                  const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
                                  double identity_weight = 1.0);
+// The same per row [N], before the batch's mean.
+torch::Tensor uninformative_loss_per_row(const torch::Tensor& attribute_logits, const torch::Tensor& identity_logits,
+                                         const torch::Tensor& attribute_target, const torch::Tensor& identity_target,
+                                         double identity_weight = 1.0);
 
 class PrivacyAdversary {
  public:
@@ -64,6 +68,9 @@ class PrivacyAdversary {
   torch::Tensor privacy_loss(const torch::Tensor& x) { return privacy_loss(x, options_.identity_weight); }
   // The same with another identity weight (the diagnostics' split into the attribute and the identity terms).
   torch::Tensor privacy_loss(const torch::Tensor& x, double identity_weight);
+  // Each picture's L_p [N] (privacy_loss is their mean): what hiding part of one picture gains, measured.
+  torch::Tensor privacy_loss_per_picture(const torch::Tensor& x) { return privacy_loss_per_picture(x, options_.identity_weight); }
+  torch::Tensor privacy_loss_per_picture(const torch::Tensor& x, double identity_weight);
   // One training step of every member on (detached) protected images; returns the
   // members' mean supervised loss (higher: the images leak less).
   double update(const torch::Tensor& x, const torch::Tensor& attribute_labels, const torch::Tensor& identity_labels);

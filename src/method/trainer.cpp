@@ -173,14 +173,15 @@ void validate(const TrainOptions& o) {
   // Without a budget the privacy loss alone would hide every cell.
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
-  one_of(o.placement, {"gradient", "search", "search-only", "search-utility"}, "--placement");
+  one_of(o.placement, {"gradient", "search", "search-only", "search-utility", "search-measured"}, "--placement");
+  const bool priced = o.placement == "search-utility" || o.placement == "search-measured";
   const bool searched = o.placement != "gradient";
   if (searched && !(o.privacy_pretrain > 0))
     throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
   if (searched && o.hide_shape != "head")
     throw UsageError("--placement " + o.placement + " searches for a head-shaped region: it needs --hide-shape head");
-  if (o.placement == "search-utility" && !o.surrogate_model)
-    throw UsageError("--placement search-utility prices the search by a local model's answers: it needs --surrogate MODEL");
+  if (priced && !o.surrogate_model)
+    throw UsageError("--placement " + o.placement + " prices the search by a local model's answers: it needs --surrogate MODEL");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
   if (o.candidates > 1) {
     if (!(o.privacy_pretrain > 0)) throw UsageError("--candidates chooses among pre-trained draws: it needs --privacy-pretrain");
@@ -265,9 +266,9 @@ class Trainer {
     writer_ = o.group == nullptr || o.group->rank() == 0;
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     // Refused here, before the attackers' warm-up, rather than when the pre-training reaches the search.
-    if (o.placement == "search-utility" && separate_privacy())
-      throw UsageError(
-          "--placement search-utility prices the privacy side's pictures by their questions: this split has privacy-only samples");
+    if ((o.placement == "search-utility" || o.placement == "search-measured") && separate_privacy())
+      throw UsageError("--placement " + o.placement +
+                       " prices the privacy side's pictures by their questions: this split has privacy-only samples");
     if (o.privacy_cells > 0)  // at least one cell
       focus_cells_ = std::max<int64_t>(1, std::llround(o.privacy_cells * static_cast<double>(o.blend_grid * o.blend_grid)));
     make_draw(o.seed);
@@ -713,24 +714,26 @@ class Trainer {
     // (measured: the cross-entropy 4.2 -> 6.0 without its term) and the surrogate's lifts it off the face
     // (6.66 -> 6.8-7.8 with it alone beside; docs/results.md, "a twelfth look"); they reach only the split over
     // the obfuscations. search-utility is search-only with the searched positions priced by the surrogate's answers
-    // (method/placement_search.h).
+    // (method/placement_search.h); search-measured measures their privacy gain too.
     const bool search = o_.placement != "gradient";
-    const bool search_only = o_.placement == "search-only" || o_.placement == "search-utility";
+    const bool priced = o_.placement == "search-utility" || o_.placement == "search-measured";
+    const bool search_only = o_.placement == "search-only" || priced;
     struct PlacementDetached {
       nets::BlendAnonymizerImpl& blend;
       ~PlacementDetached() { blend.set_placement_detached(false); }
     } detached{blend};
     blend.set_placement_detached(search_only);
     auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
-    std::vector<std::vector<int64_t>> questions;  // search-utility: the questions on each row's picture
-    if (o_.placement == "search-utility") questions = method::questions_on_each_picture(data_);  // no privacy-only rows
+    std::vector<std::vector<int64_t>> questions;                       // priced: the questions on each row's picture
+    if (priced) questions = method::questions_on_each_picture(data_);  // no privacy-only rows
+    const method::PrivacyLossFn measured = [&](const torch::Tensor& y) { return adversary_->privacy_loss_per_picture(y); };
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
       auto cost = [&](const torch::Tensor& y) {
         return method::picture_answer_loss(*o_.surrogate_model, data_, y, rows, questions, o_.utility_margin);
       };
       const method::UtilityPrice price{cost, o_.preference};
-      return method::placement_target(blend, x, adversary_loss, &price);
+      return method::placement_target(blend, x, adversary_loss, &price, o_.placement == "search-measured" ? &measured : nullptr);
     };
     auto placement = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       return method::placement_loss(blend, x, placement_target(x, rows));

@@ -1,7 +1,10 @@
 // The placement search (method/placement_search.h): each picture's target lies where hiding lowers the privacy
-// loss most, none where hiding lowers it nowhere, a utility price moves it off the cells the task reads, and the
-// cross-entropy moves the blend's region onto the target.
+// loss most, none where hiding lowers it nowhere, a utility price moves it off the cells the task reads, a measured
+// gain finds what first order misreads and centres the region off the cell grid, and the cross-entropy moves the
+// blend's region onto the target.
 #include "method/placement_search.h"
+
+#include <cmath>
 
 #include <gtest/gtest.h>
 
@@ -98,6 +101,39 @@ TEST(PlacementSearch, APriceMovesTheTargetOffTheCellsTheTaskReads) {
   auto unpriced = placement_target(*blend, x, privacy, &weightless);
   EXPECT_NEAR(centre(unpriced, 0).first, centre(plain, 0).first, 0.5);
   EXPECT_GT(on_collar(unpriced), 0.1);
+}
+
+// Each picture's privacy loss, read so that first order misleads. Picture 0: a white "face" (rows and columns 40-55)
+// read through a saturated response — each pixel's (y - 0.5)^2 capped at 0.01, no gradient until it is nearly hidden,
+// worth 7.7 in all — and a white "hat" above it (rows 32-39, the same columns) read linearly, worth 1.9. Picture 1: a
+// white patch read quadratically, centred on a cell corner (rows and columns 40-55: 6.0 cells, 8 pixels a cell).
+torch::Tensor misread_loss(const torch::Tensor& y) {
+  auto face = (y[0].slice(1, 40, 56).slice(2, 40, 56) - 0.5).pow(2).clamp_max(0.01).sum();
+  auto hat = 0.02 * (y[0].slice(1, 32, 40).slice(2, 40, 56) - 0.5).sum();
+  auto patch = (y[1].slice(1, 40, 56).slice(2, 40, 56) - 0.5).pow(2).sum();
+  return torch::stack({face + hat, patch});
+}
+
+TEST(PlacementSearch, AMeasuredGainFindsWhatFirstOrderMisreadsAndCentresTheRegionOffTheGrid) {
+  torch::manual_seed(7);
+  auto blend = fill_blend();
+  auto x = torch::rand({2, 3, 112, 112});
+  x.index_put_({0, torch::indexing::Slice(), torch::indexing::Slice(32, 56), torch::indexing::Slice(40, 56)}, 1.0);
+  x.index_put_({1, torch::indexing::Slice(), torch::indexing::Slice(40, 56), torch::indexing::Slice(40, 56)}, 1.0);
+  const PrivacyLossFn mean = [](const torch::Tensor& y) { return misread_loss(y).mean(); };
+  const PrivacyLossFn each = misread_loss;
+  const UtilityPrice free{[](const torch::Tensor& y) { return torch::zeros({y.size(0)}, y.options()); }, 1.0};
+  auto first_order = placement_target(*blend, x, mean, &free);
+  auto measured = placement_target(*blend, x, mean, &free, &each);
+  for (int64_t n = 0; n < 2; ++n) EXPECT_NEAR(measured[n].sum().item<double>(), 1.0, 1e-4);
+  // Picture 0: first order sees the hat alone (row 4, columns 5-6); hiding, measured, takes the face (rows 5-6).
+  EXPECT_NEAR(centre(first_order, 0).first, 4.5, 0.3);
+  EXPECT_GT(centre(measured, 0).first, 5.3);
+  EXPECT_NEAR(centre(measured, 0).second, 6.0, 0.6);
+  // Picture 1: on the cell grid the best centre is half a cell off the patch's; refined, it is on it.
+  EXPECT_GT(std::hypot(centre(first_order, 1).first - 6.0, centre(first_order, 1).second - 6.0), 0.4);
+  EXPECT_NEAR(centre(measured, 1).first, 6.0, 0.1);
+  EXPECT_NEAR(centre(measured, 1).second, 6.0, 0.1);
 }
 
 TEST(PlacementSearch, TheCrossEntropyMovesTheRegionOntoTheTarget) {

@@ -554,12 +554,13 @@ TEST(Trainer, PretrainingWithASurrogatePlacesTheRegionWhereTheSurrogateLosesLess
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to weigh it in
 }
 
-// --placement search, search-only and search-utility: the pre-training trains the placement scores toward each
-// picture's searched target, so their cross-entropy against it on the first batch falls (recorded before and after).
+// --placement search, search-only, search-utility and search-measured: the pre-training trains the placement scores
+// toward each picture's searched target, so their cross-entropy against it on the first batch falls (recorded before
+// and after).
 // Without the cross-entropy term `search`'s rises (the privacy gradient alone moves the region away: 4.2 -> 6.0) and
 // search-only's stays where it was to the digit (nothing else reaches the scores: 4.16 -> 4.16; with it, 3.92;
 // search-utility's, priced by the tiny reference's answers, 4.16 -> 3.41). Without a pre-training or a head shape
-// all are refused, search-utility without a surrogate to price the cells by too, and an unknown placement.
+// all are refused, the priced two without a surrogate to price the cells by too, and an unknown placement.
 TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
   ScratchDir dir;
   auto o = tiny_blend_options(dir / "run");
@@ -571,11 +572,12 @@ TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
   o.hide_shape = "head";
   o.blend_grid = 8;
   o.bank = "fill:value=0.5";
-  for (const std::string placement : {"search", "search-only", "search-utility"}) {
+  for (const std::string placement : {"search", "search-only", "search-utility", "search-measured"}) {
     SCOPED_TRACE(placement);
     o.placement = placement;
     o.out = dir / placement;
-    if (placement == "search-utility") {
+    if (placement == "search-utility" || placement == "search-measured") {
+      o.surrogate_model = nullptr;
       EXPECT_THROW(check_train_options(o), UsageError);  // nothing to price the cells by
       o.surrogate_model = ReferenceMllm::load(TinyReference::get().model_file);
     }

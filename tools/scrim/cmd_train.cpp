@@ -73,8 +73,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--placement", o->placement,
                   "How --privacy-pretrain places the hidden region: gradient (the privacy loss through the blend), search "
                   "(each picture's best position searched to first order, the placement scores trained toward it beside the "
-                  "privacy and surrogate gradients), search-only (toward it alone) or search-utility (as search-only, the best "
-                  "positions priced by what hiding there costs --surrogate MODEL's answers on the picture, weighed at --preference)")
+                  "privacy and surrogate gradients), search-only (toward it alone), search-utility (as search-only, the best "
+                  "positions priced by what hiding there costs --surrogate MODEL's answers on the picture, weighed at --preference) "
+                  "or search-measured (as search-utility, each position's privacy gain measured on the attackers, not to first "
+                  "order, and the best refined at half-cell offsets)")
       ->capture_default_str();
   cmd->add_option("--candidates", o->candidates,
                   "Pre-train up to this many draws and keep the one a fresh attacker reads least among those the black box "

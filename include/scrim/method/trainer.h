@@ -106,7 +106,9 @@ struct TrainOptions {
   // surrogate gradients reach only the split over the obfuscations): the region lands on the face, hiding more, and
   // partly on the collar, costing clothing-colour answers (docs/results.md, "a twelfth look"). "search-utility": as
   // search-only, but the searched positions are priced by what hiding there costs the `surrogate`'s answers to every
-  // question on the picture (measured at the best few by privacy gain), weighed at `preference`.
+  // question on the picture (measured at the best few by privacy gain), weighed at `preference`. "search-measured":
+  // as search-utility, with each position's privacy gain measured too (the attackers' loss with it hidden, not to
+  // first order) and the best refined at half-cell offsets (docs/results.md, "a fifteenth look").
   std::string placement = "gradient";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
