@@ -26,7 +26,8 @@
 // An argument that is not a .pt file is a protector spec (e.g. regions:faces,mode=solid): where a
 // detector-driven protector hides, on the same pictures (the first three figures only).
 //
-//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off] [--at-face]
+//   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
+//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -80,8 +81,6 @@ method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const s
   return other;
 }
 
-// The blend's controls for x [1, 3, S, S] (at its input size) with its head region centred on the face box r
-// instead of where its scores place it; the split over the obfuscations is the network's own.
 // Rendering options for the diagnostic: a control grid (0: the network's) and an up-sampler (empty: the network's).
 int64_t g_face_grid = 0;
 std::string g_face_upsample;
@@ -90,6 +89,8 @@ nets::Upsample face_upsample(const nets::BlendAnonymizerImpl& blend) {
   return g_face_upsample.empty() ? blend.options().upsample : nets::parse_upsample(g_face_upsample);
 }
 
+// The blend's controls for x [1, 3, S, S] (at its input size) with its head region centred on the face box r
+// instead of where its scores place it; the split over the obfuscations is the network's own.
 torch::Tensor weights_at_face(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const Region& r) {
   auto logits = blend.logits(x);
   if (g_face_grid > 0)
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
   bool list_off = false;
   bool at_face = false;
   int64_t at_face_grid = 0;
-  std::string at_face_upsample;
+  std::string upsample_name;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--shape" && i + 1 < argc) {
@@ -152,8 +153,12 @@ int main(int argc, char** argv) {
       at_face = true;
     } else if (a == "--at-face-grid" && i + 1 < argc) {
       at_face_grid = std::atoll(argv[++i]);
+      if (at_face_grid < 2 || at_face_grid > 448) {
+        std::fprintf(stderr, "--at-face-grid must be a number of cells in 2..448, not '%s'\n", argv[i]);
+        return 2;
+      }
     } else if (a == "--upsample" && i + 1 < argc) {
-      at_face_upsample = argv[++i];
+      upsample_name = argv[++i];
     } else if (a == "--budget" && i + 1 < argc) {
       char* end = nullptr;
       budget = std::strtod(argv[++i], &end);
@@ -168,11 +173,11 @@ int main(int argc, char** argv) {
   if (argc < 4 || files.empty()) {
     std::fprintf(stderr,
                  "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
-                 "[--list-off] [--at-face]\n",
+                 "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided]\n",
                  argv[0]);
     return 2;
   }
-  g_face_grid = at_face_grid, g_face_upsample = at_face_upsample;
+  g_face_grid = at_face_grid, g_face_upsample = upsample_name;
   try {
     torch::NoGradGuard no_grad;
     Manifest actions = read_manifest(argv[1]), vqa = read_manifest(argv[2]);
@@ -209,7 +214,7 @@ int main(int argc, char** argv) {
         auto x = image_to_tensor(picture).unsqueeze(0);
         auto y = is_model ? method::apply_anonymizer(model, x) : image_to_tensor(protector->protect(picture)).unsqueeze(0);
         if (blend && at_face && boxes.face) y = rendered_with(*blend, x, &*boxes.face);
-        else if (blend && !at_face_upsample.empty()) y = rendered_with(*blend, x, nullptr);
+        else if (blend && !upsample_name.empty()) y = rendered_with(*blend, x, nullptr);
         auto changed = ((y - x).abs().amax(1)[0] > 25.0 / 255.0);
         whole += changed.to(torch::kFloat64).mean().item<double>();
         ++n;
@@ -250,7 +255,7 @@ int main(int argc, char** argv) {
       if (mix.defined())
         for (int64_t k = 0; k < mix.size(0); ++k) bank_mix += (k ? " " : "") + std::to_string(mix[k].item<double>() / mix.sum().item<double>()).substr(0, 4);
       if (at_face) name += " at face" + (at_face_grid ? " G " + std::to_string(at_face_grid) : "");
-      if (!at_face_upsample.empty()) name += " " + at_face_upsample;
+      if (!upsample_name.empty()) name += " " + upsample_name;
       const double m = off_y.empty() ? 1.0 : static_cast<double>(off_y.size());
       std::printf("%-48s %8lld %10.3f %10.3f %10.3f %10.3f %8.2f %8.2f %8.3f %8.3f %8.3f  %s\n", name.c_str(), static_cast<long long>(n),
                   faces ? face / faces : 0.0, shirts ? shirt / shirts : 0.0, n ? whole / n : 0.0, faces ? face_half / faces : 0.0,

@@ -102,6 +102,9 @@ enum Stream : uint64_t {
   kPretrainUtilityBatch = 9, kCandidateDraw = 10, kCandidateQuestions = 11, kCandidateAttacker = 12
 };
 
+// The placements whose searched positions are priced by the surrogate's answers to each picture's questions.
+bool priced_placement(const std::string& placement) { return placement == "search-utility" || placement == "search-measured"; }
+
 void validate(const TrainOptions& o) {
   auto one_of = [](const std::string& v, std::initializer_list<const char*> ok, const std::string& flag) {
     for (const char* k : ok)
@@ -174,7 +177,7 @@ void validate(const TrainOptions& o) {
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
   one_of(o.placement, {"gradient", "search", "search-only", "search-utility", "search-measured"}, "--placement");
-  const bool priced = o.placement == "search-utility" || o.placement == "search-measured";
+  const bool priced = priced_placement(o.placement);
   const bool searched = o.placement != "gradient";
   if (searched && !(o.privacy_pretrain > 0))
     throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
@@ -266,7 +269,7 @@ class Trainer {
     writer_ = o.group == nullptr || o.group->rank() == 0;
     data_ = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
     // Refused here, before the attackers' warm-up, rather than when the pre-training reaches the search.
-    if ((o.placement == "search-utility" || o.placement == "search-measured") && separate_privacy())
+    if (priced_placement(o.placement) && separate_privacy())
       throw UsageError("--placement " + o.placement +
                        " prices the privacy side's pictures by their questions: this split has privacy-only samples");
     if (o.privacy_cells > 0)  // at least one cell
@@ -716,7 +719,7 @@ class Trainer {
     // the obfuscations. search-utility is search-only with the searched positions priced by the surrogate's answers
     // (method/placement_search.h); search-measured measures their privacy gain too.
     const bool search = o_.placement != "gradient";
-    const bool priced = o_.placement == "search-utility" || o_.placement == "search-measured";
+    const bool priced = priced_placement(o_.placement);
     const bool search_only = o_.placement == "search-only" || priced;
     struct PlacementDetached {
       nets::BlendAnonymizerImpl& blend;

@@ -442,24 +442,27 @@ TEST(Trainer, TrainsItsAttackersOnPrivacyOnlySamples) {
   for (const auto& record : log) EXPECT_GT(record["adversary_loss"].get<double>(), 0.1) << record.dump();
 }
 
-// search-utility prices a picture by the questions asked about it; privacy-only samples have none. The split is
-// refused when it is loaded, before the attackers' warm-up and before the run writes its configuration.
-TEST(Trainer, SearchUtilityRefusesPrivacyOnlySamplesBeforeTraining) {
+// search-utility and search-measured price a picture by the questions asked about it; privacy-only samples have none.
+// The split is refused when it is loaded, before the attackers' warm-up and before the run writes its configuration.
+TEST(Trainer, PricedSearchesRefusePrivacyOnlySamplesBeforeTraining) {
   ScratchDir dir;
   write_cross_manifest(dir);
-  auto o = tiny_blend_options(dir / "run");
-  o.manifest = dir / "cross.jsonl";
-  o.gradient = "whitebox";
-  o.steps = 0;
-  o.adversary_warmup = 20;
-  o.privacy_pretrain = 5;
-  o.hide_budget = 0.1;
-  o.hide_shape = "head";
-  o.placement = "search-utility";
-  o.surrogate_model = ReferenceMllm::load(TinyReference::get().model_file);
-  ASSERT_NO_THROW(check_train_options(o));
-  EXPECT_THROW(train_anonymizer(o), UsageError);
-  EXPECT_FALSE(std::filesystem::exists(dir / "run/config.json"));
+  for (const std::string placement : {"search-utility", "search-measured"}) {
+    SCOPED_TRACE(placement);
+    auto o = tiny_blend_options(dir / placement);
+    o.manifest = dir / "cross.jsonl";
+    o.gradient = "whitebox";
+    o.steps = 0;
+    o.adversary_warmup = 20;
+    o.privacy_pretrain = 5;
+    o.hide_budget = 0.1;
+    o.hide_shape = "head";
+    o.placement = placement;
+    o.surrogate_model = ReferenceMllm::load(TinyReference::get().model_file);
+    ASSERT_NO_THROW(check_train_options(o));
+    EXPECT_THROW(train_anonymizer(o), UsageError);
+    EXPECT_FALSE(std::filesystem::exists(dir / placement / "config.json"));
+  }
 }
 
 // Privacy-only pre-training (measured on its first batch, before and after) lowers the frozen attackers'
