@@ -54,7 +54,8 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_warmup", o.adversary_warmup), v("adversary_arch", o.adversary_arch), v("adversary_members", o.adversary_members);
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
-  v("privacy_pretrain", o.privacy_pretrain), v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
+  v("privacy_pretrain", o.privacy_pretrain), v("pretrain_adversary_steps", o.pretrain_adversary_steps);
+  v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("candidate_lead", o.candidate_lead);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
@@ -98,8 +99,19 @@ namespace F = torch::nn::functional;
 
 // Random streams, one per purpose, derived from (seed, purpose, step): a resumed run draws the same numbers.
 enum Stream : uint64_t {
-  kInitBatch = 1, kWarmupBatch = 2, kBatch = 3, kProbes = 4, kGlobal = 5, kAdversaryBatch = 6, kPrivacyBatch = 7, kPretrainBatch = 8,
-  kPretrainUtilityBatch = 9, kCandidateDraw = 10, kCandidateQuestions = 11, kCandidateAttacker = 12
+  kInitBatch = 1,
+  kWarmupBatch = 2,
+  kBatch = 3,
+  kProbes = 4,
+  kGlobal = 5,
+  kAdversaryBatch = 6,
+  kPrivacyBatch = 7,
+  kPretrainBatch = 8,
+  kPretrainUtilityBatch = 9,
+  kCandidateDraw = 10,
+  kCandidateQuestions = 11,
+  kCandidateAttacker = 12,
+  kPretrainAdversaryBatch = 13
 };
 
 // The placements whose searched positions are priced by the surrogate's answers to each picture's questions.
@@ -171,6 +183,9 @@ void validate(const TrainOptions& o) {
   if (!(o.utility_margin >= 0 && o.utility_margin <= 100)) throw UsageError("--utility-margin must be in [0, 100] nats");
   if (o.utility_margin > 0 && o.hard_label) throw UsageError("--utility-margin caps the log-odds margin; --hard-label has none");
   if (o.privacy_pretrain < 0) throw UsageError("--privacy-pretrain must not be negative");
+  if (o.pretrain_adversary_steps < 0 || o.pretrain_adversary_steps > 64) throw UsageError("--pretrain-adversary-steps must be in 0..64");
+  if (o.pretrain_adversary_steps > 0 && !(o.privacy_pretrain > 0))
+    throw UsageError("--pretrain-adversary-steps updates the attackers during --privacy-pretrain: it needs --privacy-pretrain");
   if (o.pretrain_surrogate && !(o.privacy_pretrain > 0 && o.surrogate_model))
     throw UsageError("--pretrain-surrogate weighs --surrogate MODEL's utility in the --privacy-pretrain steps: it needs both");
   // Without a budget the privacy loss alone would hide every cell.
@@ -694,21 +709,26 @@ class Trainer {
     return score;
   }
 
-  // Privacy-only pre-training (TrainOptions::privacy_pretrain): the warmed-up attackers frozen, the
-  // controller minimises their privacy loss. The budget fixes how much of each picture is hidden,
-  // so all it can learn is where: the cells the attackers read (measured: the main head, 0.81 of
-  // its cells hidden against 0.05 elsewhere at a budget of 0.06). Every rank runs the same steps
-  // on the same rows (no all-reduce needed).
+  // Privacy-only pre-training (TrainOptions::privacy_pretrain): the warmed-up attackers frozen (or, with
+  // pretrain_adversary_steps, following the output), the controller minimises their privacy loss. The budget
+  // fixes how much of each picture is hidden, so all it can learn is where: the cells the attackers read
+  // (measured: the main head, 0.81 of its cells hidden against 0.05 elsewhere at a budget of 0.06). Every rank
+  // runs the same steps on the same rows (no all-reduce needed).
   json privacy_pretrain() {
     auto& blend = *method::blend_anonymizer(model_);
     torch::optim::Adam optimizer(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
     // The record: the privacy loss and the hidden share on the first batch, before and after.
     const auto first_rows = pick_privacy_rows(kPretrainBatch, 1);
     const auto first = privacy_frames(first_rows);
+    const auto first_attr = labels_attr(first_rows), first_id = labels_id(first_rows);
+    struct Measure {
+      double privacy, hidden, attackers;  // the privacy loss, the hidden share, the attackers' loss on the true labels
+    };
     auto measure = [&] {
       torch::NoGradGuard no_grad;
-      const double privacy = adversary_->privacy_loss(blend.forward(first)).item<double>();
-      return std::pair{privacy, (1 - blend.weights(first).select(1, 0)).mean().item<double>()};
+      const auto output = blend.forward(first);
+      return Measure{adversary_->privacy_loss(output).item<double>(), (1 - blend.weights(first).select(1, 0)).mean().item<double>(),
+                     adversary_->held_out_loss(output, first_attr, first_id)};
     };
     const auto before = measure();
     // With --placement search: the privacy loss's own first-order search for the region, learned by cross-entropy
@@ -783,9 +803,13 @@ class Trainer {
         direction = direction + flat_grad(torch::autograd::grad({placement(x, rows)}, params, {}, false, false, true), params);
       set_grads(params, direction);
       optimizer.step();
+      // --pretrain-adversary-steps: the attackers learn the output as it now is.
+      for (int k = 0; k < o_.pretrain_adversary_steps; ++k) adversary_update_on(pick_privacy_rows(kPretrainAdversaryBatch, i * 64 + k));
     }
     const auto after = measure();
-    json record = {{"pretrain_privacy_loss", {before.first, after.first}}, {"pretrain_hidden", {before.second, after.second}}};
+    json record = {{"pretrain_privacy_loss", {before.privacy, after.privacy}},
+                   {"pretrain_hidden", {before.hidden, after.hidden}},
+                   {"pretrain_attacker_loss", {before.attackers, after.attackers}}};
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
     if (refit) record["pretrain_fill_colour"] = pretrain_fill;
     if (search) {

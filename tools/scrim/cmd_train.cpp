@@ -67,6 +67,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--privacy-pretrain", o->privacy_pretrain,
                   "Blend anonymizer with --hide-budget: privacy-only steps before the game, the attackers frozen (no queries; 0: none)")
       ->capture_default_str();
+  cmd->add_option("--pretrain-adversary-steps", o->pretrain_adversary_steps,
+                  "Attacker updates on the output after each --privacy-pretrain step, so the region is placed where attackers "
+                  "trained on hidden pictures read (0: the warmed-up attackers stay frozen)")
+      ->capture_default_str();
   cmd->add_flag("--pretrain-surrogate", o->pretrain_surrogate,
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");

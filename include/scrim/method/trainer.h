@@ -92,6 +92,10 @@ struct TrainOptions {
   // frozen, minimising their privacy loss, so that the controller learns where they read
   // (docs/results.md). 0: none.
   int privacy_pretrain = 0;
+  // Attacker updates on the pre-training's current output after each pre-training step: the attackers follow the
+  // hiding, so the region is placed where attackers trained on hidden pictures read (the face below a hidden crown),
+  // not where attackers warmed up on unhidden ones read first (docs/results.md, "a sixteenth look"). 0: frozen.
+  int pretrain_adversary_steps = 0;
   // The pre-training also weighs a local surrogate's utility (`surrogate`, read through its true
   // gradient, no queries), combined with the privacy side at `preference` as the game combines
   // them: where to hide is learned against a model scrim can differentiate, and the black-box game
