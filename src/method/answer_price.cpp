@@ -42,10 +42,8 @@ torch::Tensor picture_answer_loss(ReferenceMllm& model, const TrainingSet& set, 
   torch::NoGradGuard no_grad;
   std::vector<std::vector<int64_t>> groups;
   auto frames = set.stack(asked, &groups);
-  std::vector<int64_t> middle;  // each question's middle frame, the one the picture stands in for
-  for (const auto& g : groups) middle.push_back(g[g.size() / 2]);
-  const auto on = torch::tensor(owner, torch::kLong);
-  frames = frames.index_copy(0, torch::tensor(middle, torch::kLong), pictures.detach().cpu().index_select(0, on));
+  const auto on = torch::tensor(owner, torch::kLong);  // each question's middle frame is the picture it is asked on
+  frames = frames.index_copy(0, torch::tensor(middle_frame_rows(groups), torch::kLong), pictures.detach().cpu().index_select(0, on));
   auto loss = reference_answer_losses(model, frames, prompts, answers, groups).margin;
   if (margin_cap > 0) loss = loss.clamp_min(-margin_cap);
   return torch::zeros({static_cast<int64_t>(rows.size())}, loss.options())

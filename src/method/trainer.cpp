@@ -842,9 +842,7 @@ class Trainer {
 
   // The attackers see one frame per sample, the middle one (as in the evaluation protocol).
   torch::Tensor middle_frames(const std::vector<std::vector<int64_t>>& groups) const {
-    std::vector<int64_t> mid;
-    for (const auto& g : groups) mid.push_back(g[g.size() / 2]);
-    return torch::tensor(mid, torch::kLong).to(device_);
+    return torch::tensor(method::middle_frame_rows(groups), torch::kLong).to(device_);
   }
 
   // The labels of the privacy side's `rows`.

@@ -10,6 +10,12 @@
 
 namespace scrim::method {
 
+std::vector<int64_t> middle_frame_rows(const std::vector<std::vector<int64_t>>& groups) {
+  std::vector<int64_t> middle;
+  for (const auto& g : groups) middle.push_back(g[g.size() / 2]);
+  return middle;
+}
+
 torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::vector<int64_t>& rows,
                            std::vector<std::vector<int64_t>>* groups) {
   std::vector<torch::Tensor> parts;

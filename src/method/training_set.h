@@ -55,6 +55,9 @@ struct TrainingSet {
 // per sample): [sum T, 3, S, S], and each sample's rows.
 torch::Tensor stack_frames(const std::vector<torch::Tensor>& frames, const std::vector<int64_t>& rows,
                            std::vector<std::vector<int64_t>>* groups = nullptr);
+// Each sample's middle frame in such a stack, given its rows (`groups`): the one frame the attackers see, and the one the
+// placement search's pictures stand for (as in the evaluation protocol).
+std::vector<int64_t> middle_frame_rows(const std::vector<std::vector<int64_t>>& groups);
 
 // Every sample's frames as `protector` outputs them (at the working
 // resolution; a sample's frames as one video), in the layout of `frames`.
