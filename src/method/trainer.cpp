@@ -717,7 +717,7 @@ class Trainer {
   json privacy_pretrain() {
     auto& blend = *method::blend_anonymizer(model_);
     torch::optim::Adam optimizer(model_.net().parameters(), torch::optim::AdamOptions(3e-3));
-    // The record: the privacy loss and the hidden share on the first batch, before and after.
+    // The record: the privacy loss, the hidden share and the attackers' loss on the first batch, before and after.
     const auto first_rows = pick_privacy_rows(kPretrainBatch, 1);
     const auto first = privacy_frames(first_rows);
     const auto first_attr = labels_attr(first_rows), first_id = labels_id(first_rows);

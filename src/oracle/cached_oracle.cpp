@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -84,7 +86,18 @@ CachedOracle::CachedOracle(std::shared_ptr<Oracle> inner, const std::filesystem:
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
       "CREATE TABLE IF NOT EXISTS replies (key TEXT PRIMARY KEY, model TEXT NOT NULL, reply TEXT NOT NULL,"
       " created INTEGER NOT NULL DEFAULT (strftime('%s','now')));";
-  if (sqlite3_exec(db_, schema, nullptr, nullptr, &err) != SQLITE_OK) {
+  // Setting up WAL mode takes an exclusive lock, and where waiting for it could deadlock SQLite answers SQLITE_BUSY at
+  // once, without the busy handler: several processes opening one new file (the ranks of a distributed run) retry
+  // until the busy timeout's 10 s are spent.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int rc = SQLITE_OK;
+  while (((rc = sqlite3_exec(db_, schema, nullptr, nullptr, &err)) == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+         std::chrono::steady_clock::now() < deadline) {
+    sqlite3_free(err);
+    err = nullptr;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     sqlite3_close(db_);

@@ -416,6 +416,46 @@ TEST(CachedOracle, SurvivesAKilledProcess) {
 
 namespace scrim {
 
+// The ranks of a distributed run open one new cache file at the same moment (measured: "database is locked" from
+// setting up WAL mode, which SQLite refuses at once rather than wait when two connections would deadlock). Six
+// processes released together on each of 60 new files: every one opens its cache.
+TEST(CachedOracle, ProcessesOpeningOneNewCacheAtOnceAllOpenIt) {
+  testing::ScratchDir d;
+  constexpr int kProcesses = 6, kFiles = 60;
+  int failed = 0;
+  for (int f = 0; f < kFiles; ++f) {
+    const auto db = d / ("shared-" + std::to_string(f) + ".sqlite");
+    int release[2];
+    ASSERT_EQ(pipe(release), 0);
+    std::vector<pid_t> children;
+    for (int k = 0; k < kProcesses; ++k) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        close(release[1]);
+        char go;
+        if (read(release[0], &go, 1) != 1) _exit(2);  // all wait for the parent's go
+        try {
+          CachedOracle cache(nullptr, db);
+        } catch (const std::exception&) {
+          _exit(1);
+        }
+        _exit(0);
+      }
+      children.push_back(pid);
+    }
+    close(release[0]);
+    const std::string go(kProcesses, 'g');  // one byte each, written at once
+    EXPECT_EQ(write(release[1], go.data(), go.size()), static_cast<ssize_t>(go.size()));
+    close(release[1]);
+    for (pid_t pid : children) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+  }
+  EXPECT_EQ(failed, 0) << "of " << kProcesses * kFiles << " openings";
+}
+
 TEST(HttpOracle, KeepsConnectionsAliveAndReconnectsAfterTheServerClosesThem) {
   // A plain server that records the client port of every request: kept-alive
   // queries arrive on one connection; with keep_alive off, one each.

@@ -65,7 +65,8 @@ void add_train_command(CLI::App& app) {
                   "Blend anonymizer: keep the privacy gradient in this fraction of each image's cells where it is largest (0: all)")
       ->capture_default_str();
   cmd->add_option("--privacy-pretrain", o->privacy_pretrain,
-                  "Blend anonymizer with --hide-budget: privacy-only steps before the game, the attackers frozen (no queries; 0: none)")
+                  "Blend anonymizer with --hide-budget: privacy-only steps before the game, the attackers frozen unless "
+                  "--pretrain-adversary-steps (no queries; 0: none)")
       ->capture_default_str();
   cmd->add_option("--pretrain-adversary-steps", o->pretrain_adversary_steps,
                   "Attacker updates on the output after each --privacy-pretrain step, so the region is placed where attackers "
