@@ -80,7 +80,8 @@ CachedOracle::CachedOracle(std::shared_ptr<Oracle> inner, const std::filesystem:
     db_ = nullptr;
     throw Error(path_ + ": cannot open the oracle cache: " + msg);
   }
-  sqlite3_busy_timeout(db_, 10000);  // other processes may hold the write lock briefly
+  constexpr auto kBusyTimeout = std::chrono::seconds(10);  // other processes may hold the write lock briefly
+  sqlite3_busy_timeout(db_, static_cast<int>(std::chrono::milliseconds(kBusyTimeout).count()));
   char* err = nullptr;
   const char* schema =
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
@@ -88,8 +89,8 @@ CachedOracle::CachedOracle(std::shared_ptr<Oracle> inner, const std::filesystem:
       " created INTEGER NOT NULL DEFAULT (strftime('%s','now')));";
   // Setting up WAL mode takes an exclusive lock, and where waiting for it could deadlock SQLite answers SQLITE_BUSY at
   // once, without the busy handler: several processes opening one new file (the ranks of a distributed run) retry
-  // until the busy timeout's 10 s are spent.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // until the busy timeout is spent.
+  const auto deadline = std::chrono::steady_clock::now() + kBusyTimeout;
   int rc = SQLITE_OK;
   while (((rc = sqlite3_exec(db_, schema, nullptr, nullptr, &err)) == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
          std::chrono::steady_clock::now() < deadline) {
