@@ -168,6 +168,19 @@ bool PrivacyAdversary::maybe_restart(int64_t step) {
   return true;
 }
 
+void PrivacyAdversary::average_toward(const PrivacyAdversary& other, int64_t n) {
+  if (n < 1) throw std::invalid_argument("a running mean counts from 1");
+  const auto mine = tensors(), theirs = other.tensors();
+  if (mine.size() != theirs.size()) throw std::invalid_argument("averaging toward an adversary of another shape");
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (!mine[i].sizes().equals(theirs[i].sizes())) throw std::invalid_argument("averaging toward an adversary of another shape");
+    // The label counts (the first three) and integer buffers (batch-norm's batch count) are copied, not averaged.
+    if (i < 3 || !mine[i].is_floating_point()) mine[i].copy_(theirs[i]);
+    else mine[i].add_(theirs[i].to(mine[i].device()) - mine[i], 1.0 / static_cast<double>(n));
+  }
+}
+
 void PrivacyAdversary::save(torch::serialize::OutputArchive& archive) const {
   archive.write("attribute_positives", attribute_positives_, /*is_buffer=*/true);
   archive.write("attribute_known", attribute_known_, true);

@@ -84,6 +84,12 @@ class PrivacyAdversary {
   torch::Tensor identity_target() const;
   // Restarts one member when the schedule says so; returns whether it did.
   bool maybe_restart(int64_t step);
+  // Moves every member's parameters and floating-point buffers a 1/n step toward `other`'s (an adversary of the same
+  // options and sizes) and copies its label counts and integer buffers. Called with n = 1, 2, 3, ... after each of
+  // other's updates, this adversary holds the running mean of other's weights over those updates (Polyak averaging;
+  // Izmailov et al., "Averaging Weights Leads to Wider Optima and Better Generalization", UAI 2018); n = 1 copies.
+  // Its optimizers are untouched: an average is read, not trained.
+  void average_toward(const PrivacyAdversary& other, int64_t n);
 
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);

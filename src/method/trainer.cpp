@@ -55,6 +55,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_adversary_steps", o.pretrain_adversary_steps);
+  v("pretrain_adversary_average", o.pretrain_adversary_average);
   v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("candidate_lead", o.candidate_lead);
@@ -198,6 +199,10 @@ void validate(const TrainOptions& o) {
     throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
   if (searched && o.hide_shape != "head")
     throw UsageError("--placement " + o.placement + " searches for a head-shaped region: it needs --hide-shape head");
+  if (o.pretrain_adversary_average && !(searched && o.pretrain_adversary_steps > 0))
+    throw UsageError(
+        "--pretrain-adversary-average is what a --placement search scores against while --pretrain-adversary-steps "
+        "updates the attackers: it needs both");
   if (priced && !o.surrogate_model)
     throw UsageError("--placement " + o.placement + " prices the search by a local model's answers: it needs --surrogate MODEL");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
@@ -746,10 +751,19 @@ class Trainer {
       ~PlacementDetached() { blend.set_placement_detached(false); }
     } detached{blend};
     blend.set_placement_detached(search_only);
-    auto adversary_loss = [&](const torch::Tensor& y) { return adversary_->privacy_loss(y); };
+    // The attackers the search scores positions against: the pre-training's own, or (--pretrain-adversary-average)
+    // their running mean, a copy of them now averaged toward them after each step's updates.
+    std::unique_ptr<method::PrivacyAdversary> average;
+    if (o_.pretrain_adversary_average) {
+      average = std::make_unique<method::PrivacyAdversary>(adversary_options(), static_cast<int64_t>(data_.attributes.size()),
+                                                           static_cast<int64_t>(data_.identity_index.size()));
+      average->average_toward(*adversary_, 1);
+    }
+    method::PrivacyAdversary& searcher = average ? *average : *adversary_;
+    auto adversary_loss = [&](const torch::Tensor& y) { return searcher.privacy_loss(y); };
     std::vector<std::vector<int64_t>> questions;                       // priced: the questions on each row's picture
     if (priced) questions = method::questions_on_each_picture(data_);  // no privacy-only rows
-    const method::PrivacyLossFn measured = [&](const torch::Tensor& y) { return adversary_->privacy_loss_per_picture(y); };
+    const method::PrivacyLossFn measured = [&](const torch::Tensor& y) { return searcher.privacy_loss_per_picture(y); };
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
       auto cost = [&](const torch::Tensor& y) {
@@ -805,11 +819,18 @@ class Trainer {
       optimizer.step();
       // --pretrain-adversary-steps: the attackers learn the output as it now is.
       for (int k = 0; k < o_.pretrain_adversary_steps; ++k) adversary_update_on(pick_privacy_rows(kPretrainAdversaryBatch, i * 64 + k));
+      if (average) average->average_toward(*adversary_, i + 1);  // the warmed-up attackers were the first of i + 1
     }
     const auto after = measure();
     json record = {{"pretrain_privacy_loss", {before.privacy, after.privacy}},
                    {"pretrain_hidden", {before.hidden, after.hidden}},
                    {"pretrain_attacker_loss", {before.attackers, after.attackers}}};
+    // What the averaged attackers read of the first batch (before: the warmed-up attackers' copy; after: the final
+    // output, which the following attackers read as pretrain_attacker_loss says).
+    if (average) {
+      torch::NoGradGuard no_grad;
+      record["pretrain_average_attacker_loss"] = {before.attackers, average->held_out_loss(blend.forward(first), first_attr, first_id)};
+    }
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
     if (refit) record["pretrain_fill_colour"] = pretrain_fill;
     if (search) {

@@ -108,6 +108,43 @@ TEST(PrivacyAdversary, ItsIdentityWeightReachesTheLoss) {
   EXPECT_THROW(method::PrivacyAdversary(negative, 2, 3), std::invalid_argument);
 }
 
+// The pre-training's search can score positions against the following attackers' running mean
+// (--pretrain-adversary-average): averaged toward after each of three updates, with n = 1, 2, 3, an adversary holds
+// the mean of the three snapshots, parameters and batch-norm statistics alike, and the latest label counts.
+TEST(PrivacyAdversary, AveragingTowardAfterEachUpdateKeepsTheMeanOfTheSnapshots) {
+  torch::manual_seed(4);
+  method::AdversaryOptions o;
+  o.members = 2;
+  method::PrivacyAdversary following(o, 2, 3), average(o, 2, 3);
+  auto x = torch::rand({6, 3, 32, 32});
+  auto attrs = torch::tensor({1, 0, 1, 1, 0, 0, 1, 0, 0, 1, 1, 1}, torch::kFloat32).view({6, 2});
+  auto ids = torch::tensor({0, 1, 2, 0, 1, 2}, torch::kLong);
+  std::vector<std::vector<torch::Tensor>> snapshots;
+  for (int64_t n = 1; n <= 3; ++n) {
+    following.update(x, attrs, ids);
+    std::vector<torch::Tensor> snapshot;
+    for (const auto& t : following.tensors()) snapshot.push_back(t.clone());
+    snapshots.push_back(snapshot);
+    average.average_toward(following, n);
+  }
+  const auto averaged = average.tensors();
+  ASSERT_EQ(averaged.size(), snapshots[0].size());
+  int moved = 0;  // weights that differ between the snapshots: where a copy of the last one would fail
+  for (size_t i = 0; i < averaged.size(); ++i) {
+    if (i < 3 || !averaged[i].is_floating_point()) {
+      EXPECT_TRUE(torch::equal(averaged[i], snapshots[2][i])) << i;
+      continue;
+    }
+    const auto mean = (snapshots[0][i] + snapshots[1][i] + snapshots[2][i]) / 3;
+    EXPECT_TRUE(torch::allclose(averaged[i], mean, 1e-5, 1e-6)) << i;
+    if (!torch::allclose(snapshots[0][i], snapshots[2][i], 1e-4, 1e-6)) ++moved;
+  }
+  EXPECT_GT(moved, 4);
+  EXPECT_THROW(average.average_toward(following, 0), std::invalid_argument);
+  method::PrivacyAdversary other_shape(o, 3, 3);
+  EXPECT_THROW(average.average_toward(other_shape, 4), std::invalid_argument);
+}
+
 TEST(RandomErasing, BlendsRectanglesTowardGreyAndLeavesTheRestAndTheInput) {
   torch::manual_seed(3);
   auto x = torch::ones({16, 3, 64, 64});

@@ -524,6 +524,45 @@ TEST(Trainer, AttackersThatFollowThePretrainingReadItsOutputBetterThanFrozenOnes
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to follow
 }
 
+// --pretrain-adversary-average: the search scores positions against the following attackers' running mean. From the
+// same start, the run places the region otherwise than one searching against the following attackers themselves
+// (the placement's cross-entropy to its targets differs), and its averaged attackers have learned part of what the
+// following ones learned: on the first batch's final output their loss lies between the warmed-up attackers' start and
+// the following attackers' end. Recorded in config.json; without following attackers or without a search, refused.
+TEST(Trainer, TheSearchCanScorePositionsAgainstTheFollowingAttackersRunningMean) {
+  ScratchDir dir;
+  auto options = [&](const std::string& name, bool average) {
+    auto o = tiny_pretrain_options(dir / name, 20);
+    o.hide_shape = "head";
+    o.blend_grid = 8;
+    o.bank = "fill:value=0.5";
+    o.placement = "search-only";
+    o.pretrain_adversary_steps = 2;
+    o.pretrain_adversary_average = average;
+    return o;
+  };
+  train_anonymizer(options("following", false));
+  train_anonymizer(options("average", true));
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / "average/config.json"))["pretrain_adversary_average"], true);
+  const auto following = read_log(dir / "following/train-log.jsonl").front(), average = read_log(dir / "average/train-log.jsonl").front();
+  ASSERT_TRUE(average.contains("pretrain_average_attacker_loss")) << average.dump();
+  EXPECT_FALSE(following.contains("pretrain_average_attacker_loss")) << following.dump();
+  const double start = average["pretrain_average_attacker_loss"][0], averaged = average["pretrain_average_attacker_loss"][1];
+  const double followed = average["pretrain_attacker_loss"][1];
+  EXPECT_NEAR(start, average["pretrain_attacker_loss"][0].get<double>(), 1e-9);
+  EXPECT_LT(averaged, start - 0.1) << average.dump();
+  EXPECT_GT(averaged, followed + 0.1) << average.dump();
+  EXPECT_GT(std::abs(average["pretrain_placement_loss"][1].get<double>() - following["pretrain_placement_loss"][1].get<double>()), 1e-4)
+      << average.dump() << following.dump();
+  auto o = options("refused", true);
+  ASSERT_NO_THROW(check_train_options(o));
+  o.pretrain_adversary_steps = 0;
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.pretrain_adversary_steps = 2;
+  o.placement = "gradient";
+  EXPECT_THROW(check_train_options(o), UsageError);
+}
+
 // --privacy-identity-weight reaches the game's privacy loss: the same warmed-up attackers on the same first batch
 // (the pre-training's "before" figure) give a smaller loss without the identity term; the weight is recorded in
 // config.json, and a negative one is refused.
