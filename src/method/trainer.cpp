@@ -55,7 +55,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_restart", o.adversary_restart), v("adversary_learning_rate", o.adversary_learning_rate);
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_adversary_steps", o.pretrain_adversary_steps);
-  v("pretrain_adversary_average", o.pretrain_adversary_average);
+  v("pretrain_search_attackers", o.pretrain_search_attackers);
   v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("candidate_lead", o.candidate_lead);
@@ -199,10 +199,10 @@ void validate(const TrainOptions& o) {
     throw UsageError("--placement " + o.placement + " is how --privacy-pretrain places the region: it needs --privacy-pretrain");
   if (searched && o.hide_shape != "head")
     throw UsageError("--placement " + o.placement + " searches for a head-shaped region: it needs --hide-shape head");
-  if (o.pretrain_adversary_average && !(searched && o.pretrain_adversary_steps > 0))
-    throw UsageError(
-        "--pretrain-adversary-average is what a --placement search scores against while --pretrain-adversary-steps "
-        "updates the attackers: it needs both");
+  one_of(o.pretrain_search_attackers, {"current", "average", "start-and-current"}, "--pretrain-search-attackers");
+  if (o.pretrain_search_attackers != "current" && !(searched && o.pretrain_adversary_steps > 0))
+    throw UsageError("--pretrain-search-attackers " + o.pretrain_search_attackers +
+                     " is what a --placement search scores against while --pretrain-adversary-steps updates the attackers: it needs both");
   if (priced && !o.surrogate_model)
     throw UsageError("--placement " + o.placement + " prices the search by a local model's answers: it needs --surrogate MODEL");
   if (o.candidates < 1 || o.candidates > 16) throw UsageError("--candidates must be in 1..16");
@@ -751,19 +751,26 @@ class Trainer {
       ~PlacementDetached() { blend.set_placement_detached(false); }
     } detached{blend};
     blend.set_placement_detached(search_only);
-    // The attackers the search scores positions against: the pre-training's own, or (--pretrain-adversary-average)
-    // their running mean, a copy of them now averaged toward them after each step's updates.
-    std::unique_ptr<method::PrivacyAdversary> average;
-    if (o_.pretrain_adversary_average) {
-      average = std::make_unique<method::PrivacyAdversary>(adversary_options(), static_cast<int64_t>(data_.attributes.size()),
-                                                           static_cast<int64_t>(data_.identity_index.size()));
-      average->average_toward(*adversary_, 1);
+    // The attackers the search scores positions against (--pretrain-search-attackers): the pre-training's own as they
+    // now are; or a copy of them as they start, averaged toward them after each step's updates ("average") or kept
+    // as it is beside them ("start-and-current", the two privacy losses averaged).
+    const bool average = o_.pretrain_search_attackers == "average", both = o_.pretrain_search_attackers == "start-and-current";
+    std::unique_ptr<method::PrivacyAdversary> copy;
+    if (average || both) {
+      copy = std::make_unique<method::PrivacyAdversary>(adversary_options(), static_cast<int64_t>(data_.attributes.size()),
+                                                        static_cast<int64_t>(data_.identity_index.size()));
+      copy->average_toward(*adversary_, 1);
     }
-    method::PrivacyAdversary& searcher = average ? *average : *adversary_;
-    auto adversary_loss = [&](const torch::Tensor& y) { return searcher.privacy_loss(y); };
+    auto adversary_loss = [&](const torch::Tensor& y) {
+      if (both) return (copy->privacy_loss(y) + adversary_->privacy_loss(y)) / 2;
+      return (average ? *copy : *adversary_).privacy_loss(y);
+    };
     std::vector<std::vector<int64_t>> questions;                       // priced: the questions on each row's picture
     if (priced) questions = method::questions_on_each_picture(data_);  // no privacy-only rows
-    const method::PrivacyLossFn measured = [&](const torch::Tensor& y) { return searcher.privacy_loss_per_picture(y); };
+    const method::PrivacyLossFn measured = [&](const torch::Tensor& y) {
+      if (both) return (copy->privacy_loss_per_picture(y) + adversary_->privacy_loss_per_picture(y)) / 2;
+      return (average ? *copy : *adversary_).privacy_loss_per_picture(y);
+    };
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
       auto cost = [&](const torch::Tensor& y) {
@@ -819,17 +826,18 @@ class Trainer {
       optimizer.step();
       // --pretrain-adversary-steps: the attackers learn the output as it now is.
       for (int k = 0; k < o_.pretrain_adversary_steps; ++k) adversary_update_on(pick_privacy_rows(kPretrainAdversaryBatch, i * 64 + k));
-      if (average) average->average_toward(*adversary_, i + 1);  // the warmed-up attackers were the first of i + 1
+      if (average) copy->average_toward(*adversary_, i + 1);  // the warmed-up attackers were the first of i + 1
     }
     const auto after = measure();
     json record = {{"pretrain_privacy_loss", {before.privacy, after.privacy}},
                    {"pretrain_hidden", {before.hidden, after.hidden}},
                    {"pretrain_attacker_loss", {before.attackers, after.attackers}}};
-    // What the averaged attackers read of the first batch (before: the warmed-up attackers' copy; after: the final
-    // output, which the following attackers read as pretrain_attacker_loss says).
-    if (average) {
+    // What the copy reads of the first batch (before: the warmed-up attackers' copy; after: the final output, which the
+    // current attackers read as pretrain_attacker_loss says).
+    if (copy) {
       torch::NoGradGuard no_grad;
-      record["pretrain_average_attacker_loss"] = {before.attackers, average->held_out_loss(blend.forward(first), first_attr, first_id)};
+      record[average ? "pretrain_average_attacker_loss" : "pretrain_start_attacker_loss"] = {
+          before.attackers, copy->held_out_loss(blend.forward(first), first_attr, first_id)};
     }
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
     if (refit) record["pretrain_fill_colour"] = pretrain_fill;

@@ -109,7 +109,7 @@ TEST(PrivacyAdversary, ItsIdentityWeightReachesTheLoss) {
 }
 
 // The pre-training's search can score positions against the following attackers' running mean
-// (--pretrain-adversary-average): averaged toward after each of three updates, with n = 1, 2, 3, an adversary holds
+// (--pretrain-search-attackers average): averaged toward after each of three updates, with n = 1, 2, 3, an adversary holds
 // the mean of the three snapshots, parameters and batch-norm statistics alike, and the latest label counts.
 TEST(PrivacyAdversary, AveragingTowardAfterEachUpdateKeepsTheMeanOfTheSnapshots) {
   torch::manual_seed(4);

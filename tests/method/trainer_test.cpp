@@ -524,42 +524,54 @@ TEST(Trainer, AttackersThatFollowThePretrainingReadItsOutputBetterThanFrozenOnes
   EXPECT_THROW(check_train_options(o), UsageError);  // nothing to follow
 }
 
-// --pretrain-adversary-average: the search scores positions against the following attackers' running mean. From the
-// same start, the run places the region otherwise than one searching against the following attackers themselves
-// (the placement's cross-entropy to its targets differs), and its averaged attackers have learned part of what the
-// following ones learned: on the first batch's final output their loss lies between the warmed-up attackers' start and
-// the following attackers' end. Recorded in config.json; without following attackers or without a search, refused.
-TEST(Trainer, TheSearchCanScorePositionsAgainstTheFollowingAttackersRunningMean) {
+// --pretrain-search-attackers: while the attackers follow the pre-training, the search can score positions against
+// their running mean ("average") or against them and their warmed-up start together ("start-and-current"). From the
+// same start, each places the region otherwise than a search against the current attackers alone (the placement's
+// cross-entropy to its targets differs). The averaged copy has learned part of what the following attackers learned
+// (on the first batch's final output its loss lies between the warmed-up attackers' start and the following ones'
+// end); the start's copy has learned nothing (it reads the final output no better than it read the first). Recorded
+// in config.json; an unknown choice, or one without following attackers or without a search, is refused.
+TEST(Trainer, TheSearchCanScorePositionsAgainstTheFollowingAttackersRunningMeanOrTheirStart) {
   ScratchDir dir;
-  auto options = [&](const std::string& name, bool average) {
-    auto o = tiny_pretrain_options(dir / name, 20);
+  auto options = [&](const std::string& attackers) {
+    auto o = tiny_pretrain_options(dir / attackers, 20);
     o.hide_shape = "head";
     o.blend_grid = 8;
     o.bank = "fill:value=0.5";
     o.placement = "search-only";
     o.pretrain_adversary_steps = 2;
-    o.pretrain_adversary_average = average;
+    o.pretrain_search_attackers = attackers;
     return o;
   };
-  train_anonymizer(options("following", false));
-  train_anonymizer(options("average", true));
-  EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / "average/config.json"))["pretrain_adversary_average"], true);
-  const auto following = read_log(dir / "following/train-log.jsonl").front(), average = read_log(dir / "average/train-log.jsonl").front();
+  auto run = [&](const std::string& attackers) {
+    train_anonymizer(options(attackers));
+    EXPECT_EQ(nlohmann::json::parse(testing::read_text(dir / attackers / "config.json"))["pretrain_search_attackers"], attackers);
+    return read_log(dir / attackers / "train-log.jsonl").front();
+  };
+  const auto current = run("current"), average = run("average"), both = run("start-and-current");
+  EXPECT_FALSE(current.contains("pretrain_average_attacker_loss") || current.contains("pretrain_start_attacker_loss")) << current.dump();
   ASSERT_TRUE(average.contains("pretrain_average_attacker_loss")) << average.dump();
-  EXPECT_FALSE(following.contains("pretrain_average_attacker_loss")) << following.dump();
   const double start = average["pretrain_average_attacker_loss"][0], averaged = average["pretrain_average_attacker_loss"][1];
   const double followed = average["pretrain_attacker_loss"][1];
   EXPECT_NEAR(start, average["pretrain_attacker_loss"][0].get<double>(), 1e-9);
   EXPECT_LT(averaged, start - 0.1) << average.dump();
   EXPECT_GT(averaged, followed + 0.1) << average.dump();
-  EXPECT_GT(std::abs(average["pretrain_placement_loss"][1].get<double>() - following["pretrain_placement_loss"][1].get<double>()), 1e-4)
-      << average.dump() << following.dump();
-  auto o = options("refused", true);
+  ASSERT_TRUE(both.contains("pretrain_start_attacker_loss")) << both.dump();
+  EXPECT_GT(both["pretrain_start_attacker_loss"][1].get<double>(), both["pretrain_start_attacker_loss"][0].get<double>() - 0.05)
+      << both.dump();
+  EXPECT_GT(both["pretrain_start_attacker_loss"][1].get<double>(), both["pretrain_attacker_loss"][1].get<double>() + 0.1) << both.dump();
+  const double current_fit = current["pretrain_placement_loss"][1];
+  for (const auto& other : {average, both})
+    EXPECT_GT(std::abs(other["pretrain_placement_loss"][1].get<double>() - current_fit), 1e-4) << other.dump() << current.dump();
+  auto o = options("average");
   ASSERT_NO_THROW(check_train_options(o));
   o.pretrain_adversary_steps = 0;
   EXPECT_THROW(check_train_options(o), UsageError);
   o.pretrain_adversary_steps = 2;
   o.placement = "gradient";
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.placement = "search-only";
+  o.pretrain_search_attackers = "frozen";
   EXPECT_THROW(check_train_options(o), UsageError);
 }
 

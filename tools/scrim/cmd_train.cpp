@@ -72,9 +72,11 @@ void add_train_command(CLI::App& app) {
                   "Attacker updates on the output after each --privacy-pretrain step, so the region is placed where attackers "
                   "trained on hidden pictures read (0: the warmed-up attackers stay frozen)")
       ->capture_default_str();
-  cmd->add_flag("--pretrain-adversary-average", o->pretrain_adversary_average,
-                "With --pretrain-adversary-steps and a --placement search: the search scores positions against the following "
-                "attackers' running mean over the pre-training, a target that settles, instead of their current weights");
+  cmd->add_option("--pretrain-search-attackers", o->pretrain_search_attackers,
+                  "With --pretrain-adversary-steps and a --placement search, which attackers the search scores positions against: "
+                  "current (as they now are), average (their running mean over the pre-training) or start-and-current (the "
+                  "warmed-up attackers as they started and the current ones, their losses averaged)")
+      ->capture_default_str();
   cmd->add_flag("--pretrain-surrogate", o->pretrain_surrogate,
                 "--privacy-pretrain also weighs --surrogate MODEL's utility (its true gradient, no queries), combined at --preference: "
                 "the region is placed against a local model, then the black-box game refines it");

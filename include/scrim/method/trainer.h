@@ -96,12 +96,13 @@ struct TrainOptions {
   // hiding, so the region is placed where attackers trained on hidden pictures read (the face below a hidden crown),
   // not where attackers warmed up on unhidden ones read first (docs/results.md, "a sixteenth look"). 0: frozen.
   int pretrain_adversary_steps = 0;
-  // With pretrain_adversary_steps and a searched placement: the search scores positions against the following
-  // attackers' running mean over the pre-training (their weights averaged after each step) instead of their current
-  // weights. Followed step by step, the target moves with the attackers and the scores learn a region spread between
-  // where they read from one step to the next (onto the collar, docs/results.md, "a sixteenth look"); the running mean
-  // moves less and less, so the scores can fit one target that reads both.
-  bool pretrain_adversary_average = false;
+  // Which attackers a searched placement scores positions against while pretrain_adversary_steps updates them:
+  // "current" (the pre-training's own, as they now are), "average" (their running mean over the pre-training, their
+  // weights averaged after each step: a target that settles; measured: fitted no better than the moving one, the region
+  // further onto the collar, docs/results.md "a seventeenth look"), or "start-and-current" (the privacy losses of the
+  // warmed-up attackers as they were at the start, which read the top of the head, and of the current ones, which read
+  // the face below a hidden crown, averaged: a target that is neither's alone).
+  std::string pretrain_search_attackers = "current";
   // The pre-training also weighs a local surrogate's utility (`surrogate`, read through its true
   // gradient, no queries), combined with the privacy side at `preference` as the game combines
   // them: where to hide is learned against a model scrim can differentiate, and the black-box game
