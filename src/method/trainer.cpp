@@ -761,16 +761,13 @@ class Trainer {
                                                         static_cast<int64_t>(data_.identity_index.size()));
       copy->average_toward(*adversary_, 1);
     }
-    auto adversary_loss = [&](const torch::Tensor& y) {
-      if (both) return (copy->privacy_loss(y) + adversary_->privacy_loss(y)) / 2;
-      return (average ? *copy : *adversary_).privacy_loss(y);
-    };
-    std::vector<std::vector<int64_t>> questions;                       // priced: the questions on each row's picture
-    if (priced) questions = method::questions_on_each_picture(data_);  // no privacy-only rows
     const method::PrivacyLossFn measured = [&](const torch::Tensor& y) {
       if (both) return (copy->privacy_loss_per_picture(y) + adversary_->privacy_loss_per_picture(y)) / 2;
       return (average ? *copy : *adversary_).privacy_loss_per_picture(y);
     };
+    auto adversary_loss = [&](const torch::Tensor& y) { return measured(y).mean(); };  // as privacy_loss is
+    std::vector<std::vector<int64_t>> questions;                       // priced: the questions on each row's picture
+    if (priced) questions = method::questions_on_each_picture(data_);  // no privacy-only rows
     auto placement_target = [&](const torch::Tensor& x, const std::vector<int64_t>& rows) {
       if (questions.empty()) return method::placement_target(blend, x, adversary_loss);
       auto cost = [&](const torch::Tensor& y) {
