@@ -13,6 +13,13 @@
 // peak, head) and hide budget: where that shape would hide on the score map training left, without training
 // again.
 //
+// --fill-colour R,G,B (0..255) sets a fitted fill's colour (fill:value=fit), e.g. to what the labelled ellipse's
+// fill fits to (docs/results.md, "a tenth look").
+// --offset F re-renders a head region moved down by F of its height from where its scores place it (negative:
+// up): whether the placement misses by a shift all pictures share (docs/results.md, "an eighteenth look").
+// --save DIR writes each anonymizer as re-rendered (--shape, --budget, --fill-colour; not --offset, which only
+// the diagnostic draws) to DIR/PARENT-NAME.pt, for `scrim eval --protector anonymizer:...`.
+//
 // --list-off names the pictures whose hidden region's centre lies outside the face box.
 //
 // For a blend anonymizer also its rendered mask against the face's inscribed ellipse (the labelled region that
@@ -27,11 +34,12 @@
 // detector-driven protector hides, on the same pictures (the first three figures only).
 //
 //   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
-//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided]
+//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--offset F] [--fill-colour R,G,B] [--save DIR]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -77,6 +85,8 @@ method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const s
   torch::NoGradGuard no_grad;
   auto from = model.net().parameters(), to = other.net().parameters();
   for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+  auto from_buffers = model.net().buffers(), to_buffers = other.net().buffers();  // a fitted fill's colour
+  for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
   other.net().eval();
   return other;
 }
@@ -84,6 +94,17 @@ method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const s
 // Rendering options for the diagnostic: a control grid (0: the network's) and an up-sampler (empty: the network's).
 int64_t g_face_grid = 0;
 std::string g_face_upsample;
+double g_offset = 0;  // --offset
+
+// The blend's controls for x [1, 3, S, S] (at its input size): its own, or with --offset its head region moved.
+torch::Tensor placed_weights(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x) {
+  if (g_offset == 0) return blend.weights(x);
+  auto logits = blend.logits(x);
+  const int64_t n = logits.size(0), g = logits.size(2);
+  auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});
+  auto hidden = nets::BlendAnonymizerImpl::head_region(where, blend.options().budget, g_offset);
+  return torch::cat({1 - hidden, hidden * torch::softmax(logits.slice(1, 1), 1)}, 1);
+}
 
 nets::Upsample face_upsample(const nets::BlendAnonymizerImpl& blend) {
   return g_face_upsample.empty() ? blend.options().upsample : nets::parse_upsample(g_face_upsample);
@@ -107,13 +128,13 @@ torch::Tensor weights_at_face(nets::BlendAnonymizerImpl& blend, const torch::Ten
 
 // The picture x [1, 3, H, W] hidden by the blend with its region centred on the face box r (at the blend's input
 // size, then back to the picture's, as apply_anonymizer does).
-// Without r: the network's own placement, rendered with the diagnostic's up-sampler.
+// Without r: the network's own placement (moved by --offset), rendered with the diagnostic's up-sampler.
 torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const Region* r) {
   namespace F = torch::nn::functional;
   const auto s = blend.options().input_size;
   auto x_in = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s, s}).mode(torch::kArea));
-  auto y =
-      nets::BlendAnonymizerImpl::render(blend.bank(x_in), r ? weights_at_face(blend, x_in, *r) : blend.weights(x_in), face_upsample(blend));
+  auto y = nets::BlendAnonymizerImpl::render(blend.bank(x_in), r ? weights_at_face(blend, x_in, *r) : placed_weights(blend, x_in),
+                                             face_upsample(blend));
   if (x.size(2) == s && x.size(3) == s) return y;
   return F::interpolate(
              y, F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false))
@@ -142,10 +163,31 @@ int main(int argc, char** argv) {
   bool list_off = false;
   bool at_face = false;
   int64_t at_face_grid = 0;
-  std::string upsample_name;
+  std::string upsample_name, save_dir;
+  double offset = 0;
+  bool offset_given = false;
+  std::vector<double> fill_colour;
   for (int i = 3; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--shape" && i + 1 < argc) {
+    if (a == "--offset" && i + 1 < argc) {
+      char* end = nullptr;
+      offset = std::strtod(argv[++i], &end);
+      offset_given = true;
+      if (*end != '\0' || !(std::abs(offset) <= 1)) {
+        std::fprintf(stderr, "--offset must be a share of the region's height in [-1, 1], not '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (a == "--fill-colour" && i + 1 < argc) {
+      double r = -1, g = -1, b = -1;
+      char tail = 0;
+      if (std::sscanf(argv[++i], "%lf,%lf,%lf%c", &r, &g, &b, &tail) != 3 || std::min({r, g, b}) < 0 || std::max({r, g, b}) > 255) {
+        std::fprintf(stderr, "--fill-colour must be R,G,B in 0..255, not '%s'\n", argv[i]);
+        return 2;
+      }
+      fill_colour = {r / 255, g / 255, b / 255};
+    } else if (a == "--save" && i + 1 < argc) {
+      save_dir = argv[++i];
+    } else if (a == "--shape" && i + 1 < argc) {
       shape = argv[++i];
     } else if (a == "--list-off") {
       list_off = true;
@@ -171,13 +213,18 @@ int main(int argc, char** argv) {
     }
   }
   if (argc < 4 || files.empty()) {
-    std::fprintf(stderr,
-                 "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
-                 "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided]\n",
-                 argv[0]);
+    std::fprintf(
+        stderr,
+        "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
+        "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--offset F] [--fill-colour R,G,B] [--save DIR]\n",
+        argv[0]);
     return 2;
   }
-  g_face_grid = at_face_grid, g_face_upsample = upsample_name;
+  if (offset_given && !save_dir.empty()) {
+    std::fprintf(stderr, "--offset only re-renders for the diagnostic: it cannot be saved with --save\n");
+    return 2;
+  }
+  g_face_grid = at_face_grid, g_face_upsample = upsample_name, g_offset = offset;
   try {
     torch::NoGradGuard no_grad;
     Manifest actions = read_manifest(argv[1]), vqa = read_manifest(argv[2]);
@@ -200,6 +247,22 @@ int main(int argc, char** argv) {
       if (is_model) {
         model = method::read_anonymizer(file);
         if (!shape.empty() || budget > 0) model = with_shape(model, shape, budget);
+        if (auto* b = method::blend_anonymizer(model); offset_given && (!b || b->options().shape != nets::HideShape::kHead))
+          throw UsageError("--offset moves a head region: " + file + " has none");
+        if (!fill_colour.empty()) {
+          auto* b = method::blend_anonymizer(model);
+          if (!b || !b->has_fitted_fill()) throw UsageError("--fill-colour sets a fitted fill's colour: " + file + " has none");
+          b->fit_fill_colour(torch::tensor({fill_colour[0], fill_colour[1], fill_colour[2], 1.0}, torch::kFloat64));
+        }
+        if (!save_dir.empty()) {
+          const std::filesystem::path source(file);
+          auto target = std::filesystem::path(save_dir) / (source.parent_path().filename().string() + "-" + source.filename().string());
+          std::filesystem::create_directories(save_dir);
+          torch::serialize::OutputArchive archive;
+          method::write_anonymizer(archive, model);
+          archive.save_to(target.string());
+          std::printf("wrote %s\n", target.string().c_str());
+        }
       } else {
         protector = make_protector(file);
       }
@@ -208,13 +271,14 @@ int main(int argc, char** argv) {
       std::vector<double> off_y, off_x;
       double centred = 0, ellipse_in = 0, ellipse_out = 0;
       torch::Tensor mix;  // the hidden weight per obfuscation, summed over pictures
+      torch::Tensor colour_mean, colour_square, colour_core, colour_face, colour_hist;
       auto* blend = is_model ? method::blend_anonymizer(model) : nullptr;
       for (const auto& [path, boxes] : pictures) {
         const auto picture = read_image(path);
         auto x = image_to_tensor(picture).unsqueeze(0);
         auto y = is_model ? method::apply_anonymizer(model, x) : image_to_tensor(protector->protect(picture)).unsqueeze(0);
         if (blend && at_face && boxes.face) y = rendered_with(*blend, x, &*boxes.face);
-        else if (blend && !upsample_name.empty()) y = rendered_with(*blend, x, nullptr);
+        else if (blend && (!upsample_name.empty() || offset_given)) y = rendered_with(*blend, x, nullptr);
         auto changed = ((y - x).abs().amax(1)[0] > 25.0 / 255.0);
         whole += changed.to(torch::kFloat64).mean().item<double>();
         ++n;
@@ -225,10 +289,30 @@ int main(int argc, char** argv) {
             const auto& r = *boxes.face;
             auto x_in = torch::nn::functional::interpolate(
                 x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{model.input_size(), model.input_size()}).mode(torch::kArea));
-            auto weights = at_face ? weights_at_face(*blend, x_in, r) : blend->weights(x_in);
+            auto weights = at_face ? weights_at_face(*blend, x_in, r) : placed_weights(*blend, x_in);
             auto upsample = face_upsample(*blend);
             auto [in, out] = against_face_ellipse(1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0], r);
             ellipse_in += in, ellipse_out += out;
+            {
+              // What the hidden region covers, in colour: its mask-weighted sum, its core's (hidden share >= 0.9), a
+              // 256-bin histogram per channel weighted by the mask, and the labelled face ellipse's colour.
+              auto h = (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0]).to(torch::kFloat64);  // [S, S]
+              auto px = x_in[0].to(torch::kFloat64);                                                              // [3, S, S]
+              auto core = (h >= 0.9).to(torch::kFloat64);
+              const auto s = h.size(0);
+              auto axis = (torch::arange(s, torch::kFloat64) + 0.5) / static_cast<double>(s);
+              auto dy = (axis.view({-1, 1}) - (r.y + r.h / 2)) / (r.h / 2), dx = (axis.view({1, -1}) - (r.x + r.w / 2)) / (r.w / 2);
+              auto face = ((dy * dy + dx * dx) <= 1).to(torch::kFloat64);
+              auto add = [&](torch::Tensor& acc, const torch::Tensor& w) {
+                auto sums = torch::cat({(px * w).sum({1, 2}), w.sum().view({1})});
+                acc = acc.defined() ? acc + sums : sums;
+              };
+              add(colour_mean, h), add(colour_square, h * h), add(colour_core, core), add(colour_face, face);
+              auto bins = (px * 255).round().clamp(0, 255).to(torch::kLong).view({3, -1});
+              auto hist = torch::zeros({3, 256}, torch::kFloat64);
+              for (int64_t c = 0; c < 3; ++c) hist[c].index_add_(0, bins[c], h.view({-1}));
+              colour_hist = colour_hist.defined() ? colour_hist + hist : hist;
+            }
             auto w = weights[0];                // [K, G, G]
             auto hidden = 1 - w[0];             // [G, G]
             auto per_item = w.slice(0, 1).sum({1, 2}).to(torch::kFloat64);
@@ -254,12 +338,30 @@ int main(int argc, char** argv) {
       std::string bank_mix;
       if (mix.defined())
         for (int64_t k = 0; k < mix.size(0); ++k) bank_mix += (k ? " " : "") + std::to_string(mix[k].item<double>() / mix.sum().item<double>()).substr(0, 4);
+      if (offset_given) name += " offset " + std::to_string(offset).substr(0, 5);
+      if (!fill_colour.empty())
+        name += " fill " + std::to_string(fill_colour[0] * 255).substr(0, 3) + "," + std::to_string(fill_colour[1] * 255).substr(0, 3) +
+                "," + std::to_string(fill_colour[2] * 255).substr(0, 3);
       if (at_face) name += " at face" + (at_face_grid ? " G " + std::to_string(at_face_grid) : "");
       if (!upsample_name.empty()) name += " " + upsample_name;
       const double m = off_y.empty() ? 1.0 : static_cast<double>(off_y.size());
       std::printf("%-48s %8lld %10.3f %10.3f %10.3f %10.3f %8.2f %8.2f %8.3f %8.3f %8.3f  %s\n", name.c_str(), static_cast<long long>(n),
                   faces ? face / faces : 0.0, shirts ? shirt / shirts : 0.0, n ? whole / n : 0.0, faces ? face_half / faces : 0.0,
                   median(off_y), median(off_x), centred / m, ellipse_in / m, ellipse_out / m, bank_mix.c_str());
+      if (colour_hist.defined()) {
+        auto rgb = [](const torch::Tensor& sums) {
+          char out[48];
+          std::snprintf(out, sizeof out, "%.0f,%.0f,%.0f", 255 * sums[0].item<double>() / sums[3].item<double>(),
+                        255 * sums[1].item<double>() / sums[3].item<double>(), 255 * sums[2].item<double>() / sums[3].item<double>());
+          return std::string(out);
+        };
+        auto cdf = colour_hist.cumsum(1) / colour_hist.sum(1, true);
+        std::string med;
+        for (int64_t c = 0; c < 3; ++c) med += (c ? "," : "") + std::to_string((cdf[c] < 0.5).sum().item<int64_t>());
+        std::printf(
+            "  covered colour (RGB): mask-weighted %s, squared-mask-weighted %s, core %s, weighted median %s; the face ellipse %s\n",
+            rgb(colour_mean).c_str(), rgb(colour_square).c_str(), rgb(colour_core).c_str(), med.c_str(), rgb(colour_face).c_str());
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -527,7 +527,7 @@ class Trainer {
     return record;
   }
 
-  // fill:value=fit: the fill's colour set to the mean of what it covers on the training pictures (at most
+  // fill:value=fit: the fill's colour set to the mean of what its region's core covers on the training pictures (at most
   // kFillFitRows of them, evenly spaced), once the region is placed (after the pre-training) and every
   // kFillRefitSteps pre-training steps on the way, so that the utility side weighs the fill it will get, not grey
   // (grey on the head costs what the MLLM reads round it: docs/results.md, "a tenth look"). Every rank reads the

@@ -107,8 +107,10 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   bool has_fitted_fill() const { return fill_colour_.defined(); }
   torch::Tensor fill_colour() const { return fill_colour_; }
   // What fitting the fill colour to the pictures x [N, 3, S, S] adds up: [4], the fitted fill's per-pixel mask
-  // weight times each colour channel, summed over x, then the mask weight summed. Summed over batches, the
-  // ratio is the mean colour of what the fill covers: the constant that changes those pixels least (L2).
+  // weight times each colour channel, summed over the pixels each picture hides most (at least 0.9 of its most
+  // hidden pixel's share: the region's core), then those weights summed. Summed over batches, the ratio is the
+  // mean colour of what the fill replaces outright, not of the soft edge round it (docs/results.md, "an
+  // eighteenth look").
   torch::Tensor fill_statistics(const torch::Tensor& x);
   // Sets the fitted fill's colour to sums' ratio (sums: fill_statistics summed); returns it.
   torch::Tensor fit_fill_colour(const torch::Tensor& sums);
@@ -122,8 +124,8 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
   // The hidden share per cell [N, 1, G, G] of one upright head-proportioned ellipse of area budget G^2 cells
-  // where it covers the most of `where`: the "head" shape's region.
-  static torch::Tensor head_region(const torch::Tensor& where, double budget);
+  // where it covers the most of `where`: the "head" shape's region, moved down by `offset` of its height.
+  static torch::Tensor head_region(const torch::Tensor& where, double budget, double offset = 0);
   // The mass of `where` [N, 1, G, GX] that head ellipse would cover centred on each cell, [N, 1, G, GX] (no gradient).
   static torch::Tensor head_coverage(const torch::Tensor& where, double budget);
   // The head ellipse's hidden share per cell [N, 1, G, GX], centred at (cy, cx) [N], in cells from the top left corner.
