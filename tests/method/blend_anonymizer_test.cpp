@@ -494,4 +494,22 @@ TEST(BlendAnonymizer, AFittedFillTakesTheColourOfTheRegionsCoreNotOfItsSoftEdge)
   }
 }
 
+// scrim_bench_hidden_region --offset: the head region moved down by a share of its own height (2 ry cells), nothing
+// else about it changed.
+TEST(BlendAnonymizer, AHeadRegionsOffsetMovesItDownByThatShareOfItsHeight) {
+  const int64_t g = 28;
+  const double budget = 0.014;
+  auto where = torch::zeros({1, 1, g, g});
+  where[0][0][12][14] = 1;
+  auto placed = BlendAnonymizerImpl::head_region(where, budget), moved = BlendAnonymizerImpl::head_region(where, budget, 0.25);
+  auto [y0, x0] = region_centre(placed);
+  auto [y1, x1] = region_centre(moved);
+  const double height = 2 * std::sqrt(budget * g * g * 1.2 / M_PI);  // kHeadAspect 1.2, area budget G^2 cells
+  EXPECT_NEAR(y1 - y0, 0.25 * height, 0.01);  // the centroid of the region drawn on the cells, not its centre exactly
+  EXPECT_NEAR(x1, x0, 1e-4);
+  EXPECT_NEAR(moved.sum().item<double>(), placed.sum().item<double>(), 1e-3);
+  auto [yu, xu] = region_centre(BlendAnonymizerImpl::head_region(where, budget, -0.25));
+  EXPECT_NEAR(y0 - yu, 0.25 * height, 0.01);
+}
+
 }  // namespace scrim::nets
