@@ -141,13 +141,17 @@ torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tenso
       .clamp(0, 1);
 }
 
+// The ellipse inscribed in r as a [S, S] indicator (1 inside) at S pixels per side.
+torch::Tensor face_ellipse(int64_t s, const Region& r) {
+  auto axis = (torch::arange(s, torch::kFloat64) + 0.5) / static_cast<double>(s);
+  auto dy = (axis.view({-1, 1}) - (r.y + r.h / 2)) / (r.h / 2), dx = (axis.view({1, -1}) - (r.x + r.w / 2)) / (r.w / 2);
+  return ((dy * dy + dx * dx) <= 1).to(torch::kFloat64);
+}
+
 // Of a hidden-share mask [S, S]: its mean over the pixels inside the ellipse inscribed in r, and the share of its
 // mass outside that ellipse.
 std::pair<double, double> against_face_ellipse(const torch::Tensor& hidden, const Region& r) {
-  const auto s = hidden.size(0);
-  auto axis = (torch::arange(s, torch::kFloat64) + 0.5) / static_cast<double>(s);
-  auto dy = (axis.view({-1, 1}) - (r.y + r.h / 2)) / (r.h / 2), dx = (axis.view({1, -1}) - (r.x + r.w / 2)) / (r.w / 2);
-  auto inside = ((dy * dy + dx * dx) <= 1).to(torch::kFloat64);
+  auto inside = face_ellipse(hidden.size(0), r);
   auto h = hidden.to(torch::kFloat64);
   const double mass = h.sum().item<double>();
   return {(h * inside).sum().item<double>() / inside.sum().clamp_min(1).item<double>(),
@@ -291,18 +295,15 @@ int main(int argc, char** argv) {
                 x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{model.input_size(), model.input_size()}).mode(torch::kArea));
             auto weights = at_face ? weights_at_face(*blend, x_in, r) : placed_weights(*blend, x_in);
             auto upsample = face_upsample(*blend);
-            auto [in, out] = against_face_ellipse(1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0], r);
+            auto h = (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0]).to(torch::kFloat64);  // [S, S]
+            auto [in, out] = against_face_ellipse(h, r);
             ellipse_in += in, ellipse_out += out;
             {
               // What the hidden region covers, in colour: its mask-weighted sum, its core's (hidden share >= 0.9), a
               // 256-bin histogram per channel weighted by the mask, and the labelled face ellipse's colour.
-              auto h = (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0]).to(torch::kFloat64);  // [S, S]
-              auto px = x_in[0].to(torch::kFloat64);                                                              // [3, S, S]
+              auto px = x_in[0].to(torch::kFloat64);  // [3, S, S]
               auto core = (h >= 0.9).to(torch::kFloat64);
-              const auto s = h.size(0);
-              auto axis = (torch::arange(s, torch::kFloat64) + 0.5) / static_cast<double>(s);
-              auto dy = (axis.view({-1, 1}) - (r.y + r.h / 2)) / (r.h / 2), dx = (axis.view({1, -1}) - (r.x + r.w / 2)) / (r.w / 2);
-              auto face = ((dy * dy + dx * dx) <= 1).to(torch::kFloat64);
+              auto face = face_ellipse(h.size(0), r);
               auto add = [&](torch::Tensor& acc, const torch::Tensor& w) {
                 auto sums = torch::cat({(px * w).sum({1, 2}), w.sum().view({1})});
                 acc = acc.defined() ? acc + sums : sums;
