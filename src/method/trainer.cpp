@@ -1,5 +1,6 @@
 #include "scrim/method/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -56,7 +57,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("adversary_steps", o.adversary_steps), v("adversary_erasing", o.adversary_erasing), v("privacy_cells", o.privacy_cells);
   v("privacy_pretrain", o.privacy_pretrain), v("pretrain_adversary_steps", o.pretrain_adversary_steps);
   v("pretrain_search_attackers", o.pretrain_search_attackers);
-  v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement);
+  v("pretrain_surrogate", o.pretrain_surrogate), v("placement", o.placement), v("pretrain_fill", o.pretrain_fill);
   v("candidates", o.candidates), v("candidate_questions", o.candidate_questions), v("candidate_baseline", o.candidate_baseline);
   v("candidate_lead", o.candidate_lead);
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
@@ -193,6 +194,14 @@ void validate(const TrainOptions& o) {
   if (o.privacy_pretrain > 0 && (o.anonymizer != "blend" || !(o.hide_budget > 0)))
     throw UsageError("--privacy-pretrain needs --anonymizer blend with a --hide-budget");
   one_of(o.placement, {"gradient", "search", "search-only", "search-utility", "search-measured"}, "--placement");
+  one_of(o.pretrain_fill, {"fitted", "grey"}, "--pretrain-fill");
+  if (o.pretrain_fill != "fitted") {
+    const auto bank = nets::parse_bank(o.bank);
+    const bool fitted = std::any_of(bank.begin(), bank.end(), [](const nets::BankItem& b) { return b.fitted; });
+    if (!(fitted && o.privacy_pretrain > 0))
+      throw UsageError("--pretrain-fill " + o.pretrain_fill +
+                       " is the colour --privacy-pretrain places a fitted fill (--bank fill:value=fit) against: it needs both");
+  }
   const bool priced = priced_placement(o.placement);
   const bool searched = o.placement != "gradient";
   if (searched && !(o.privacy_pretrain > 0))
@@ -799,8 +808,13 @@ class Trainer {
     };
     const auto fixed_rows = pick_rows(kPretrainUtilityBatch, 0);
     const double surrogate_before = transfer ? surrogate_step(fixed_rows).loss : 0;
-    const bool refit = blend.has_fitted_fill();
+    const bool refit = blend.has_fitted_fill() && o_.pretrain_fill == "fitted";
     std::vector<double> pretrain_fill;  // the colour the pre-training's last steps used
+    if (blend.has_fitted_fill() && !refit) {  // --pretrain-fill grey: the core's colour is fitted once, after it
+      torch::NoGradGuard no_grad;
+      blend.fill_colour().fill_(0.5);
+      pretrain_fill = {0.5, 0.5, 0.5};
+    }
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
       if (refit && (i - 1) % kFillRefitSteps == 0) pretrain_fill = fit_fill_colour(blend);
       const auto rows = pick_privacy_rows(kPretrainBatch, i);
@@ -837,7 +851,7 @@ class Trainer {
           before.attackers, copy->held_out_loss(blend.forward(first), first_attr, first_id)};
     }
     if (transfer) record["pretrain_surrogate_loss"] = {surrogate_before, surrogate_step(fixed_rows).loss};
-    if (refit) record["pretrain_fill_colour"] = pretrain_fill;
+    if (!pretrain_fill.empty()) record["pretrain_fill_colour"] = pretrain_fill;
     if (search) {
       const torch::Tensor target = placement_target(first, first_rows);
       torch::NoGradGuard no_grad;

@@ -711,6 +711,57 @@ TEST(Trainer, AFittedFillIsFittedToTheTrainingPicturesAfterThePretraining) {
   EXPECT_GT((saved - 0.5).abs().max().item<double>(), 0.02) << saved;  // the synthetic pictures are not grey on average
 }
 
+// --pretrain-fill grey: the pre-training places the region against a grey fill — step for step what a bank with a
+// grey fill does (same seed, same losses) — and the fill's colour is fitted to what the placed region hides once,
+// after it. Refused without a fitted fill or without a pre-training.
+TEST(Trainer, PretrainFillGreyPlacesTheRegionAgainstGreyAndFitsTheColourAfter) {
+  ScratchDir dir;
+  auto run = [&](const std::string& name, const std::string& bank, const std::string& pretrain_fill) {
+    auto o = tiny_blend_options(dir / name);
+    o.gradient = "whitebox";
+    o.steps = 0;
+    o.adversary_warmup = 2;
+    o.privacy_pretrain = 5;
+    o.hide_budget = 0.2;
+    o.bank = bank;
+    o.pretrain_fill = pretrain_fill;
+    train_anonymizer(o);
+    return read_log(dir / name / "train-log.jsonl").front();
+  };
+  const auto grey = run("grey", "fill:value=fit", "grey");
+  const auto fixed = run("fixed", "fill:value=0.5", "fitted");
+  const auto refitted = run("refitted", "fill:value=fit", "fitted");
+  ASSERT_TRUE(grey.contains("pretrain_fill_colour")) << grey.dump();
+  EXPECT_EQ(grey["pretrain_fill_colour"], nlohmann::json({0.5, 0.5, 0.5})) << grey.dump();
+  for (const auto* key : {"pretrain_privacy_loss", "pretrain_hidden", "pretrain_attacker_loss"}) {
+    EXPECT_EQ(grey[key], fixed[key]) << key;
+    EXPECT_NE(grey[key], refitted[key]) << key;  // refitted, the pre-training sees another colour
+  }
+  auto model = method::read_anonymizer(dir / "grey/anonymizer.pt");
+  auto& blend = *method::blend_anonymizer(model);
+  auto o = tiny_blend_options(dir / "grey");
+  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+  std::vector<int64_t> rows(data.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  auto sums = blend.fill_statistics(data.stack(rows));
+  auto expected = (sums.slice(0, 0, 3) / sums[3]).to(torch::kFloat32);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(grey["fill_colour"][c].get<double>(), expected[c].item<double>(), 1e-4) << grey.dump();
+  EXPECT_GT((blend.fill_colour() - 0.5).abs().max().item<double>(), 0.02) << blend.fill_colour();
+  o.privacy_pretrain = 5;
+  o.hide_budget = 0.2;
+  o.pretrain_fill = "grey";
+  o.bank = "fill:value=fit";
+  EXPECT_NO_THROW(check_train_options(o));
+  o.pretrain_fill = "pink";
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.pretrain_fill = "grey";
+  o.bank = "fill:value=0.5";  // nothing to fit
+  EXPECT_THROW(check_train_options(o), UsageError);
+  o.bank = "fill:value=fit";
+  o.privacy_pretrain = 0;  // nothing to place against grey
+  EXPECT_THROW(check_train_options(o), UsageError);
+}
+
 // --candidates K: K pre-trained draws (the first is the run without the option), each answering the same
 // training questions through the black box (counted in the run's queries, as the --candidate-baseline's are)
 // and read by a fresh attacker; the run keeps the chosen draw, whose model answers those questions with the

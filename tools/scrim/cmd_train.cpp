@@ -88,6 +88,10 @@ void add_train_command(CLI::App& app) {
                   "or search-measured (as search-utility, each position's privacy gain measured on the attackers, not to first "
                   "order, and the best refined at half-cell offsets)")
       ->capture_default_str();
+  cmd->add_option("--pretrain-fill", o->pretrain_fill,
+                  "With a fitted fill (--bank fill:value=fit), the colour --privacy-pretrain places the region against: fitted "
+                  "(refitted to what the region hides as it moves) or grey (0.5; the colour fitted once after the pre-training)")
+      ->capture_default_str();
   cmd->add_option("--candidates", o->candidates,
                   "Pre-train up to this many draws and keep the one a fresh attacker reads least among those the black box "
                   "answers as well as the best draw through (within a standard error) or, with --candidate-baseline, above it; "

@@ -121,6 +121,12 @@ struct TrainOptions {
   // as search-utility, with each position's privacy gain measured too (the attackers' loss with it hidden, not to
   // first order) and the best refined at half-cell offsets (docs/results.md, "a fifteenth look").
   std::string placement = "gradient";
+  // With a fitted fill (--bank fill:value=fit) and --privacy-pretrain, the colour the pre-training places the region
+  // against: "fitted" (refitted to the region's core every 50 steps, so the utility side weighs the fill the region
+  // will get) or "grey" (0.5 throughout, the core's colour fitted once after it). Priced against a dark fill, a dark
+  // collar costs the surrogate little and the region reaches it; the held-out evaluator still pays for it
+  // (docs/results.md, "an eighteenth look").
+  std::string pretrain_fill = "fitted";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
   // plain run), each draw's output answers the same `candidate_questions` training questions through the
