@@ -123,9 +123,9 @@ struct TrainOptions {
   std::string placement = "gradient";
   // With a fitted fill (--bank fill:value=fit) and --privacy-pretrain, the colour the pre-training places the region
   // against: "fitted" (refitted to the region's core every 50 steps, so the utility side weighs the fill the region
-  // will get) or "grey" (0.5 throughout, the core's colour fitted once after it). Priced against a dark fill, a dark
-  // collar costs the surrogate little and the region reaches it; the held-out evaluator still pays for it
-  // (docs/results.md, "an eighteenth look").
+  // will get) or "grey" (0.5 throughout, the core's colour fitted once after it). Priced against the dark fill, the
+  // searched region reached further onto the collar, which the held-out evaluator pays for (docs/results.md, "an
+  // eighteenth look" and "a nineteenth look").
   std::string pretrain_fill = "fitted";
   // Several pre-trained draws, one kept (method/candidate_selection.h): with K > 1 the initialisation and
   // the pre-training run K times from different draws (the first is the run's own seed, so K = 1 is the
