@@ -812,7 +812,7 @@ class Trainer {
     std::vector<double> pretrain_fill;  // the colour the pre-training's last steps used
     if (blend.has_fitted_fill() && !refit) {  // --pretrain-fill grey: the core's colour is fitted once, after it
       torch::NoGradGuard no_grad;
-      blend.fill_colour().fill_(0.5);
+      blend.fill_colour().fill_(0.5);  // the accessor hands out the buffer itself: this sets the model's colour
       pretrain_fill = {0.5, 0.5, 0.5};
     }
     for (int i = 1; i <= o_.privacy_pretrain; ++i) {
