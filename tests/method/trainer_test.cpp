@@ -675,6 +675,15 @@ TEST(Trainer, PlacementSearchTrainsTheScoresTowardTheSearchedTargets) {
   EXPECT_THROW(check_train_options(o), UsageError);
 }
 
+// The colour fill:value=fit gives a trained model's placed region on the run's training pictures (RGB, float).
+torch::Tensor fitted_colour_on_training_set(nets::BlendAnonymizerImpl& blend, const TrainOptions& o) {
+  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
+  std::vector<int64_t> rows(data.size());
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
+  auto sums = blend.fill_statistics(data.stack(rows));
+  return (sums.slice(0, 0, 3) / sums[3]).to(torch::kFloat32);
+}
+
 // fill:value=fit: once the pre-training has placed the region (and every 50 of its steps on the way), the trainer
 // sets the fill's colour to the mean of what it covers on the training pictures, records it and saves it with the
 // weights. No game step follows, so
@@ -698,11 +707,7 @@ TEST(Trainer, AFittedFillIsFittedToTheTrainingPicturesAfterThePretraining) {
   EXPECT_GT(from_grey, 0.02) << first.dump();
   auto model = method::read_anonymizer(dir / "run/anonymizer.pt");
   auto& blend = *method::blend_anonymizer(model);
-  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
-  std::vector<int64_t> rows(data.size());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
-  auto sums = blend.fill_statistics(data.stack(rows));
-  auto expected = (sums.slice(0, 0, 3) / sums[3]).to(torch::kFloat32);
+  auto expected = fitted_colour_on_training_set(blend, o);
   auto saved = blend.fill_colour();
   for (int c = 0; c < 3; ++c) {
     EXPECT_NEAR(first["fill_colour"][c].get<double>(), expected[c].item<double>(), 1e-4) << first.dump();
@@ -740,11 +745,7 @@ TEST(Trainer, PretrainFillGreyPlacesTheRegionAgainstGreyAndFitsTheColourAfter) {
   auto model = method::read_anonymizer(dir / "grey/anonymizer.pt");
   auto& blend = *method::blend_anonymizer(model);
   auto o = tiny_blend_options(dir / "grey");
-  auto data = method::load_training_set(o.manifest, "train", o.size, o.frames, o.max_train);
-  std::vector<int64_t> rows(data.size());
-  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<int64_t>(i);
-  auto sums = blend.fill_statistics(data.stack(rows));
-  auto expected = (sums.slice(0, 0, 3) / sums[3]).to(torch::kFloat32);
+  auto expected = fitted_colour_on_training_set(blend, o);
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(grey["fill_colour"][c].get<double>(), expected[c].item<double>(), 1e-4) << grey.dump();
   EXPECT_GT((blend.fill_colour() - 0.5).abs().max().item<double>(), 0.02) << blend.fill_colour();
   o.privacy_pretrain = 5;
