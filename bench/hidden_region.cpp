@@ -17,8 +17,10 @@
 // fill fits to (docs/results.md, "a tenth look").
 // --offset F re-renders a head region moved down by F of its height from where its scores place it (negative:
 // up): whether the placement misses by a shift all pictures share (docs/results.md, "an eighteenth look").
-// --save DIR writes each anonymizer as re-rendered (--shape, --budget, --fill-colour; not --offset, which only
-// the diagnostic draws) to DIR/PARENT-NAME.pt, for `scrim eval --protector anonymizer:...`.
+// --edge soft|hard re-renders a blend anonymizer with that edge (nets::Edge): hard hides each pixel outright or not
+// at all, so the region's soft edge no longer tints the shirt below it (docs/results.md, "a twentieth look").
+// --save DIR writes each anonymizer as re-rendered (--shape, --budget, --fill-colour, --upsample, --edge; not --offset,
+// which only the diagnostic draws) to DIR/PARENT-NAME.pt, for `scrim eval --protector anonymizer:...`.
 //
 // --list-off names the pictures whose hidden region's centre lies outside the face box.
 //
@@ -34,7 +36,8 @@
 // detector-driven protector hides, on the same pictures (the first three figures only).
 //
 //   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
-//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--offset F] [--fill-colour R,G,B] [--save DIR]
+//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard] [--offset F]
+//                             [--fill-colour R,G,B] [--save DIR]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -75,12 +78,15 @@ double share_inside(const torch::Tensor& changed, const Region& r) {
 }
 
 // The same network re-rendered with another region shape and budget: its parameters copied into a net built with them.
-method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const std::string& shape, double budget) {
+method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const std::string& shape, double budget,
+                                   const std::string& upsample, const std::string& edge) {
   auto* blend = method::blend_anonymizer(model);
-  if (!blend) throw UsageError("--shape and --budget apply to blend anonymizers only");
+  if (!blend) throw UsageError("--shape, --budget, --upsample and --edge apply to blend anonymizers only");
   auto options = blend->options();
   if (!shape.empty()) options.shape = nets::parse_hide_shape(shape);
   if (budget > 0) options.budget = budget;
+  if (!upsample.empty()) options.upsample = nets::parse_upsample(upsample);
+  if (!edge.empty()) options.edge = nets::parse_edge(edge);
   auto other = method::make_anonymizer_model("blend", options.input_size, options.width, 0, 0, options);
   torch::NoGradGuard no_grad;
   auto from = model.net().parameters(), to = other.net().parameters();
@@ -134,7 +140,7 @@ torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tenso
   const auto s = blend.options().input_size;
   auto x_in = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s, s}).mode(torch::kArea));
   auto y = nets::BlendAnonymizerImpl::render(blend.bank(x_in), r ? weights_at_face(blend, x_in, *r) : placed_weights(blend, x_in),
-                                             face_upsample(blend));
+                                             face_upsample(blend), blend.options().edge);
   if (x.size(2) == s && x.size(3) == s) return y;
   return F::interpolate(
              y, F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false))
@@ -167,7 +173,7 @@ int main(int argc, char** argv) {
   bool list_off = false;
   bool at_face = false;
   int64_t at_face_grid = 0;
-  std::string upsample_name, save_dir;
+  std::string upsample_name, save_dir, edge;
   double offset = 0;
   bool offset_given = false;
   std::vector<double> fill_colour;
@@ -189,6 +195,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       fill_colour = {r / 255, g / 255, b / 255};
+    } else if (a == "--edge" && i + 1 < argc) {
+      edge = argv[++i];
     } else if (a == "--save" && i + 1 < argc) {
       save_dir = argv[++i];
     } else if (a == "--shape" && i + 1 < argc) {
@@ -220,7 +228,8 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
-        "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--offset F] [--fill-colour R,G,B] [--save DIR]\n",
+        "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard] [--offset F] [--fill-colour R,G,B] "
+        "[--save DIR]\n",
         argv[0]);
     return 2;
   }
@@ -250,7 +259,9 @@ int main(int argc, char** argv) {
       method::AnonymizerModel model;
       if (is_model) {
         model = method::read_anonymizer(file);
-        if (!shape.empty() || budget > 0) model = with_shape(model, shape, budget);
+        // Saved, an anonymizer keeps the up-sampler it is rendered with; the diagnostic alone renders it either way.
+        if (!shape.empty() || budget > 0 || !edge.empty() || (!save_dir.empty() && !upsample_name.empty()))
+          model = with_shape(model, shape, budget, save_dir.empty() ? "" : upsample_name, edge);
         if (auto* b = method::blend_anonymizer(model); offset_given && (!b || b->options().shape != nets::HideShape::kHead))
           throw UsageError("--offset moves a head region: " + file + " has none");
         if (!fill_colour.empty()) {
@@ -295,7 +306,8 @@ int main(int argc, char** argv) {
                 x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{model.input_size(), model.input_size()}).mode(torch::kArea));
             auto weights = at_face ? weights_at_face(*blend, x_in, r) : placed_weights(*blend, x_in);
             auto upsample = face_upsample(*blend);
-            auto h = (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample)[0][0]).to(torch::kFloat64);  // [S, S]
+            auto h =
+                (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample, blend->options().edge)[0][0]).to(torch::kFloat64);  // [S, S]
             auto [in, out] = against_face_ellipse(h, r);
             ellipse_in += in, ellipse_out += out;
             {

@@ -34,7 +34,8 @@ AnonymizerModel build(const nlohmann::json& cfg) {
     o.budget = cfg.value("budget", 0.0);  // nor a budget
     o.stride = cfg.value("stride", 8);    // nor a choice of stride,
     o.upsample = nets::parse_upsample(cfg.value("upsample", std::string("bilinear")));  // nor of up-sampler,
-    o.shape = nets::parse_hide_shape(cfg.value("shape", std::string("blob")));         // nor of region shape
+    o.shape = nets::parse_hide_shape(cfg.value("shape", std::string("blob")));          // nor of region shape,
+    o.edge = nets::parse_edge(cfg.value("edge", std::string("soft")));                  // nor a hard edge
     o.input_size = cfg.at("input_size");
     m.module = torch::nn::AnyModule(nets::BlendAnonymizer(o));
   } else {
@@ -53,6 +54,7 @@ AnonymizerModel make_anonymizer_model(const std::string& kind, int64_t input_siz
   if (kind == "blend") cfg["width"] = width, cfg["grid"] = blend.grid, cfg["bank"] = blend.bank, cfg["residual"] = blend.residual;
   if (kind == "blend") cfg["context"] = blend.context, cfg["budget"] = blend.budget, cfg["stride"] = blend.stride;
   if (kind == "blend") cfg["upsample"] = nets::upsample_name(blend.upsample), cfg["shape"] = nets::hide_shape_name(blend.shape);
+  if (kind == "blend") cfg["edge"] = nets::edge_name(blend.edge);
   return build(cfg);
 }
 

@@ -56,7 +56,8 @@ torch::Tensor placement_target(nets::BlendAnonymizerImpl& blend, const torch::Te
   // bilinear mask the first-order search's price was measured with (docs/results.md, "a fourteenth look").
   auto hide = [&](const torch::Tensor& candidate) {
     if (measured)
-      return nets::BlendAnonymizerImpl::render(bank, torch::cat({1 - candidate, candidate * split}, 1), blend.options().upsample);
+      return nets::BlendAnonymizerImpl::render(bank, torch::cat({1 - candidate, candidate * split}, 1), blend.options().upsample,
+                                               blend.options().edge);
     auto mask = F::interpolate(
         candidate,
         F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false));

@@ -16,7 +16,7 @@ FocusedPrivacy focused_privacy_loss(nets::BlendAnonymizerImpl& anonymizer, Priva
   auto w = anonymizer.weights(x);
   auto leaf = w.detach().requires_grad_(true);
   FocusedPrivacy out;
-  out.output = nets::BlendAnonymizerImpl::render(anonymizer.bank(x), leaf, anonymizer.options().upsample);
+  out.output = nets::BlendAnonymizerImpl::render(anonymizer.bank(x), leaf, anonymizer.options().upsample, anonymizer.options().edge);
   out.loss = adversary.privacy_loss(out.output);
   auto g = torch::autograd::grad({out.loss}, {leaf})[0];
   out.surrogate = (w * keep_top_cells(g, cells).detach()).sum();

@@ -30,12 +30,17 @@ torch::Tensor PixelProbeSpace::surrogate(const std::vector<torch::Tensor>& g) co
   return optim::ZerothOrderEstimator::surrogate(x_prime_, full) / static_cast<double>(g.size());
 }
 
-ControlProbeSpace::ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual, std::vector<std::vector<int64_t>> groups,
-                                     torch::Tensor features, nets::Upsample upsample)
-    : ProbeSpace(std::move(groups)), bank_(bank.detach()), weights_(std::move(weights)),
-      features_(features.defined() ? features.detach() : features), upsample_(upsample) {
+ControlProbeSpace::ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual,
+                                     std::vector<std::vector<int64_t>> groups, torch::Tensor features, nets::Upsample upsample,
+                                     nets::Edge edge)
+    : ProbeSpace(std::move(groups)),
+      bank_(bank.detach()),
+      weights_(std::move(weights)),
+      features_(features.defined() ? features.detach() : features),
+      upsample_(upsample),
+      edge_(edge) {
   bases_.resize(groups_.size());
-  auto rendered = nets::BlendAnonymizerImpl::render(bank_, weights_, upsample_);
+  auto rendered = nets::BlendAnonymizerImpl::render(bank_, weights_, upsample_, edge_);
   residual_ = residual.defined() ? residual.detach() : torch::zeros_like(rendered);
   x_prime_ = rendered + residual_;
   output_ = residual.defined() ? (rendered + residual).clamp(0, 1) : rendered;  // as BlendAnonymizer::forward
@@ -53,7 +58,8 @@ torch::Tensor ControlProbeSpace::images(size_t b, const torch::Tensor& offsets) 
   auto p = offsets.size(0), t = bank.size(0);
   auto w = (point(b).unsqueeze(0) + offsets).to(bank.device()).reshape({p * t, bank.size(1), weights_.size(2), weights_.size(3)});
   auto banks = bank.unsqueeze(0).expand({p, -1, -1, -1, -1, -1}).reshape({p * t, bank.size(1), 3, bank.size(3), bank.size(4)});
-  auto out = nets::BlendAnonymizerImpl::render(banks, w, upsample_).view({p, t, 3, bank.size(3), bank.size(4)}) + residual.unsqueeze(0);
+  auto out =
+      nets::BlendAnonymizerImpl::render(banks, w, upsample_, edge_).view({p, t, 3, bank.size(3), bank.size(4)}) + residual.unsqueeze(0);
   return out.reshape({p, t * 3, bank.size(3), bank.size(4)}).cpu();
 }
 
@@ -97,7 +103,8 @@ std::unique_ptr<ProbeSpace> make_probe_space(const AnonymizerModel& model, const
   if (auto* blend = blend_anonymizer(model)) {
     auto residual = blend->options().residual ? blend->residual(x) : torch::Tensor();
     auto features = head_basis ? blend->features(x).detach() : torch::Tensor();
-    return std::make_unique<ControlProbeSpace>(blend->bank(x), blend->weights(x), residual, std::move(groups), features, blend->options().upsample);
+    return std::make_unique<ControlProbeSpace>(blend->bank(x), blend->weights(x), residual, std::move(groups), features,
+                                               blend->options().upsample, blend->options().edge);
   }
   return std::make_unique<PixelProbeSpace>(model.forward(x), std::move(groups), basis);
 }

@@ -83,9 +83,9 @@ class ControlProbeSpace : public ProbeSpace {
   // bank [sum T, K, 3, S, S] (fixed), weights [sum T, K, G, G] (attached), residual [sum T, 3, S, S]
   // or undefined (attached: only output() carries it to the privacy side; the utility side does not train it).
   // features [sum T, C, G, G] (the head's input), when given, restrict the probes to the head basis.
-  // upsample: the anonymizer's (nets::Upsample), how its weights become a mask.
+  // upsample and edge: the anonymizer's (nets::Upsample, nets::Edge), how its weights become a mask.
   ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual, std::vector<std::vector<int64_t>> groups,
-                    torch::Tensor features = {}, nets::Upsample upsample = nets::Upsample::kBilinear);
+                    torch::Tensor features = {}, nets::Upsample upsample = nets::Upsample::kBilinear, nets::Edge edge = nets::Edge::kSoft);
   const torch::Tensor& x_prime() const override { return x_prime_; }
   const torch::Tensor& output() const override { return output_; }
   std::vector<int64_t> shape(size_t b) const override;
@@ -99,6 +99,7 @@ class ControlProbeSpace : public ProbeSpace {
  private:
   torch::Tensor bank_, weights_, residual_, x_prime_, output_, features_;
   nets::Upsample upsample_;
+  nets::Edge edge_;
   mutable std::vector<Basis> bases_;  // per sample, computed on first use
 };
 

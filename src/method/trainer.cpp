@@ -63,6 +63,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("utility_margin", o.utility_margin), v("privacy_target", o.privacy_target), v("privacy_identity_weight", o.privacy_identity_weight), v("width", o.width), v("depth", o.depth);
   v("size", o.size), v("anonymizer", o.anonymizer), v("blend_grid", o.blend_grid), v("blend_context", o.blend_context);
   v("blend_stride", o.blend_stride), v("blend_upsample", o.blend_upsample), v("hide_budget", o.hide_budget);
+  v("blend_edge", o.blend_edge);
   v("hide_shape", o.hide_shape), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("prior_mix", o.prior_mix), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
@@ -150,6 +151,7 @@ void validate(const TrainOptions& o) {
     if (o.blend_context < 0 || o.blend_context > 6) throw UsageError("--blend-context must be in 0..6");
     if (o.blend_stride != 4 && o.blend_stride != 8) throw UsageError("--blend-stride must be 4 or 8");
     nets::parse_upsample(o.blend_upsample);  // throws UsageError naming a bad value
+    nets::parse_edge(o.blend_edge);
     if (!(o.hide_budget >= 0 && o.hide_budget <= 1)) throw UsageError("--hide-budget must be in [0, 1]");
     nets::parse_hide_shape(o.hide_shape);  // throws UsageError naming a bad value
     if (o.hide_shape != "blob" && !(o.hide_budget > 0)) throw UsageError("--hide-shape ellipse, peak or head needs a --hide-budget");
@@ -406,6 +408,7 @@ class Trainer {
     blend.context = o_.blend_context;
     blend.stride = o_.blend_stride;
     blend.upsample = nets::parse_upsample(o_.blend_upsample);
+    blend.edge = nets::parse_edge(o_.blend_edge);
     blend.budget = o_.hide_budget;
     blend.shape = nets::parse_hide_shape(o_.hide_shape);
     blend.bank = o_.bank;

@@ -74,6 +74,14 @@ Upsample parse_upsample(const std::string& name) {
 
 std::string upsample_name(Upsample u) { return u == Upsample::kGuided ? "guided" : "bilinear"; }
 
+Edge parse_edge(const std::string& name) {
+  if (name == "soft") return Edge::kSoft;
+  if (name == "hard") return Edge::kHard;
+  throw UsageError("--blend-edge must be soft or hard, not '" + name + "'");
+}
+
+std::string edge_name(Edge e) { return e == Edge::kHard ? "hard" : "soft"; }
+
 HideShape parse_hide_shape(const std::string& name) {
   if (name == "blob") return HideShape::kBlob;
   if (name == "ellipse") return HideShape::kEllipse;
@@ -330,7 +338,7 @@ torch::Tensor BlendAnonymizerImpl::fill_statistics(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   int64_t k = 0;
   while (!items_[static_cast<size_t>(k)].fitted) ++k;
-  auto masks = mask(weights(x), x, options_.upsample);  // [N, K, S, S]
+  auto masks = mask(weights(x), x, options_.upsample, options_.edge);  // [N, K, S, S]
   auto hidden = 1 - masks.select(1, 0).unsqueeze(1);    // [N, 1, S, S]
   auto core = (hidden >= kFillCoreShare * hidden.amax({2, 3}, true)).to(x.scalar_type());
   auto m = masks.select(1, k).unsqueeze(1) * core;
@@ -351,20 +359,32 @@ torch::Tensor BlendAnonymizerImpl::residual(const torch::Tensor& x) {
   return 0.25 * torch::tanh(residual_->forward(x));
 }
 
-torch::Tensor BlendAnonymizerImpl::mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample) {
+torch::Tensor BlendAnonymizerImpl::mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample, Edge edge) {
   auto h = picture.size(2), w = picture.size(3);
-  if (upsample == Upsample::kGuided) return guided_upsample(weights, picture);
-  return F::interpolate(weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  auto soft = upsample == Upsample::kGuided
+                  ? guided_upsample(weights, picture)
+                  : F::interpolate(
+                        weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
+  if (edge == Edge::kSoft) return soft;
+  torch::Tensor hard;
+  {
+    torch::NoGradGuard no_grad;
+    auto hidden = 1 - soft.slice(1, 0, 1);                   // [N, 1, S, S]
+    auto outright = (hidden >= 0.5).to(soft.scalar_type());  // hidden at least half: hidden outright
+    auto split = soft.slice(1, 1) / hidden.clamp_min(1e-6);  // the obfuscations' shares of what is hidden
+    hard = torch::cat({1 - outright, split * outright}, 1);
+  }
+  return hard + (soft - soft.detach());  // the values are the hard mask's, the gradient the soft one's
 }
 
-torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample) {
+torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample, Edge edge) {
   auto n = bank.size(0), k = bank.size(1), h = bank.size(3), w = bank.size(4);
-  auto m = mask(weights, bank.select(1, 0), upsample);  // the bank's first item is the picture itself
+  auto m = mask(weights, bank.select(1, 0), upsample, edge);  // the bank's first item is the picture itself
   return (m.view({n, k, 1, h, w}) * bank).sum(1);
 }
 
 torch::Tensor BlendAnonymizerImpl::forward(const torch::Tensor& x) {
-  auto y = render(bank(x), weights(x), options_.upsample);
+  auto y = render(bank(x), weights(x), options_.upsample, options_.edge);
   return options_.residual ? (y + residual(x)).clamp(0, 1) : y;
 }
 

@@ -46,6 +46,16 @@ enum class Upsample { kBilinear, kGuided };
 Upsample parse_upsample(const std::string& name);
 std::string upsample_name(Upsample u);
 
+// How far a pixel is hidden. Soft: as far as the up-sampled mask says, so a region's edge and the up-sampler's
+// tails blend its fill into what lies round it (a dark head colour tinting the shirt below, which costs the
+// clothing-colour answers: docs/results.md, "a twentieth look"). Hard: each pixel either hidden outright (where the
+// mask hides at least half of it, the split over the obfuscations kept) or left as it is; the gradient is the soft
+// mask's (straight-through, Bengio et al. 2013), so training reads the same signal.
+enum class Edge { kSoft, kHard };
+// "soft" / "hard" <-> Edge; parse throws scrim::UsageError naming the value.
+Edge parse_edge(const std::string& name);
+std::string edge_name(Edge e);
+
 // With a hide budget, the hidden region's shape (BlendAnonymizerOptions::shape).
 enum class HideShape { kBlob, kEllipse, kPeak, kHead };
 // "blob" / "ellipse" / "peak" / "head" <-> HideShape; parse throws scrim::UsageError naming the value.
@@ -84,6 +94,7 @@ struct BlendAnonymizerOptions {
   // centroid): neither the mean (between two marked places) nor the sharpest single cell (which the privacy
   // side can put on a shirt), nor stretched by the scores' covariance down the neck (docs/results.md).
   HideShape shape = HideShape::kBlob;
+  Edge edge = Edge::kSoft;
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -118,8 +129,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   torch::Tensor residual(const torch::Tensor& x);
   // sum_k up(weights_k) (.) bank_k: weights [N, K, G, G], bank [N, K, 3, S, S]. Bilinear: linear in the
   // weights, so defined for any weights (probes may leave the simplex). The guided up-sampler reads the
-  // picture from the bank's first item, the identity.
-  static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample = Upsample::kBilinear);
+  // picture from the bank's first item, the identity. A hard edge leaves the simplex only where the weights do.
+  static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample = Upsample::kBilinear,
+                              Edge edge = Edge::kSoft);
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
@@ -132,8 +144,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   static torch::Tensor head_region_at(const torch::Tensor& cy, const torch::Tensor& cx, int64_t g, int64_t gx, double budget);
   // The hidden share per cell [N, 1, G, G] for `shape` from the cell distribution `where`.
   static torch::Tensor hidden_share(const torch::Tensor& where, double budget, HideShape shape);
-  // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S].
-  static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample);
+  // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S], its
+  // edge hardened or not.
+  static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample, Edge edge = Edge::kSoft);
 
   int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
   const BlendAnonymizerOptions& options() const { return options_; }
