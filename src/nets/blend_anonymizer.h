@@ -50,7 +50,9 @@ std::string upsample_name(Upsample u);
 // tails blend its fill into what lies round it (a dark head colour tinting the shirt below, which costs the
 // clothing-colour answers: docs/results.md, "a twentieth look"). Hard: each pixel either hidden outright (where the
 // mask hides at least half of it, the split over the obfuscations kept) or left as it is; the gradient is the soft
-// mask's (straight-through, Bengio et al. 2013), so training reads the same signal.
+// mask's (straight-through, Bengio et al. 2013), so training reads the same signal — but the game's zeroth-order probes
+// see a step: a small move of the controls changes only the pixels that cross half, so their estimate is coarser
+// (measured so far only with no game, --steps 0).
 enum class Edge { kSoft, kHard };
 // "soft" / "hard" <-> Edge; parse throws scrim::UsageError naming the value.
 Edge parse_edge(const std::string& name);
