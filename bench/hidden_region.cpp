@@ -17,8 +17,8 @@
 // fill fits to (docs/results.md, "a tenth look").
 // --offset F re-renders a head region moved down by F of its height from where its scores place it (negative:
 // up): whether the placement misses by a shift all pictures share (docs/results.md, "an eighteenth look").
-// --edge soft|hard re-renders a blend anonymizer with that edge (nets::Edge): hard hides each pixel outright or not
-// at all, so the region's soft edge no longer tints the shirt below it (docs/results.md, "a twentieth look").
+// --edge soft|hard|hard:C re-renders a blend anonymizer with that edge (nets::Edge): hard hides each pixel outright or
+// not at all, so the region's soft edge no longer tints the shirt below it (docs/results.md, "a twentieth look").
 // --save DIR writes each anonymizer as re-rendered (--shape, --budget, --fill-colour, --upsample, --edge; not --offset,
 // which only the diagnostic draws) to DIR/PARENT-NAME.pt, for `scrim eval --protector anonymizer:...`.
 //
@@ -36,7 +36,7 @@
 // detector-driven protector hides, on the same pictures (the first three figures only).
 //
 //   scrim_bench_hidden_region ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape S] [--budget B] [--list-off]
-//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard] [--offset F]
+//                             [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard[:C]] [--offset F]
 //                             [--fill-colour R,G,B] [--save DIR]
 #include <algorithm>
 #include <cmath>
@@ -225,12 +225,12 @@ int main(int argc, char** argv) {
     }
   }
   if (argc < 4 || files.empty()) {
-    std::fprintf(
-        stderr,
-        "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
-        "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard] [--offset F] [--fill-colour R,G,B] "
-        "[--save DIR]\n",
-        argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
+                 "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard[:C]] [--offset F] "
+                 "[--fill-colour R,G,B] "
+                 "[--save DIR]\n",
+                 argv[0]);
     return 2;
   }
   if (offset_given && !save_dir.empty()) {

@@ -85,7 +85,7 @@ class ControlProbeSpace : public ProbeSpace {
   // features [sum T, C, G, G] (the head's input), when given, restrict the probes to the head basis.
   // upsample and edge: the anonymizer's (nets::Upsample, nets::Edge), how its weights become a mask.
   ControlProbeSpace(torch::Tensor bank, torch::Tensor weights, torch::Tensor residual, std::vector<std::vector<int64_t>> groups,
-                    torch::Tensor features = {}, nets::Upsample upsample = nets::Upsample::kBilinear, nets::Edge edge = nets::Edge::kSoft);
+                    torch::Tensor features = {}, nets::Upsample upsample = nets::Upsample::kBilinear, nets::Edge edge = {});
   const torch::Tensor& x_prime() const override { return x_prime_; }
   const torch::Tensor& output() const override { return output_; }
   std::vector<int64_t> shape(size_t b) const override;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <iomanip>
 #include <sstream>
 
 #include "scrim/core/error.h"
@@ -75,12 +77,23 @@ Upsample parse_upsample(const std::string& name) {
 std::string upsample_name(Upsample u) { return u == Upsample::kGuided ? "guided" : "bilinear"; }
 
 Edge parse_edge(const std::string& name) {
-  if (name == "soft") return Edge::kSoft;
-  if (name == "hard") return Edge::kHard;
-  throw UsageError("--blend-edge must be soft or hard, not '" + name + "'");
+  if (name == "soft") return {};
+  if (name == "hard") return {0.5};
+  if (name.rfind("hard:", 0) == 0) {
+    const std::string value = name.substr(5);
+    char* end = nullptr;
+    const double cut = std::strtod(value.c_str(), &end);
+    if (!value.empty() && *end == '\0' && cut > 0 && cut <= 1) return {cut};
+  }
+  throw UsageError("--blend-edge must be soft, hard or hard:C with C in (0, 1], not '" + name + "'");
 }
 
-std::string edge_name(Edge e) { return e == Edge::kHard ? "hard" : "soft"; }
+std::string edge_name(Edge e) {
+  if (!e.hard()) return "soft";
+  std::ostringstream out;
+  out << "hard:" << std::setprecision(17) << e.cut;  // read back exactly
+  return out.str();
+}
 
 HideShape parse_hide_shape(const std::string& name) {
   if (name == "blob") return HideShape::kBlob;
@@ -365,12 +378,12 @@ torch::Tensor BlendAnonymizerImpl::mask(const torch::Tensor& weights, const torc
                   ? guided_upsample(weights, picture)
                   : F::interpolate(
                         weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
-  if (edge == Edge::kSoft) return soft;
+  if (!edge.hard()) return soft;
   torch::Tensor hard;
   {
     torch::NoGradGuard no_grad;
     auto hidden = 1 - soft.slice(1, 0, 1);                   // [N, 1, S, S]
-    auto outright = (hidden >= 0.5).to(soft.scalar_type());  // hidden at least half: hidden outright
+    auto outright = (hidden >= edge.cut).to(soft.scalar_type());  // hidden at least the cut: hidden outright
     auto split = soft.slice(1, 1) / hidden.clamp_min(1e-6);  // the obfuscations' shares of what is hidden
     hard = torch::cat({1 - outright, split * outright}, 1);
   }

@@ -48,13 +48,19 @@ std::string upsample_name(Upsample u);
 
 // How far a pixel is hidden. Soft: as far as the up-sampled mask says, so a region's edge and the up-sampler's
 // tails blend its fill into what lies round it (a dark head colour tinting the shirt below, which costs the
-// clothing-colour answers: docs/results.md, "a twentieth look"). Hard: each pixel either hidden outright (where the
-// mask hides at least half of it, the split over the obfuscations kept) or left as it is; the gradient is the soft
-// mask's (straight-through, Bengio et al. 2013), so training reads the same signal — but the game's zeroth-order probes
-// see a step: a small move of the controls changes only the pixels that cross half, so their estimate is coarser
-// (measured so far only with no game, --steps 0).
-enum class Edge { kSoft, kHard };
-// "soft" / "hard" <-> Edge; parse throws scrim::UsageError naming the value.
+// clothing-colour answers: docs/results.md, "a twentieth look"). Hard at a cut c: each pixel hidden outright where the
+// mask hides at least c of it (the split over the obfuscations kept), else left as it is — a privacy/utility dial:
+// measured on one region, cut at a half the shirt came back and half-hidden face parts with it, cut at a quarter the
+// face was hidden further at no cost in answers. The gradient is the soft mask's (straight-through, Bengio et al.
+// 2013), so training reads the same signal — but the game's zeroth-order probes see a step: a small move of the
+// controls changes only the pixels that cross the cut, so their estimate is coarser (measured so far only with no
+// game, --steps 0).
+struct Edge {
+  double cut = 0;  // 0: soft; in (0, 1]: hard at that hidden share
+  bool hard() const { return cut > 0; }
+  bool operator==(const Edge&) const = default;
+};
+// "soft" / "hard" (cut at a half) / "hard:C" (C in (0, 1]) <-> Edge; parse throws scrim::UsageError naming the value.
 Edge parse_edge(const std::string& name);
 std::string edge_name(Edge e);
 
@@ -96,7 +102,7 @@ struct BlendAnonymizerOptions {
   // centroid): neither the mean (between two marked places) nor the sharpest single cell (which the privacy
   // side can put on a shirt), nor stretched by the scores' covariance down the neck (docs/results.md).
   HideShape shape = HideShape::kBlob;
-  Edge edge = Edge::kSoft;
+  Edge edge;  // soft
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
@@ -133,7 +139,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // weights, so defined for any weights (probes may leave the simplex). The guided up-sampler reads the
   // picture from the bank's first item, the identity. A hard edge leaves the simplex only where the weights do.
   static torch::Tensor render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample = Upsample::kBilinear,
-                              Edge edge = Edge::kSoft);
+                              Edge edge = {});
   // The hidden share per cell [N, 1, G, G] of one ellipse of area budget G^2 cells, placed and shaped by the
   // cell distribution `where` [N, 1, G, G] (its mean and covariance): the "ellipse" shape's region.
   static torch::Tensor ellipse_region(const torch::Tensor& where, double budget);
@@ -148,7 +154,7 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   static torch::Tensor hidden_share(const torch::Tensor& where, double budget, HideShape shape);
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S], its
   // edge hardened or not.
-  static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample, Edge edge = Edge::kSoft);
+  static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample, Edge edge = {});
 
   int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
   const BlendAnonymizerOptions& options() const { return options_; }

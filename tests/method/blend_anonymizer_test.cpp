@@ -276,50 +276,55 @@ TEST(BlendAnonymizer, GuidedUpsamplingPutsTheMaskEdgeOnThePicturesEdge) {
 
 // A hard edge: each pixel is the picture or the obfuscations' blend, nothing between (the soft edge's tint on what lies
 // round a region costs answers, docs/results.md "a twentieth look"), hidden outright where the soft mask hides at least
-// half of it, with the soft mask's split over the obfuscations; the gradient is the soft mask's; the file keeps it.
+// the cut, with the soft mask's split over the obfuscations; the gradient is the soft mask's; the file keeps it.
 TEST(BlendAnonymizer, AHardEdgeHidesEachPixelOutrightOrNotAndTrainsThroughTheSoftMask) {
   torch::manual_seed(3);
   auto picture = torch::rand({2, 3, 64, 64});
   auto weights = torch::softmax(2 * torch::randn({2, 3, 8, 8}), 1).requires_grad_(true);
   for (auto upsample : {Upsample::kBilinear, Upsample::kGuided}) {
-    auto soft = BlendAnonymizerImpl::mask(weights, picture, upsample, Edge::kSoft);
-    auto hard = BlendAnonymizerImpl::mask(weights, picture, upsample, Edge::kHard);
-    auto soft_hidden = 1 - soft.select(1, 0), hard_hidden = 1 - hard.select(1, 0);
-    // The soft mask has partial pixels; the hard one none, and it hides exactly where the soft one hides half or more.
-    EXPECT_GT(((soft_hidden > 0.05) & (soft_hidden < 0.95)).to(torch::kFloat32).mean().item<double>(), 0.3);
-    EXPECT_TRUE(torch::equal(hard_hidden.detach(), (soft_hidden >= 0.5).to(torch::kFloat32)));
-    // The split over the obfuscations is the soft mask's, scaled to the whole pixel.
-    auto hidden_px = (soft_hidden >= 0.5).unsqueeze(1);
-    auto split = soft.slice(1, 1) / soft_hidden.unsqueeze(1).clamp_min(1e-6);
-    EXPECT_TRUE(torch::allclose(hard.slice(1, 1).detach(), (split * hidden_px).detach(), 1e-4, 1e-5));
-    EXPECT_TRUE(torch::allclose(hard.sum(1).detach(), torch::ones({2, 64, 64}), 1e-4, 1e-4));
-    // Straight-through: the same gradient reaches the weights as through the soft mask.
-    auto probe = torch::randn_like(soft);
-    auto g_soft = torch::autograd::grad({(soft * probe).sum()}, {weights})[0];
-    auto g_hard = torch::autograd::grad({(hard * probe).sum()}, {weights})[0];
-    EXPECT_TRUE(torch::allclose(g_hard, g_soft, 1e-5, 1e-6));
+    for (double cut : {0.5, 0.25}) {
+      auto soft = BlendAnonymizerImpl::mask(weights, picture, upsample, Edge{});
+      auto hard = BlendAnonymizerImpl::mask(weights, picture, upsample, Edge{cut});
+      auto soft_hidden = 1 - soft.select(1, 0), hard_hidden = 1 - hard.select(1, 0);
+      // The soft mask has partial pixels; the hard one none, and it hides exactly where the soft one hides the cut or more.
+      EXPECT_GT(((soft_hidden > 0.05) & (soft_hidden < 0.95)).to(torch::kFloat32).mean().item<double>(), 0.3);
+      EXPECT_TRUE(torch::equal(hard_hidden.detach(), (soft_hidden >= cut).to(torch::kFloat32))) << cut;
+      // The split over the obfuscations is the soft mask's, scaled to the whole pixel.
+      auto hidden_px = (soft_hidden >= cut).unsqueeze(1);
+      auto split = soft.slice(1, 1) / soft_hidden.unsqueeze(1).clamp_min(1e-6);
+      EXPECT_TRUE(torch::allclose(hard.slice(1, 1).detach(), (split * hidden_px).detach(), 1e-4, 1e-5));
+      EXPECT_TRUE(torch::allclose(hard.sum(1).detach(), torch::ones({2, 64, 64}), 1e-4, 1e-4));
+      // Straight-through: the same gradient reaches the weights as through the soft mask.
+      auto probe = torch::randn_like(soft);
+      auto g_soft = torch::autograd::grad({(soft * probe).sum()}, {weights})[0];
+      auto g_hard = torch::autograd::grad({(hard * probe).sum()}, {weights})[0];
+      EXPECT_TRUE(torch::allclose(g_hard, g_soft, 1e-5, 1e-6));
+    }
   }
   // A network with a hard edge renders the picture or its fill at every pixel; saved and loaded, it still does.
   BlendAnonymizerOptions o;
   o.bank = "fill:value=0.25";
   o.budget = 0.1;
   o.shape = HideShape::kHead;  // one region of a tenth of the picture, its core hidden outright
-  o.edge = Edge::kHard;
+  o.edge = Edge{0.5};
   auto model = method::make_anonymizer_model("blend", 64, 8, 0, 0, o);
   {
     torch::NoGradGuard no_grad;
     model.net().named_parameters()["head.weight"].normal_(0, 5);
   }
   auto loaded = saved_and_loaded(model);
-  EXPECT_EQ(method::blend_anonymizer(loaded)->options().edge, Edge::kHard);
+  EXPECT_EQ(method::blend_anonymizer(loaded)->options().edge, Edge{0.5});
   torch::NoGradGuard no_grad;
   auto y = loaded.forward(picture);
   auto is_picture = (y - picture).abs().amax(1) < 1e-5, is_fill = (y - 0.25).abs().amax(1) < 1e-5;
   EXPECT_TRUE((is_picture | is_fill).all().item<bool>());
   EXPECT_GT(is_fill.to(torch::kFloat32).mean().item<double>(), 0.05);
   EXPECT_GT(is_picture.to(torch::kFloat32).mean().item<double>(), 0.05);
-  EXPECT_EQ(parse_edge(edge_name(Edge::kHard)), Edge::kHard);
-  EXPECT_THROW(parse_edge("sharp"), UsageError);
+  EXPECT_EQ(parse_edge("hard"), Edge{0.5});
+  EXPECT_EQ(parse_edge("soft"), Edge{});
+  EXPECT_EQ(parse_edge(edge_name(Edge{0.3})), Edge{0.3});
+  EXPECT_EQ(parse_edge(edge_name(Edge{})), Edge{});
+  for (const char* bad : {"sharp", "hard:", "hard:0", "hard:1.5", "hard:x", "hard:0.5x"}) EXPECT_THROW(parse_edge(bad), UsageError) << bad;
 }
 
 // The "ellipse" shape: whatever the scores, one region of the budget's area (within 10%), centred where they put

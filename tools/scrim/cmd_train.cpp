@@ -132,8 +132,9 @@ void add_train_command(CLI::App& app) {
                   "e.g. a head's outline, at the same number of controls)")
       ->capture_default_str();
   cmd->add_option("--blend-edge", o->blend_edge,
-                  "blend: soft (each pixel hidden as far as the mask says: a region's edge tints what lies round it) or "
-                  "hard (each pixel hidden outright or left as it is; trained through the soft mask's gradient)")
+                  "blend: soft (each pixel hidden as far as the mask says: a region's edge tints what lies round it), "
+                  "hard:C (each pixel hidden outright where the mask hides at least C of it, else left as it is; trained "
+                  "through the soft mask's gradient) or hard (C = 0.5)")
       ->capture_default_str();
   cmd->add_option("--hide-budget", o->hide_budget,
                   "blend: the share of each picture hidden, fixed, so that the network only chooses where (0: free per cell)")

@@ -160,7 +160,7 @@ struct TrainOptions {
   int blend_context = 0;                // blend: dilated layers that let each cell's controls see the whole picture
   int blend_stride = 8;                 // blend: the encoder's stride (4: controls that can follow a head's outline)
   std::string blend_upsample = "bilinear";  // blend: controls to mask, bilinear or guided (edges snap to the picture's)
-  std::string blend_edge = "soft";          // blend: soft (pixels hidden as far as the mask says) or hard (outright or not)
+  std::string blend_edge = "soft";          // blend: soft (pixels hidden as far as the mask says) or hard[:C] (outright or not)
   double hide_budget = 0;               // blend: the share of each picture hidden, fixed; the network chooses where (0: free)
   std::string hide_shape = "blob";      // blend with a budget: the hidden region's shape: blob, ellipse, peak or head
   std::string bank = "blur:sigma=3,pixelate:block=8,fill:value=0.5";  // blend: the obfuscations beside the identity
