@@ -351,7 +351,9 @@ torch::Tensor BlendAnonymizerImpl::fill_statistics(const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   int64_t k = 0;
   while (!items_[static_cast<size_t>(k)].fitted) ++k;
-  auto masks = mask(weights(x), x, options_.upsample, options_.edge);  // [N, K, S, S]
+  // The soft mask ranks the pixels even with a hard edge: hidden outright, every pixel of the region would count as
+  // core, the hair and the background round the head with it, and the colour would drift to a light grey.
+  auto masks = mask(weights(x), x, options_.upsample);  // [N, K, S, S]
   auto hidden = 1 - masks.select(1, 0).unsqueeze(1);    // [N, 1, S, S]
   auto core = (hidden >= kFillCoreShare * hidden.amax({2, 3}, true)).to(x.scalar_type());
   auto m = masks.select(1, k).unsqueeze(1) * core;

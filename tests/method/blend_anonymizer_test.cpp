@@ -320,6 +320,18 @@ TEST(BlendAnonymizer, AHardEdgeHidesEachPixelOutrightOrNotAndTrainsThroughTheSof
   EXPECT_TRUE((is_picture | is_fill).all().item<bool>());
   EXPECT_GT(is_fill.to(torch::kFloat32).mean().item<double>(), 0.05);
   EXPECT_GT(is_picture.to(torch::kFloat32).mean().item<double>(), 0.05);
+  // A fitted fill takes the colour of the soft mask's core, hard edge or not (hidden outright, the whole region would
+  // count as core and the colour drift toward what lies round the head).
+  BlendAnonymizerOptions fitted = o;
+  fitted.bank = "fill:value=fit";
+  auto hard_net = method::make_anonymizer_model("blend", 64, 8, 0, 0, fitted);
+  fitted.edge = Edge{};
+  auto soft_net = method::make_anonymizer_model("blend", 64, 8, 0, 0, fitted);
+  auto to = soft_net.net().parameters();
+  for (size_t i = 0; i < to.size(); ++i) to[i].copy_(model.net().parameters()[i]);
+  for (size_t i = 0; i < to.size(); ++i) hard_net.net().parameters()[i].copy_(model.net().parameters()[i]);
+  EXPECT_TRUE(torch::allclose(method::blend_anonymizer(hard_net)->fill_statistics(picture),
+                              method::blend_anonymizer(soft_net)->fill_statistics(picture)));
   EXPECT_EQ(parse_edge("hard"), Edge{0.5});
   EXPECT_EQ(parse_edge("soft"), Edge{});
   EXPECT_EQ(parse_edge(edge_name(Edge{0.3})), Edge{0.3});
