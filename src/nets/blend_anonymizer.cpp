@@ -90,9 +90,12 @@ Edge parse_edge(const std::string& name) {
 
 std::string edge_name(Edge e) {
   if (!e.hard()) return "soft";
-  std::ostringstream out;
-  out << "hard:" << std::setprecision(17) << e.cut;  // read back exactly
-  return out.str();
+  // The shortest decimal that reads back exactly: 0.35 is written "hard:0.35", not "hard:0.34999999999999998".
+  for (int digits = 1;; ++digits) {
+    std::ostringstream out;
+    out << std::setprecision(digits) << e.cut;
+    if (std::strtod(out.str().c_str(), nullptr) == e.cut || digits >= 17) return "hard:" + out.str();
+  }
 }
 
 HideShape parse_hide_shape(const std::string& name) {

@@ -335,6 +335,8 @@ TEST(BlendAnonymizer, AHardEdgeHidesEachPixelOutrightOrNotAndTrainsThroughTheSof
   EXPECT_EQ(parse_edge("hard"), Edge{0.5});
   EXPECT_EQ(parse_edge("soft"), Edge{});
   EXPECT_EQ(parse_edge(edge_name(Edge{0.3})), Edge{0.3});
+  EXPECT_EQ(edge_name(Edge{0.35}), "hard:0.35");
+  EXPECT_EQ(parse_edge(edge_name(Edge{1.0 / 3})), Edge{1.0 / 3});
   EXPECT_EQ(parse_edge(edge_name(Edge{})), Edge{});
   for (const char* bad : {"sharp", "hard:", "hard:0", "hard:1.5", "hard:x", "hard:0.5x"}) EXPECT_THROW(parse_edge(bad), UsageError) << bad;
 }
