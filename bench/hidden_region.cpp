@@ -77,8 +77,9 @@ double share_inside(const torch::Tensor& changed, const Region& r) {
   return changed.slice(0, y0, y1).slice(1, x0, x1).to(torch::kFloat64).mean().item<double>();
 }
 
-// The same network re-rendered with another region shape and budget: its parameters copied into a net built with them.
-method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const std::string& shape, double budget,
+// The same network re-rendered with another region shape, budget, up-sampler or edge (empty / 0: its own): its
+// parameters and buffers copied into a net built with them.
+method::AnonymizerModel rerendered(const method::AnonymizerModel& model, const std::string& shape, double budget,
                                    const std::string& upsample, const std::string& edge) {
   auto* blend = method::blend_anonymizer(model);
   if (!blend) throw UsageError("--shape, --budget, --upsample and --edge apply to blend anonymizers only");
@@ -97,9 +98,8 @@ method::AnonymizerModel with_shape(const method::AnonymizerModel& model, const s
   return other;
 }
 
-// Rendering options for the diagnostic: a control grid (0: the network's) and an up-sampler (empty: the network's).
+// Rendering options for the diagnostic: a control grid (0: the network's).
 int64_t g_face_grid = 0;
-std::string g_face_upsample;
 double g_offset = 0;  // --offset
 
 // The blend's controls for x [1, 3, S, S] (at its input size): its own, or with --offset its head region moved.
@@ -110,10 +110,6 @@ torch::Tensor placed_weights(nets::BlendAnonymizerImpl& blend, const torch::Tens
   auto where = torch::softmax(logits.select(1, 0).reshape({n, g * g}), 1).view({n, 1, g, g});
   auto hidden = nets::BlendAnonymizerImpl::head_region(where, blend.options().budget, g_offset);
   return torch::cat({1 - hidden, hidden * torch::softmax(logits.slice(1, 1), 1)}, 1);
-}
-
-nets::Upsample face_upsample(const nets::BlendAnonymizerImpl& blend) {
-  return g_face_upsample.empty() ? blend.options().upsample : nets::parse_upsample(g_face_upsample);
 }
 
 // The blend's controls for x [1, 3, S, S] (at its input size) with its head region centred on the face box r
@@ -140,7 +136,7 @@ torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tenso
   const auto s = blend.options().input_size;
   auto x_in = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s, s}).mode(torch::kArea));
   auto y = nets::BlendAnonymizerImpl::render(blend.bank(x_in), r ? weights_at_face(blend, x_in, *r) : placed_weights(blend, x_in),
-                                             face_upsample(blend), blend.options().edge);
+                                             blend.options().upsample, blend.options().edge);
   if (x.size(2) == s && x.size(3) == s) return y;
   return F::interpolate(
              y, F::InterpolateFuncOptions().size(std::vector<int64_t>{x.size(2), x.size(3)}).mode(torch::kBilinear).align_corners(false))
@@ -228,8 +224,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: %s ACTIONS_MANIFEST VQA_MANIFEST ANONYMIZER|PROTECTOR... [--shape blob|ellipse|peak|head] [--budget B] "
                  "[--list-off] [--at-face] [--at-face-grid G] [--upsample bilinear|guided] [--edge soft|hard[:C]] [--offset F] "
-                 "[--fill-colour R,G,B] "
-                 "[--save DIR]\n",
+                 "[--fill-colour R,G,B] [--save DIR]\n",
                  argv[0]);
     return 2;
   }
@@ -237,7 +232,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--offset only re-renders for the diagnostic: it cannot be saved with --save\n");
     return 2;
   }
-  g_face_grid = at_face_grid, g_face_upsample = upsample_name, g_offset = offset;
+  g_face_grid = at_face_grid, g_offset = offset;
   try {
     torch::NoGradGuard no_grad;
     Manifest actions = read_manifest(argv[1]), vqa = read_manifest(argv[2]);
@@ -259,9 +254,8 @@ int main(int argc, char** argv) {
       method::AnonymizerModel model;
       if (is_model) {
         model = method::read_anonymizer(file);
-        // Saved, an anonymizer keeps the up-sampler it is rendered with; the diagnostic alone renders it either way.
-        if (!shape.empty() || budget > 0 || !edge.empty() || (!save_dir.empty() && !upsample_name.empty()))
-          model = with_shape(model, shape, budget, save_dir.empty() ? "" : upsample_name, edge);
+        if (!shape.empty() || budget > 0 || !upsample_name.empty() || !edge.empty())
+          model = rerendered(model, shape, budget, upsample_name, edge);
         if (auto* b = method::blend_anonymizer(model); offset_given && (!b || b->options().shape != nets::HideShape::kHead))
           throw UsageError("--offset moves a head region: " + file + " has none");
         if (!fill_colour.empty()) {
@@ -293,7 +287,7 @@ int main(int argc, char** argv) {
         auto x = image_to_tensor(picture).unsqueeze(0);
         auto y = is_model ? method::apply_anonymizer(model, x) : image_to_tensor(protector->protect(picture)).unsqueeze(0);
         if (blend && at_face && boxes.face) y = rendered_with(*blend, x, &*boxes.face);
-        else if (blend && (!upsample_name.empty() || offset_given)) y = rendered_with(*blend, x, nullptr);
+        else if (blend && offset_given) y = rendered_with(*blend, x, nullptr);
         auto changed = ((y - x).abs().amax(1)[0] > 25.0 / 255.0);
         whole += changed.to(torch::kFloat64).mean().item<double>();
         ++n;
@@ -305,9 +299,9 @@ int main(int argc, char** argv) {
             auto x_in = torch::nn::functional::interpolate(
                 x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{model.input_size(), model.input_size()}).mode(torch::kArea));
             auto weights = at_face ? weights_at_face(*blend, x_in, r) : placed_weights(*blend, x_in);
-            auto upsample = face_upsample(*blend);
-            auto h =
-                (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, upsample, blend->options().edge)[0][0]).to(torch::kFloat64);  // [S, S]
+            const auto& rendering = blend->options();
+            auto h = (1 - nets::BlendAnonymizerImpl::mask(weights, x_in, rendering.upsample, rendering.edge)[0][0])
+                         .to(torch::kFloat64);  // [S, S]
             auto [in, out] = against_face_ellipse(h, r);
             ellipse_in += in, ellipse_out += out;
             {

@@ -327,9 +327,8 @@ TEST(BlendAnonymizer, AHardEdgeHidesEachPixelOutrightOrNotAndTrainsThroughTheSof
   auto hard_net = method::make_anonymizer_model("blend", 64, 8, 0, 0, fitted);
   fitted.edge = Edge{};
   auto soft_net = method::make_anonymizer_model("blend", 64, 8, 0, 0, fitted);
-  auto to = soft_net.net().parameters();
-  for (size_t i = 0; i < to.size(); ++i) to[i].copy_(model.net().parameters()[i]);
-  for (size_t i = 0; i < to.size(); ++i) hard_net.net().parameters()[i].copy_(model.net().parameters()[i]);
+  auto from = model.net().parameters(), to_soft = soft_net.net().parameters(), to_hard = hard_net.net().parameters();
+  for (size_t i = 0; i < from.size(); ++i) to_soft[i].copy_(from[i]), to_hard[i].copy_(from[i]);
   EXPECT_TRUE(torch::allclose(method::blend_anonymizer(hard_net)->fill_statistics(picture),
                               method::blend_anonymizer(soft_net)->fill_statistics(picture)));
   EXPECT_EQ(parse_edge("hard"), Edge{0.5});
