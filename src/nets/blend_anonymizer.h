@@ -102,7 +102,7 @@ struct BlendAnonymizerOptions {
   // centroid): neither the mean (between two marked places) nor the sharpest single cell (which the privacy
   // side can put on a shirt), nor stretched by the scores' covariance down the neck (docs/results.md).
   HideShape shape = HideShape::kBlob;
-  Edge edge;  // soft
+  Edge edge{};  // soft
 };
 
 class BlendAnonymizerImpl : public torch::nn::Module {
