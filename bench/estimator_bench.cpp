@@ -22,9 +22,14 @@
 //   scrim_bench_estimator MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32]
 //                         [--estimators pixel,control] [--loss margin|logprob|hard] [--grid G] [--mu-control M]
 //                         [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N] [--visits V]
+//                         [--anonymizer FILE [--edge soft|hard[:C]]]
 // --visits V: each batch is estimated V times at the same point with the per-sample memory on (history
 // prior: a returning sample's last estimate is its prior), and the last visit is measured; queries_per_image
 // counts one visit.
+// --anonymizer FILE: the control estimators start from a trained blend anonymizer instead of near the identity
+// (where a hidden region's edge lies, which the identity has none of); --edge re-renders it with another edge
+// (nets::Edge): at a hard edge a probe changes only the pixels that cross the cut (docs/results.md, "a twenty-second
+// look").
 //
 // pixel: the U-Net near the identity, probed in an 8 x 8 coarse image basis (mu 0.03);
 // control: the control-space anonymizer (G x G blend weights over the identity, blur,
@@ -53,14 +58,15 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "blend_rerender.h"
 #include "method/anonymizer_model.h"
 #include "method/blackbox_utility.h"
 #include "method/probe_space.h"
 #include "method/surrogate_prior.h"
 #include "method/training_set.h"
 #include "method/utility_gradient.h"
-#include "reference/reference_whitebox.h"
 #include "optim/zo_estimator.h"
+#include "reference/reference_whitebox.h"
 #include "scrim/core/runtime.h"
 #include "scrim/reference/oracle_factory.h"
 
@@ -98,20 +104,30 @@ struct Setup {
   double mu = 0.03;
 };
 
-// An anonymizer near the identity, as at the start of training.
-Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control, int blend_init_steps) {
+// An anonymizer near the identity, as at the start of training; or (control, `trained` given) a trained blend
+// anonymizer, re-rendered with `edge` unless it is empty.
+Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control, int blend_init_steps,
+                 const std::string& trained = "", const std::string& edge = "") {
   Setup s;
   s.estimator = estimator == "pixel" ? "pixel" : "control";
   s.head_basis = estimator == "control-head";
   torch::manual_seed(1);
-  nets::BlendAnonymizerOptions blend;
-  blend.grid = grid;
-  s.model = method::make_anonymizer_model(s.estimator == "control" ? "blend" : "unet", 112, 8, 3, 6, blend);
   optim::ZoOptions zo;
   zo.grid = 8;
   s.mu = s.estimator == "control" ? mu_control : 0.03;
   zo.mu = s.mu;
   s.basis = optim::ZerothOrderEstimator(zo);
+  if (!trained.empty() && s.estimator == "control") {
+    s.model = method::read_anonymizer(trained);
+    auto* blend = method::blend_anonymizer(s.model);
+    if (!blend || blend->options().input_size != 112) throw UsageError(trained + ": --anonymizer takes a blend anonymizer at 112 pixels");
+    if (!edge.empty()) s.model = bench::rerendered(s.model, "", 0, "", edge);
+    s.model.net().eval();
+    return s;
+  }
+  nets::BlendAnonymizerOptions blend;
+  blend.grid = grid;
+  s.model = method::make_anonymizer_model(s.estimator == "control" ? "blend" : "unet", 112, 8, 3, 6, blend);
   auto n = static_cast<int64_t>(data.size());
   torch::optim::Adam init(s.model.net().parameters(), torch::optim::AdamOptions(3e-3));
   // As in training: the U-Net learns the identity by L1; the control-space anonymizer starts near it by
@@ -207,6 +223,7 @@ int main(int argc, char** argv) {
   int warmup = 96;
   int blend_init_steps = 0;
   int visits = 1;  // >1: each batch is estimated this many times with the per-sample memory on; the last visit is measured
+  std::string trained, edge;  // --anonymizer, --edge
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -230,12 +247,15 @@ int main(int argc, char** argv) {
     else if (a == "--warmup") warmup = std::stoi(value());
     else if (a == "--blend-init-steps") blend_init_steps = std::stoi(value());
     else if (a == "--visits") visits = std::max(1, std::stoi(value()));
+    else if (a == "--anonymizer") trained = value();
+    else if (a == "--edge") edge = value();
     else positional.push_back(a);
   }
   if (positional.size() < 2 || (loss_kind != "margin" && loss_kind != "logprob" && loss_kind != "hard")) {
     std::fprintf(stderr,
                  "usage: %s MODEL MANIFEST [SAMPLES=48] [--json] [--q 4,8,16,32] [--estimators pixel,control] [--loss margin|logprob|hard] "
-                 "[--grid G] [--mu-control M] [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N]\n",
+                 "[--grid G] [--mu-control M] [--surrogate MODEL] [--surrogate-lr LR] [--warmup N] [--blend-init-steps N] "
+                 "[--visits V] [--anonymizer FILE [--edge soft|hard[:C]]]\n",
                  argv[0]);
     return 2;
   }
@@ -248,6 +268,19 @@ int main(int argc, char** argv) {
     }
     if (base != e && surrogate_file.empty()) {
       std::fprintf(stderr, "%s needs --surrogate MODEL\n", e.c_str());
+      return 2;
+    }
+  }
+  if (!edge.empty() && trained.empty()) {
+    std::fprintf(stderr, "--edge re-renders an --anonymizer FILE\n");
+    return 2;
+  }
+  if (!trained.empty()) {
+    try {  // the file and the edge, before any work
+      auto data = method::load_training_set(positional[1], "test", 112, 4, 1);
+      make_setup("control", data, grid, mu_control, 0, trained, edge);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
       return 2;
     }
   }
@@ -270,7 +303,7 @@ int main(int argc, char** argv) {
   for (const auto& estimator : estimators) {
     const bool with_prior = estimator.find('+') != std::string::npos;
     const bool online = estimator.find("+online") != std::string::npos;
-    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control, blend_init_steps);
+    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control, blend_init_steps, trained, edge);
     std::vector<Truth> truth;
     for (int64_t i = 0; i < n; ++i) truth.push_back(truth_of(s, *model, data, i, margin));
     std::vector<double> coherence;

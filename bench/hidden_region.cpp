@@ -49,6 +49,7 @@
 
 #include <torch/torch.h>
 
+#include "blend_rerender.h"
 #include "method/anonymizer_model.h"
 #include "nets/blend_anonymizer.h"
 #include "scrim/core/error.h"
@@ -75,27 +76,6 @@ double share_inside(const torch::Tensor& changed, const Region& r) {
   int64_t x0 = clip(r.x * w, w), x1 = clip((r.x + r.w) * w, w), y0 = clip(r.y * h, h), y1 = clip((r.y + r.h) * h, h);
   if (x1 <= x0 || y1 <= y0) return 0;
   return changed.slice(0, y0, y1).slice(1, x0, x1).to(torch::kFloat64).mean().item<double>();
-}
-
-// The same network re-rendered with another region shape, budget, up-sampler or edge (empty / 0: its own): its
-// parameters and buffers copied into a net built with them.
-method::AnonymizerModel rerendered(const method::AnonymizerModel& model, const std::string& shape, double budget,
-                                   const std::string& upsample, const std::string& edge) {
-  auto* blend = method::blend_anonymizer(model);
-  if (!blend) throw UsageError("--shape, --budget, --upsample and --edge apply to blend anonymizers only");
-  auto options = blend->options();
-  if (!shape.empty()) options.shape = nets::parse_hide_shape(shape);
-  if (budget > 0) options.budget = budget;
-  if (!upsample.empty()) options.upsample = nets::parse_upsample(upsample);
-  if (!edge.empty()) options.edge = nets::parse_edge(edge);
-  auto other = method::make_anonymizer_model("blend", options.input_size, options.width, 0, 0, options);
-  torch::NoGradGuard no_grad;
-  auto from = model.net().parameters(), to = other.net().parameters();
-  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
-  auto from_buffers = model.net().buffers(), to_buffers = other.net().buffers();  // a fitted fill's colour
-  for (size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
-  other.net().eval();
-  return other;
 }
 
 // Rendering options for the diagnostic: a control grid (0: the network's).
@@ -255,7 +235,7 @@ int main(int argc, char** argv) {
       if (is_model) {
         model = method::read_anonymizer(file);
         if (!shape.empty() || budget > 0 || !upsample_name.empty() || !edge.empty())
-          model = rerendered(model, shape, budget, upsample_name, edge);
+          model = bench::rerendered(model, shape, budget, upsample_name, edge);
         if (auto* b = method::blend_anonymizer(model); offset_given && (!b || b->options().shape != nets::HideShape::kHead))
           throw UsageError("--offset moves a head region: " + file + " has none");
         if (!fill_colour.empty()) {
