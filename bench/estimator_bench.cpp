@@ -26,8 +26,9 @@
 // --visits V: each batch is estimated V times at the same point with the per-sample memory on (history
 // prior: a returning sample's last estimate is its prior), and the last visit is measured; queries_per_image
 // counts one visit.
-// --anonymizer FILE: the control estimators start from a trained blend anonymizer instead of near the identity
-// (where a hidden region's edge lies, which the identity has none of); --edge re-renders it with another edge
+// --anonymizer FILE: the control estimators (only: pass --estimators control,...) start from a trained blend
+// anonymizer instead of near the identity (where a hidden region's edge lies, which the identity has none of), with
+// its own grid and bank (--grid and --blend-init-steps do not apply); --edge re-renders it with another edge
 // (nets::Edge): at a hard edge a probe changes only the pixels that cross the cut (docs/results.md, "a twenty-second
 // look").
 //
@@ -67,6 +68,7 @@
 #include "method/utility_gradient.h"
 #include "optim/zo_estimator.h"
 #include "reference/reference_whitebox.h"
+#include "scrim/core/error.h"
 #include "scrim/core/runtime.h"
 #include "scrim/reference/oracle_factory.h"
 
@@ -104,6 +106,14 @@ struct Setup {
   double mu = 0.03;
 };
 
+// --anonymizer's file: a blend anonymizer at the benchmark's 112 pixels. Throws UsageError otherwise.
+method::AnonymizerModel read_trained(const std::string& file) {
+  auto model = method::read_anonymizer(file);
+  auto* blend = method::blend_anonymizer(model);
+  if (!blend || blend->options().input_size != 112) throw UsageError(file + ": --anonymizer takes a blend anonymizer at 112 pixels");
+  return model;
+}
+
 // An anonymizer near the identity, as at the start of training; or (control, `trained` given) a trained blend
 // anonymizer, re-rendered with `edge` unless it is empty.
 Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control, int blend_init_steps,
@@ -118,9 +128,7 @@ Setup make_setup(const std::string& estimator, const method::TrainingSet& data, 
   zo.mu = s.mu;
   s.basis = optim::ZerothOrderEstimator(zo);
   if (!trained.empty() && s.estimator == "control") {
-    s.model = method::read_anonymizer(trained);
-    auto* blend = method::blend_anonymizer(s.model);
-    if (!blend || blend->options().input_size != 112) throw UsageError(trained + ": --anonymizer takes a blend anonymizer at 112 pixels");
+    s.model = read_trained(trained);
     if (!edge.empty()) s.model = bench::rerendered(s.model, "", 0, "", edge);
     s.model.net().eval();
     return s;
@@ -142,6 +150,9 @@ Setup make_setup(const std::string& estimator, const method::TrainingSet& data, 
   s.model.net().eval();
   return s;
 }
+
+// The control grid the setup probes: the trained anonymizer's own, or --grid.
+int64_t blend_grid(const Setup& s) { return method::blend_anonymizer(s.model)->options().grid; }
 
 torch::Tensor flat_parameter_grad(const method::AnonymizerModel& model) {
   std::vector<torch::Tensor> parts;
@@ -276,15 +287,29 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!trained.empty()) {
-    try {  // the file and the edge, before any work
-      auto data = method::load_training_set(positional[1], "test", 112, 4, 1);
-      make_setup("control", data, grid, mu_control, 0, trained, edge);
+    for (const auto& e : estimators)
+      if (e.rfind("control", 0) != 0) {
+        std::fprintf(stderr, "--anonymizer applies to the control estimators only, not '%s' (--estimators control,...)\n", e.c_str());
+        return 2;
+      }
+    if (!edge.empty()) {
+      try {
+        nets::parse_edge(edge);
+      } catch (const std::exception&) {
+        std::fprintf(stderr, "--edge must be soft, hard or hard:C with C in (0, 1], not '%s'\n", edge.c_str());
+        return 2;
+      }
+    }
+  }
+  reexec_with_thread_environment(argv);
+  if (!trained.empty()) {
+    try {  // the file, before any work
+      read_trained(trained);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 2;
     }
   }
-  reexec_with_thread_environment(argv);
   configure_threads();
   int samples = positional.size() > 2 ? std::stoi(positional[2]) : 48;
   // The true gradient is the margin's (the cross-entropy's for logprob); hard labels are scored 1 - utility.
@@ -429,7 +454,8 @@ int main(int argc, char** argv) {
       json row = {{"estimator", estimator},
                   {"loss", loss_kind},
                   {"space", s.estimator == "pixel" ? "image 8x8 basis"
-                                                   : "blend weights " + std::to_string(grid) + "x" + std::to_string(grid) + (s.head_basis ? ", head basis" : "")},
+                                                   : "blend weights " + std::to_string(blend_grid(s)) + "x" +
+                                                         std::to_string(blend_grid(s)) + (s.head_basis ? ", head basis" : "")},
                   {"probes", q},
                   {"queries_per_image", 1 + 2 * q},
                   {"visits", visits},
