@@ -54,6 +54,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -106,18 +107,21 @@ struct Setup {
   double mu = 0.03;
 };
 
-// --anonymizer's file: a blend anonymizer at the benchmark's 112 pixels. Throws UsageError otherwise.
-method::AnonymizerModel read_trained(const std::string& file) {
+// --anonymizer's file, re-rendered with `edge` unless it is empty: a blend anonymizer at the benchmark's 112 pixels.
+// Throws UsageError otherwise.
+method::AnonymizerModel read_trained(const std::string& file, const std::string& edge) {
   auto model = method::read_anonymizer(file);
   auto* blend = method::blend_anonymizer(model);
   if (!blend || blend->options().input_size != 112) throw UsageError(file + ": --anonymizer takes a blend anonymizer at 112 pixels");
+  if (!edge.empty()) model = bench::rerendered(model, "", 0, "", edge);
+  model.net().eval();
   return model;
 }
 
-// An anonymizer near the identity, as at the start of training; or (control, `trained` given) a trained blend
-// anonymizer, re-rendered with `edge` unless it is empty.
+// An anonymizer near the identity, as at the start of training; or (control, `trained` given) that trained blend
+// anonymizer.
 Setup make_setup(const std::string& estimator, const method::TrainingSet& data, int grid, double mu_control, int blend_init_steps,
-                 const std::string& trained = "", const std::string& edge = "") {
+                 const std::optional<method::AnonymizerModel>& trained = std::nullopt) {
   Setup s;
   s.estimator = estimator == "pixel" ? "pixel" : "control";
   s.head_basis = estimator == "control-head";
@@ -127,10 +131,8 @@ Setup make_setup(const std::string& estimator, const method::TrainingSet& data, 
   s.mu = s.estimator == "control" ? mu_control : 0.03;
   zo.mu = s.mu;
   s.basis = optim::ZerothOrderEstimator(zo);
-  if (!trained.empty() && s.estimator == "control") {
-    s.model = read_trained(trained);
-    if (!edge.empty()) s.model = bench::rerendered(s.model, "", 0, "", edge);
-    s.model.net().eval();
+  if (trained && s.estimator == "control") {
+    s.model = *trained;
     return s;
   }
   nets::BlendAnonymizerOptions blend;
@@ -302,9 +304,10 @@ int main(int argc, char** argv) {
     }
   }
   reexec_with_thread_environment(argv);
+  std::optional<method::AnonymizerModel> trained_model;
   if (!trained.empty()) {
     try {  // the file, before any work
-      read_trained(trained);
+      trained_model = read_trained(trained, edge);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 2;
@@ -328,7 +331,7 @@ int main(int argc, char** argv) {
   for (const auto& estimator : estimators) {
     const bool with_prior = estimator.find('+') != std::string::npos;
     const bool online = estimator.find("+online") != std::string::npos;
-    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control, blend_init_steps, trained, edge);
+    Setup s = make_setup(estimator.substr(0, estimator.find('+')), data, grid, mu_control, blend_init_steps, trained_model);
     std::vector<Truth> truth;
     for (int64_t i = 0; i < n; ++i) truth.push_back(truth_of(s, *model, data, i, margin));
     std::vector<double> coherence;
