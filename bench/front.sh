@@ -69,7 +69,7 @@ done
 jq -r -L "$(dirname "$0")" 'include "hypervolume";
   def f3: . * 1000 | round / 1000;
   def run($g): select(.protector | test("/" + $g + "-b[^/]*/anonymizer.pt$"));
-  def seed: .protector | capture("-s(?<s>[0-9]+)/anonymizer.pt$").s;
+  def seed: .protector | capture("-s(?<s>[0-9]+)/anonymizer.pt$").s | tonumber;
   [.protectors[] | run("blackbox")] as $bb | [.protectors[] | run("whitebox")] as $wb |
   [.protectors[] | select(.protector | startswith("anonymizer:") | not)] as $base |
   "protector\tutility\tcMAP\tsd\tleakage",
