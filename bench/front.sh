@@ -10,9 +10,10 @@
 # each picture); the preference only refines it. Every anonymizer and the
 # baselines are evaluated in ONE `scrim eval` run (privacy figures move between
 # runs with the thread count) with a held-out evaluator and several attacker
-# seeds. Prints the table (utility, cMAP +- sd, leakage), the floor, per training
-# seed each front's hypervolume against (0, 0) and the black box's ratio to its
-# bound, and the black-box points that dominate every baseline.
+# seeds. Prints the table (utility, cMAP +- sd, leakage), the floor, the baselines'
+# hypervolume together, per training seed each front's hypervolume against (0, 0)
+# and the black box's ratio to its bound, and the black-box points that dominate
+# every baseline.
 #
 #   bench/front.sh DEMO_DIR EVALUATOR_MODEL OUT [STEPS=50]
 #
