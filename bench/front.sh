@@ -27,7 +27,9 @@
 # SEEDS (training seeds, default "1 2"); TRAIN_ARGS (replaces the anonymizer and
 # attacker options below); ATTACKERS (default resnet18, the class the evaluation
 # finds strongest) and ATTACKER_SEEDS (default 3) for the evaluation;
-# EXTRA_PROTECTORS (more protector specs evaluated in the same run); DEVICE (cpu
+# EXTRA_PROTECTORS (more protector specs evaluated in the same run); EVAL_DATA
+# (default DEMO_DIR/synth/actions.jsonl: the split the evaluation reads, e.g. a
+# larger fresh `scrim synth` split that chose nothing); DEVICE (cpu
 # or cuda, for training); MAX_QUERIES (default 20000 per black-box anonymizer);
 # SCRIM (default build/scrim).
 # Finished runs are kept: re-running skips every anonymizer already trained
@@ -41,7 +43,8 @@ seeds=${SEEDS:-1 2}
 read -r -a train_args <<< "${TRAIN_ARGS:---anonymizer blend --blend-grid 16 --width 16 --blend-context 3 --privacy-pretrain 300 \
 --adversary-arch resnet18 --adversary-warmup 600 --adversary-steps 4 --adversary-restart 0 --adversary-erasing 4}"
 read -r -a extra <<< "${EXTRA_PROTECTORS:-}"
-for f in "$demo/synth/actions.jsonl" "$demo/reference.pt" "$evaluator"; do
+eval_data=${EVAL_DATA:-$demo/synth/actions.jsonl}
+for f in "$demo/synth/actions.jsonl" "$demo/reference.pt" "$evaluator" "$eval_data"; do
   [ -f "$f" ] || { echo "bench/front.sh: $f not found" >&2; exit 1; }
 done
 command -v jq > /dev/null || { echo "bench/front.sh: needs jq" >&2; exit 1; }
@@ -61,7 +64,7 @@ for b in $budgets; do
     done
   done
 done
-[ -f "$out/eval/results.json" ] || "$scrim" eval --data "$demo/synth/actions.jsonl" --mllm "reference:$evaluator" \
+[ -f "$out/eval/results.json" ] || "$scrim" eval --data "$eval_data" --mllm "reference:$evaluator" \
   --out "$out/eval" --max-train 1000 --attacker-epochs 5 --attackers "${ATTACKERS:-resnet18}" --attacker-seeds "${ATTACKER_SEEDS:-3}" \
   --protector "${protectors[@]}"
 # Each front's hypervolume (the union of the boxes [0, u] x [0, 1 - cMAP] of its points) per training seed, the
