@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The learned anonymizer's front against the baselines' (issue: "the learned
 # anonymizer beats every baseline"): for each hide budget B and each training
-# seed the configuration measured best (docs/results.md, "A hide budget
-# localises": the control-space anonymizer, privacy-only pre-training against
-# erasing-trained resnet18 attackers, then the game at a preference) is trained
+# seed the configuration measured best (docs/results.md, "The head-shaped
+# front": the control-space anonymizer's head-shaped region, hidden outright at a
+# hard edge and filled with the colour of what it hides, privacy-only
+# pre-training against erasing-trained resnet18 attackers, then the game at a
+# preference) is trained
 # twice, once with the zeroth-order estimate of the utility gradient (the black
 # box) and once with the true gradient read through the reference MLLM (its
 # white-box bound). The budget places a point on the front (the hidden share of
@@ -23,7 +25,7 @@
 # DEMO_DIR is a `scrim demo` output (synth/ and reference.pt, the black box);
 # EVALUATOR_MODEL another reference model that training never queried, e.g. the
 # demo's DEMO_DIR/evaluator.pt.
-# Environment: BUDGETS (default "0.03 0.06 0.12"); PREFERENCE (default 0.9);
+# Environment: BUDGETS (default "0.010 0.014 0.020"); PREFERENCE (default 0.9);
 # SEEDS (training seeds, default "1 2"); TRAIN_ARGS (replaces the anonymizer and
 # attacker options below); ATTACKERS (default resnet18, the class the evaluation
 # finds strongest) and ATTACKER_SEEDS (default 3) for the evaluation;
@@ -38,9 +40,10 @@ set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: bench/front.sh DEMO_DIR EVALUATOR_MODEL OUT [STEPS=50]" >&2; exit 2; }
 demo=$1 evaluator=$2 out=$3 steps=${4:-50}
 scrim=${SCRIM:-build/scrim}
-budgets=${BUDGETS:-0.03 0.06 0.12}
+budgets=${BUDGETS:-0.010 0.014 0.020}
 seeds=${SEEDS:-1 2}
-read -r -a train_args <<< "${TRAIN_ARGS:---anonymizer blend --blend-grid 16 --width 16 --blend-context 3 --privacy-pretrain 300 \
+read -r -a train_args <<< "${TRAIN_ARGS:---anonymizer blend --blend-grid 28 --blend-stride 4 --width 16 --blend-context 4 \
+--blend-upsample guided --hide-shape head --blend-edge hard:0.35 --bank fill:value=fit --pretrain-fill grey --privacy-pretrain 300 \
 --adversary-arch resnet18 --adversary-warmup 600 --adversary-steps 4 --adversary-restart 0 --adversary-erasing 4}"
 read -r -a extra <<< "${EXTRA_PROTECTORS:-}"
 eval_data=${EVAL_DATA:-$demo/synth/actions.jsonl}
