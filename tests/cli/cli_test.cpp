@@ -200,10 +200,13 @@ TEST(Cli, DemoRunsEndToEndAtTestSize) {
   EXPECT_TRUE(std::filesystem::exists(j["report"].get<std::string>()));
   EXPECT_TRUE(std::filesystem::exists(d / "demo/eval/results.json"));
   EXPECT_TRUE(j["reference_accuracy"].contains("action_label"));
-  // The demo trains the configuration measured best: the budgeted control-space anonymizer, pre-trained.
+  // The demo trains the configuration measured best: the control-space anonymizer's head-shaped,
+  // hard-edged region of a fixed budget, pre-trained.
   auto config = nlohmann::json::parse(testing::read_text(d / "demo/anonymizer/config.json"));
   EXPECT_EQ(config["anonymizer"], "blend");
-  EXPECT_EQ(config["hide_budget"], 0.06);
+  EXPECT_EQ(config["hide_budget"], 0.014);
+  EXPECT_EQ(config["hide_shape"], "head");
+  EXPECT_EQ(config["blend_edge"], "hard:0.35");
   EXPECT_EQ(config["privacy_pretrain"], 4);
 }
 
