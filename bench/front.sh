@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The learned anonymizer's front against the baselines' (issue: "the learned
 # anonymizer beats every baseline"): for each hide budget B and each training
-# seed the configuration measured best (docs/results.md, "The head-shaped
-# front": the control-space anonymizer's head-shaped region, hidden outright at a
-# hard edge and filled with the colour of what it hides, privacy-only
-# pre-training against erasing-trained resnet18 attackers, then the game at a
-# preference) is trained
+# seed the configuration measured best (docs/results.md, "The head-shaped front":
+# the control-space anonymizer's head-shaped region, hidden outright at a hard
+# edge and filled with the colour of what it hides, privacy-only pre-training
+# against erasing-trained resnet18 attackers, then the game at a preference) is
+# trained
 # twice, once with the zeroth-order estimate of the utility gradient (the black
 # box) and once with the true gradient read through the reference MLLM (its
 # white-box bound). The budget places a point on the front (the hidden share of
@@ -31,7 +31,7 @@
 # finds strongest) and ATTACKER_SEEDS (default 3) for the evaluation;
 # EXTRA_PROTECTORS (more protector specs evaluated in the same run); EVAL_DATA
 # (default DEMO_DIR/synth/actions.jsonl: the split the evaluation reads, e.g. a
-# larger fresh `scrim synth` split that chose nothing); DEVICE (cpu
+# larger fresh `scrim data synth` split that chose nothing); DEVICE (cpu
 # or cuda, for training); MAX_QUERIES (default 20000 per black-box anonymizer);
 # SCRIM (default build/scrim).
 # Finished runs are kept: re-running skips every anonymizer already trained

@@ -3,7 +3,7 @@
 # bench/device/deps_prefix.py (on a machine that cannot install them), then a whole `scrim train --device cuda` on
 # small synthetic data and, with FRONT_STEPS set, bench/front.sh on the GPU.
 #   bench/device/train.sh PREFIX.tar.xz OUTDIR
-# Environment: FRONT_STEPS (bench/front.sh's game steps; unset: no front), BUDGETS (bench/front.sh's, default 0.06).
+# Environment: FRONT_STEPS (bench/front.sh's game steps; unset: no front), BUDGETS (bench/front.sh's, default 0.014).
 set -uo pipefail
 prefix=${1:?usage: bench/device/train.sh PREFIX.tar.xz OUTDIR} out=${2:?usage: bench/device/train.sh PREFIX.tar.xz OUTDIR}
 mkdir -p "$out"; out=$(cd "$out" && pwd)
@@ -35,12 +35,13 @@ common=(--data "$demo/synth/actions.jsonl" "$demo/synth/vqa.jsonl" --film-blocks
 say "synthetic data and the reference MLLMs"
 # The front's recipe (bench/front.sh), few steps: every part of a training step on the GPU.
 "$scrim" train --data "$demo/synth/actions.jsonl" --mllm "reference:$demo/reference.pt" --steps 5 --max-train 500 \
-  --anonymizer blend --blend-grid 16 --width 16 --blend-context 3 --privacy-pretrain 50 --adversary-arch resnet18 \
-  --adversary-warmup 100 --adversary-steps 4 --adversary-restart 0 --adversary-erasing 4 --hide-budget 0.06 \
-  --preference 0.9 --max-queries 20000 --device cuda --seed 1 --out "$demo/train-cuda" || exit 1
+  --anonymizer blend --blend-grid 28 --blend-stride 4 --width 16 --blend-context 4 --blend-upsample guided \
+  --hide-shape head --hide-budget 0.014 --blend-edge hard:0.35 --bank fill:value=fit --pretrain-fill grey \
+  --privacy-pretrain 50 --adversary-arch resnet18 --adversary-warmup 100 --adversary-steps 4 --adversary-restart 0 \
+  --adversary-erasing 4 --preference 0.9 --max-queries 20000 --device cuda --seed 1 --out "$demo/train-cuda" || exit 1
 cp "$demo/train-cuda/train-log.jsonl" "$out/train-cuda-log.jsonl"
 say "scrim train --device cuda"
 [ -n "${FRONT_STEPS:-}" ] || exit 0
-BUDGETS=${BUDGETS:-0.06} DEVICE=cuda SCRIM=$scrim "$(dirname "$0")/../front.sh" "$demo" "$demo/evaluator.pt" "$demo/front" "$FRONT_STEPS" \
+BUDGETS=${BUDGETS:-0.014} DEVICE=cuda SCRIM=$scrim "$(dirname "$0")/../front.sh" "$demo" "$demo/evaluator.pt" "$demo/front" "$FRONT_STEPS" \
   | tee "$out/front.txt"
 say "bench/front.sh"

@@ -207,7 +207,23 @@ TEST(Cli, DemoRunsEndToEndAtTestSize) {
   EXPECT_EQ(config["hide_budget"], 0.014);
   EXPECT_EQ(config["hide_shape"], "head");
   EXPECT_EQ(config["blend_edge"], "hard:0.35");
+  EXPECT_EQ(config["blend_stride"], 4);
+  EXPECT_EQ(config["bank"], "fill:value=fit");
+  EXPECT_EQ(config["pretrain_fill"], "grey");
   EXPECT_EQ(config["privacy_pretrain"], 4);
+}
+
+// With no privacy-only pre-training there is no pre-training fill to keep grey: the demo still trains (the trainer
+// refuses --pretrain-fill grey without --privacy-pretrain), with the fill fitted from the start.
+TEST(Cli, DemoRunsWithoutPreTraining) {
+  testing::ScratchDir d;
+  auto r = run("demo --out " + (d / "demo").string() +
+               " --train 40 --test 10 --reference-epochs 1 --evaluator-epochs 1 --attacker-epochs 1"
+               " --anonymizer-steps 2 --anonymizer-warmup 4 --anonymizer-pretrain 0 --protector raw");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto config = nlohmann::json::parse(testing::read_text(d / "demo/anonymizer/config.json"));
+  EXPECT_EQ(config["privacy_pretrain"], 0);
+  EXPECT_EQ(config["pretrain_fill"], "fitted");
 }
 
 }  // namespace scrim

@@ -136,7 +136,7 @@ void add_demo_command(CLI::App& app) {
     t.hide_shape = "head";
     t.blend_edge = "hard:0.35";
     t.bank = "fill:value=fit";
-    t.pretrain_fill = "grey";
+    t.pretrain_fill = o->anonymizer_pretrain > 0 ? "grey" : "fitted";  // grey is the pre-training's fill: it needs one
     t.privacy_pretrain = o->anonymizer_pretrain;
     t.adversary_arch = "resnet18";
     t.adversary_warmup = o->anonymizer_warmup;
