@@ -5,8 +5,7 @@
 # the control-space anonymizer's head-shaped region, hidden outright at a hard
 # edge and filled with the colour of what it hides, privacy-only pre-training
 # against erasing-trained resnet18 attackers, then the game at a preference) is
-# trained
-# twice, once with the zeroth-order estimate of the utility gradient (the black
+# trained twice, once with the zeroth-order estimate of the utility gradient (the black
 # box) and once with the true gradient read through the reference MLLM (its
 # white-box bound). The budget places a point on the front (the hidden share of
 # each picture); the preference only refines it. Every anonymizer and the
