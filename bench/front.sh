@@ -25,8 +25,8 @@
 # EVALUATOR_MODEL another reference model that training never queried, e.g. the
 # demo's DEMO_DIR/evaluator.pt.
 # Environment: BUDGETS (default "0.010 0.014 0.020"); PREFERENCE (default 0.9);
-# SEEDS (training seeds, default "1 2"); TRAIN_ARGS (replaces the anonymizer and
-# attacker options below); ATTACKERS (default resnet18, the class the evaluation
+# SEEDS (training seeds, default "1 2"); TRAIN_ARGS (the anonymizer and attacker
+# options, default `--recipe head`: scrim train's name for the configuration above); ATTACKERS (default resnet18, the class the evaluation
 # finds strongest) and ATTACKER_SEEDS (default 3) for the evaluation;
 # EXTRA_PROTECTORS (more protector specs evaluated in the same run); EVAL_DATA
 # (default DEMO_DIR/synth/actions.jsonl: the split the evaluation reads, e.g. a
@@ -41,9 +41,7 @@ demo=$1 evaluator=$2 out=$3 steps=${4:-50}
 scrim=${SCRIM:-build/scrim}
 budgets=${BUDGETS:-0.010 0.014 0.020}
 seeds=${SEEDS:-1 2}
-read -r -a train_args <<< "${TRAIN_ARGS:---anonymizer blend --blend-grid 28 --blend-stride 4 --width 16 --blend-context 4 \
---blend-upsample guided --hide-shape head --blend-edge hard:0.35 --bank fill:value=fit --pretrain-fill grey --privacy-pretrain 300 \
---adversary-arch resnet18 --adversary-warmup 600 --adversary-steps 4 --adversary-restart 0 --adversary-erasing 4}"
+read -r -a train_args <<< "${TRAIN_ARGS:---recipe head}"
 read -r -a extra <<< "${EXTRA_PROTECTORS:-}"
 eval_data=${EVAL_DATA:-$demo/synth/actions.jsonl}
 for f in "$demo/synth/actions.jsonl" "$demo/reference.pt" "$evaluator" "$eval_data"; do

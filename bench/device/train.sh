@@ -35,10 +35,8 @@ common=(--data "$demo/synth/actions.jsonl" "$demo/synth/vqa.jsonl" --film-blocks
 say "synthetic data and the reference MLLMs"
 # The front's recipe (bench/front.sh), few steps: every part of a training step on the GPU.
 "$scrim" train --data "$demo/synth/actions.jsonl" --mllm "reference:$demo/reference.pt" --steps 5 --max-train 500 \
-  --anonymizer blend --blend-grid 28 --blend-stride 4 --width 16 --blend-context 4 --blend-upsample guided \
-  --hide-shape head --hide-budget 0.014 --blend-edge hard:0.35 --bank fill:value=fit --pretrain-fill grey \
-  --privacy-pretrain 50 --adversary-arch resnet18 --adversary-warmup 100 --adversary-steps 4 --adversary-restart 0 \
-  --adversary-erasing 4 --preference 0.9 --max-queries 20000 --device cuda --seed 1 --out "$demo/train-cuda" || exit 1
+  --recipe head --privacy-pretrain 50 --adversary-warmup 100 --max-queries 20000 --device cuda --seed 1 \
+  --out "$demo/train-cuda" || exit 1
 cp "$demo/train-cuda/train-log.jsonl" "$out/train-cuda-log.jsonl"
 say "scrim train --device cuda"
 [ -n "${FRONT_STEPS:-}" ] || exit 0

@@ -67,7 +67,7 @@ void visit_recorded_fields(Options& o, Visit&& v) {
   v("hide_shape", o.hide_shape), v("bank", o.bank);
   v("blend_residual", o.blend_residual), v("probe_basis", o.probe_basis), v("prior", o.prior), v("prior_mix", o.prior_mix), v("surrogate", o.surrogate);
   v("surrogate_lr", o.surrogate_lr), v("levels", o.levels), v("frames", o.frames), v("max_train", o.max_train), v("seed", o.seed);
-  v("world_size", o.world_size);
+  v("world_size", o.world_size), v("recipe", o.recipe);
 }
 
 }  // namespace
@@ -248,7 +248,8 @@ void validate(const TrainOptions& o) {
 
 // Options that may change between a checkpoint and its resumption.
 // world_size: a run may resume on another number of processes (docs/distributed.md says what that changes).
-bool run_control_key(const std::string& k) { return k == "steps" || k == "mllm" || k == "world_size"; }
+// recipe: only a name for fields that are compared themselves (a run started with --recipe resumes with them spelt out).
+bool run_control_key(const std::string& k) { return k == "steps" || k == "mllm" || k == "world_size" || k == "recipe"; }
 
 // Cosine decay to a tenth of the base rate after a 5% linear warm-up.
 double scheduled_lr(double base, int64_t t, int64_t total) {

@@ -312,4 +312,32 @@ TEST(Cli, APreferenceSelectsItsCombinerAndMgdaRefusesIt) {
   EXPECT_FALSE(std::filesystem::exists(d / "b/config.json"));
 }
 
+// --recipe head trains the front's configuration; the flags given beside it win over its values (config.json
+// records both, and the recipe's name); an unknown recipe is refused in one line before any work.
+TEST(Cli, ARecipeSetsItsConfigurationAndTheFlagsGivenOverrideIt) {
+  testing::ScratchDir d;
+  std::string data = (d / "s").string(), model = (d / "m.pt").string();
+  ASSERT_EQ(run("-q data synth --out " + data + " --train 12 --test 2 --seed 4").code, 0);
+  ASSERT_EQ(run("-q reference train --data " + data + "/actions.jsonl --out " + model + " --epochs 1 --width 8 --batch 8").code, 0);
+  std::string train = "-q train --data " + data + "/actions.jsonl --mllm reference:" + model + " --steps 0 --batch 2 --out ";
+  auto r = run(train + (d / "a").string() + " --recipe head --hide-budget 0.2 --privacy-pretrain 1 --adversary-warmup 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto config = nlohmann::json::parse(testing::read_text(d / "a/config.json"));
+  EXPECT_EQ(config["recipe"], "head");
+  EXPECT_EQ(config["anonymizer"], "blend");
+  EXPECT_EQ(config["hide_shape"], "head");
+  EXPECT_EQ(config["blend_edge"], "hard:0.35");
+  EXPECT_EQ(config["adversary_arch"], "resnet18");
+  EXPECT_EQ(config["pareto"], "preference");
+  EXPECT_EQ(config["preference"], 0.9);
+  EXPECT_EQ(config["hide_budget"], 0.2);  // the flags given
+  EXPECT_EQ(config["privacy_pretrain"], 1);
+  EXPECT_EQ(config["adversary_warmup"], 1);
+  auto refused = run(train + (d / "b").string() + " --recipe best");
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_EQ(lines(refused.err), 1) << refused.err;
+  EXPECT_NE(refused.err.find("head"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(d / "b"));
+}
+
 }  // namespace scrim

@@ -16,6 +16,7 @@
 #include "scrim/data/manifest_stats.h"
 #include "scrim/data/synth.h"
 #include "scrim/eval/evaluation.h"
+#include "scrim/method/train_recipe.h"
 #include "scrim/method/trainer.h"
 #include "scrim/reference/oracle_factory.h"
 #include "scrim/reference/reference_mllm.h"
@@ -121,30 +122,12 @@ void add_demo_command(CLI::App& app) {
     t.oracle = make_oracle(t.mllm, cached);
     t.steps = o->anonymizer_steps;
     t.max_train = o->anonymizer_train;
-    // The configuration measured best (docs/results.md, "The head-shaped front"): the control-space
-    // anonymizer hides a head-shaped 1.4% of each picture outright (a hard edge, so nothing tints the
-    // shoulder a pointing arm starts from), filled with the colour of what it hides; it learns where from
-    // the privacy side alone against attackers trained with random erasing, then plays the game through
-    // the black box with most of the weight on privacy.
-    t.anonymizer = "blend";
-    t.blend_grid = 28;
-    t.blend_stride = 4;
-    t.width = 16;
-    t.blend_context = 4;
-    t.blend_upsample = "guided";
-    t.hide_budget = 0.014;
-    t.hide_shape = "head";
-    t.blend_edge = "hard:0.35";
-    t.bank = "fill:value=fit";
+    // The configuration measured best, `scrim train --recipe head` (scrim/method/train_recipe.h), with the
+    // demo's own step counts.
+    apply_train_recipe("head", t);
     t.pretrain_fill = o->anonymizer_pretrain > 0 ? "grey" : "fitted";  // grey is the pre-training's fill: it needs one
     t.privacy_pretrain = o->anonymizer_pretrain;
-    t.adversary_arch = "resnet18";
     t.adversary_warmup = o->anonymizer_warmup;
-    t.adversary_steps = 4;
-    t.adversary_restart = 0;
-    t.adversary_erasing = 4;
-    t.pareto = "preference";
-    t.preference = 0.9;
     t.seed = o->seed;
     std::filesystem::remove_all(t.out);
     info("demo 3/5: training the anonymizer: where to hide from the attackers, then the game through the black box's answers");

@@ -14,6 +14,7 @@
 #include "scrim/core/error.h"
 #include "scrim/core/progress.h"
 #include "scrim/distributed/process_group.h"
+#include "scrim/method/train_recipe.h"
 #include "scrim/method/trainer.h"
 #include "scrim/privacy/protector.h"
 #include "scrim/reference/oracle_factory.h"
@@ -30,6 +31,13 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--out", o->out, "Run folder (checkpoint.pt, anonymizer.pt, train-log.jsonl)")->required();
   cmd->add_flag("--resume", o->resume, "Continue the run in --out from its checkpoint");
   cmd->add_option("--sweep", *sweep, "Train K preference vectors (one anonymizer each) and write the front");
+  auto recipe = std::make_shared<std::string>();
+  std::string names;
+  for (const auto& n : train_recipe_names()) names += (names.empty() ? "" : ", ") + n;
+  cmd->add_option("--recipe", *recipe,
+                  "Start from a measured configuration (" + names +
+                      "; head: the action task's head-shaped, hard-edged region, docs/results.md); the flags given beside it "
+                      "override its values");
   cmd->add_option("--gradient", o->gradient, "blackbox, or whitebox (reference MLLM only: the upper bound)")->capture_default_str();
   cmd->add_option("--estimator", o->estimator, "zo, or spsa-gc (BlackVIP-style baseline)")->capture_default_str();
   auto check_pareto = add_pareto_options(cmd, o->pareto, o->preference);
@@ -173,7 +181,12 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   auto distributed = add_distributed_options(cmd);
-  cmd->callback([o, oracle, sweep, distributed, check_pareto] {
+  cmd->callback([cmd, o, oracle, sweep, recipe, distributed, check_pareto] {
+    if (!recipe->empty()) {
+      for (const auto& s : train_recipe(*recipe))
+        if (cmd->get_option(s.flag)->count() == 0) s.apply(*o);
+      o->recipe = *recipe;
+    }
     check_pareto();
     // Several processes: data-parallel, each rank probing its share of every batch (docs/distributed.md).
     const DistributedOptions layout = resolve_distributed(*distributed);

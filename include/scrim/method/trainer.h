@@ -38,6 +38,10 @@ struct TrainOptions {
   // gradients), built by the caller; null: black box only.
   std::shared_ptr<ReferenceMllm> white_box;
 
+  // The named configuration the options started from (scrim/method/train_recipe.h), recorded in config.json; the
+  // fields record what ran, flags given beside it included. Empty: none.
+  std::string recipe;
+
   std::string gradient = "blackbox";    // blackbox | whitebox (reference MLLM only: the upper bound)
   std::string estimator = "zo";         // zo (Adam) | spsa-gc (Rademacher + Nesterov momentum, BlackVIP style)
   std::string pareto = "mgda";          // mgda | preference | weighted
