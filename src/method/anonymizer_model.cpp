@@ -108,6 +108,8 @@ torch::Tensor apply_anonymizer(const AnonymizerModel& model, const torch::Tensor
   auto size = model.input_size();
   auto h = images.size(2), w = images.size(3);
   if (h == size && w == size) return model.forward(images);
+  // The control-space anonymizer hides a region and leaves the rest: it blends at the picture's own size.
+  if (auto* blend = blend_anonymizer(model)) return blend->forward_any_size(images);
   auto x = F::interpolate(images, F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size}).mode(torch::kArea));
   auto y = model.forward(x);
   return F::interpolate(y, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false)).clamp(0, 1);

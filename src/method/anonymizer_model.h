@@ -41,7 +41,9 @@ AnonymizerModel read_anonymizer(const std::filesystem::path& file);
 AnonymizerModel read_anonymizer(torch::serialize::InputArchive& archive, const std::string& name_for_errors);
 
 // Protects images of any size: resized to the working resolution, passed
-// through f_A, resized back. images: [N, 3, H, W] in [0, 1].
+// through f_A, resized back; a control-space anonymizer's controls come from the
+// resized images and its blend is made at their own size (the pixels it leaves
+// are the input's). images: [N, 3, H, W] in [0, 1].
 torch::Tensor apply_anonymizer(const AnonymizerModel& model, const torch::Tensor& images);
 
 }  // namespace scrim::method

@@ -384,15 +384,15 @@ torch::Tensor BlendAnonymizerImpl::mask(const torch::Tensor& weights, const torc
                   : F::interpolate(
                         weights, F::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false));
   if (!edge.hard()) return soft;
-  torch::Tensor hard;
-  {
-    torch::NoGradGuard no_grad;
-    auto hidden = 1 - soft.slice(1, 0, 1);                   // [N, 1, S, S]
-    auto outright = (hidden >= edge.cut).to(soft.scalar_type());  // hidden at least the cut: hidden outright
-    auto split = soft.slice(1, 1) / hidden.clamp_min(1e-6);  // the obfuscations' shares of what is hidden
-    hard = torch::cat({1 - outright, split * outright}, 1);
-  }
-  return hard + (soft - soft.detach());  // the values are the hard mask's, the gradient the soft one's
+  return hardened(soft, edge) + (soft - soft.detach());  // the values are the hard mask's, the gradient the soft one's
+}
+
+torch::Tensor BlendAnonymizerImpl::hardened(const torch::Tensor& soft, Edge edge) {
+  torch::NoGradGuard no_grad;
+  auto hidden = 1 - soft.slice(1, 0, 1);                        // [N, 1, S, S]
+  auto outright = (hidden >= edge.cut).to(soft.scalar_type());  // hidden at least the cut: hidden outright
+  auto split = soft.slice(1, 1) / hidden.clamp_min(1e-6);       // the obfuscations' shares of what is hidden
+  return torch::cat({1 - outright, split * outright}, 1);
 }
 
 torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch::Tensor& weights, Upsample upsample, Edge edge) {
@@ -404,6 +404,58 @@ torch::Tensor BlendAnonymizerImpl::render(const torch::Tensor& bank, const torch
 torch::Tensor BlendAnonymizerImpl::forward(const torch::Tensor& x) {
   auto y = render(bank(x), weights(x), options_.upsample, options_.edge);
   return options_.residual ? (y + residual(x)).clamp(0, 1) : y;
+}
+
+namespace {
+
+// t [1, C, S, S] sampled bilinearly at the centres of rows [y0, y1) and columns [x0, x1) of an h x w picture:
+// that window of F::interpolate(t, {h, w}, bilinear, align_corners = false), without the rest.
+torch::Tensor window_of_upsampled(const torch::Tensor& t, int64_t h, int64_t w, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+  auto centres = [&t](int64_t from, int64_t to, int64_t size) {
+    return (torch::arange(from, to, t.options()) + 0.5) * (2.0 / static_cast<double>(size)) - 1;
+  };
+  auto gy = centres(y0, y1, h).view({-1, 1}).expand({y1 - y0, x1 - x0}), gx = centres(x0, x1, w).view({1, -1}).expand({y1 - y0, x1 - x0});
+  auto grid = torch::stack({gx, gy}, -1).unsqueeze(0);  // [1, rows, cols, (x, y)]
+  return F::grid_sample(t, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
+}
+
+}  // namespace
+
+torch::Tensor BlendAnonymizerImpl::forward_any_size(const torch::Tensor& x) {
+  const int64_t s = options_.input_size, h = x.size(2), w = x.size(3);
+  if (h == s && w == s) return forward(x);
+  auto small = F::interpolate(x, F::InterpolateFuncOptions().size(std::vector<int64_t>{s, s}).mode(torch::kArea));
+  // The mask as forward() makes it, before the edge: [N, K, S, S]. Up-sampled bilinearly, a pixel can be hidden only
+  // next to a working-resolution pixel that is (a hard edge: hidden at least the cut), so only that window is drawn.
+  auto soft = mask(weights(small), small, options_.upsample);
+  auto b = bank(small);  // [N, K, 3, S, S]; item 0 is the picture
+  const int64_t k = b.size(1);
+  auto y = x.clone();
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    auto hidden = 1 - soft[i][0];
+    auto hides = options_.edge.hard() ? hidden >= options_.edge.cut : hidden > 0;
+    if (options_.residual) hides = torch::ones_like(hides);  // the residual reaches every pixel
+    auto rows = hides.any(1).nonzero(), cols = hides.any(0).nonzero();
+    if (rows.numel() == 0) continue;
+    // A margin of a working-resolution pixel either side; its window in the picture's rows and columns.
+    auto span = [](const torch::Tensor& idx, int64_t from_size, int64_t to_size) {
+      const double scale = static_cast<double>(to_size) / static_cast<double>(from_size);
+      const auto first = idx.min().item<int64_t>() - 1, last = idx.max().item<int64_t>() + 2;
+      return std::pair<int64_t, int64_t>{std::max<int64_t>(0, static_cast<int64_t>(std::floor(static_cast<double>(first) * scale))),
+                                         std::min<int64_t>(to_size, static_cast<int64_t>(std::ceil(static_cast<double>(last) * scale)))};
+    };
+    const auto [y0, y1] = span(rows, s, h);
+    const auto [x0, x1] = span(cols, s, w);
+    auto m = window_of_upsampled(soft.slice(0, i, i + 1), h, w, y0, y1, x0, x1);  // [1, K, rows, cols]
+    if (options_.edge.hard()) m = hardened(m, options_.edge);
+    auto obfuscations =
+        window_of_upsampled(b[i].slice(0, 1).reshape({1, (k - 1) * 3, s, s}), h, w, y0, y1, x0, x1).view({k - 1, 3, y1 - y0, x1 - x0});
+    auto picture = x[i].slice(1, y0, y1).slice(2, x0, x1);
+    auto out = m[0][0] * picture + (m[0].slice(0, 1).unsqueeze(1) * obfuscations).sum(0);
+    if (options_.residual) out = (out + window_of_upsampled(residual(small.slice(0, i, i + 1)), h, w, y0, y1, x0, x1)[0]).clamp(0, 1);
+    y[i].slice(1, y0, y1).slice(2, x0, x1).copy_(out);
+  }
+  return y;
 }
 
 }  // namespace scrim::nets

@@ -111,6 +111,11 @@ class BlendAnonymizerImpl : public torch::nn::Module {
 
   // x: [N, 3, S, S] in [0, 1] -> x' of the same shape.
   torch::Tensor forward(const torch::Tensor& x);
+  // x: [N, 3, H, W] of any size in [0, 1] -> x' of the same size. The controls and the mask come from x resized to
+  // the working resolution, as forward() makes them; the mask, up-sampled bilinearly to x's size (its edge hardened
+  // there), blends x with the obfuscations (rendered at the working resolution, scaled up), drawn only in the window
+  // it can hide: the pixels it leaves are x's own, not a working-resolution copy's. At the working resolution, forward(x).
+  torch::Tensor forward_any_size(const torch::Tensor& x);
   // The controls: blend weights [N, K, G, G], a softmax over k per cell of head(features(x)), or with a
   // budget the allocation above; on the simplex per cell either way.
   torch::Tensor weights(const torch::Tensor& x);
@@ -155,6 +160,9 @@ class BlendAnonymizerImpl : public torch::nn::Module {
   // The per-pixel mask [N, K, S, S] that render() blends with: up(weights) guided by `picture` [N, 3, S, S], its
   // edge hardened or not.
   static torch::Tensor mask(const torch::Tensor& weights, const torch::Tensor& picture, Upsample upsample, Edge edge = {});
+  // A soft mask [N, K, H, W] with `edge` (hard) applied: each pixel hidden outright where the soft mask hides at least
+  // the cut, its split over the obfuscations kept, else left as it is (values only: no gradient).
+  static torch::Tensor hardened(const torch::Tensor& soft, Edge edge);
 
   int64_t kinds() const { return static_cast<int64_t>(items_.size()); }
   const BlendAnonymizerOptions& options() const { return options_; }

@@ -340,6 +340,72 @@ TEST(BlendAnonymizer, AHardEdgeHidesEachPixelOutrightOrNotAndTrainsThroughTheSof
   for (const char* bad : {"sharp", "hard:", "hard:0", "hard:1.5", "hard:x", "hard:0.5x"}) EXPECT_THROW(parse_edge(bad), UsageError) << bad;
 }
 
+// At any size the anonymizer blends at the picture's own resolution: on a 4:3 picture four times its working
+// resolution every pixel its hard-edged region leaves is the picture's own (not a working-resolution copy's, which a
+// picture of noise would show everywhere), and the region lies where the working-resolution output puts it and
+// covers the same share; at the working resolution the output is forward()'s.
+TEST(BlendAnonymizer, AtAnySizeItBlendsAtThePicturesOwnResolution) {
+  namespace F = torch::nn::functional;
+  torch::manual_seed(5);
+  BlendAnonymizerOptions o;
+  o.bank = "fill:value=0.25";
+  o.budget = 0.1;
+  o.shape = HideShape::kHead;
+  o.edge = Edge{0.5};
+  for (auto upsample : {Upsample::kBilinear, Upsample::kGuided}) {
+    o.upsample = upsample;
+    auto model = method::make_anonymizer_model("blend", 64, 8, 0, 0, o);
+    torch::NoGradGuard no_grad;
+    model.net().named_parameters()["head.weight"].normal_(0, 5);
+    // Flat 16-pixel blocks, as a picture's regions, with a little noise that a working-resolution copy would lose.
+    auto blocks =
+        F::interpolate(torch::rand({2, 3, 16, 12}), F::InterpolateFuncOptions().size(std::vector<int64_t>{256, 192}).mode(torch::kNearest));
+    auto big = (blocks + 0.02 * torch::randn({2, 3, 256, 192})).clamp(0, 1);
+    auto y = method::apply_anonymizer(model, big);
+    ASSERT_EQ(y.sizes(), big.sizes());
+    auto is_picture = (y - big).abs().amax(1) < 1e-5, is_fill = (y - 0.25).abs().amax(1) < 1e-5;
+    EXPECT_TRUE((is_picture | is_fill).all().item<bool>());
+    auto small = F::interpolate(big, F::InterpolateFuncOptions().size(std::vector<int64_t>{64, 64}).mode(torch::kArea));
+    auto y_small = model.forward(small);
+    EXPECT_TRUE(torch::equal(method::apply_anonymizer(model, small), y_small));
+    auto fill_small = (y_small - 0.25).abs().amax(1) < 1e-5;
+    // Per picture: the hidden share, and the region's centre as fractions of the height and width.
+    auto share_and_centre = [](const torch::Tensor& hidden) {
+      auto m = hidden.to(torch::kFloat64);
+      const auto h = m.size(0), w = m.size(1);
+      auto rows = (torch::arange(h, torch::kFloat64) + 0.5) / static_cast<double>(h),
+           cols = (torch::arange(w, torch::kFloat64) + 0.5) / static_cast<double>(w);
+      const double mass = m.sum().item<double>();
+      return std::array<double, 3>{m.mean().item<double>(), (m * rows.view({-1, 1})).sum().item<double>() / mass,
+                                   (m * cols.view({1, -1})).sum().item<double>() / mass};
+    };
+    for (int64_t i = 0; i < 2; ++i) {
+      auto at_size = share_and_centre(is_fill[i]), at_working = share_and_centre(fill_small[i]);
+      EXPECT_GT(at_working[0], 0.05);
+      for (int j = 0; j < 3; ++j)
+        EXPECT_NEAR(at_size[j], at_working[j], 0.02) << "picture " << i << ", figure " << j << ", " << upsample_name(upsample);
+    }
+    // Only the window round the region is drawn, and it is all there is to draw: the output is the whole up-sampled
+    // mask's blend, hard-edged as here or soft (whose tails reach every pixel).
+    for (auto edge : {Edge{0.5}, Edge{}}) {
+      auto blend = method::blend_anonymizer(model);
+      auto options = blend->options();
+      options.edge = edge;
+      auto same = method::make_anonymizer_model("blend", 64, 8, 0, 0, options);
+      auto from = model.net().parameters(), to = same.net().parameters();
+      for (size_t p = 0; p < from.size(); ++p) to[p].copy_(from[p]);
+      auto up = [](const torch::Tensor& t) {
+        return F::interpolate(t,
+                              F::InterpolateFuncOptions().size(std::vector<int64_t>{256, 192}).mode(torch::kBilinear).align_corners(false));
+      };
+      auto m = up(BlendAnonymizerImpl::mask(blend->weights(small), small, upsample));
+      if (edge.hard()) m = BlendAnonymizerImpl::hardened(m, edge);
+      auto whole = m.slice(1, 0, 1) * big + m.slice(1, 1, 2) * up(blend->bank(small).select(1, 1));
+      EXPECT_TRUE(torch::allclose(method::apply_anonymizer(same, big), whole, 1e-5, 1e-5)) << edge_name(edge);
+    }
+  }
+}
+
 // The "ellipse" shape: whatever the scores, one region of the budget's area (within 10%), centred where they put
 // their mass and elongated along their spread. A blob allocation of the same scores hides one cell.
 TEST(BlendAnonymizer, AnEllipseBudgetHidesOneRegionOfTheBudgetsAreaWhereTheScoresPointIt) {
