@@ -2,6 +2,9 @@
 // 112x112: forward passes at batch 16 (inference, as in `scrim protect` and
 // the proxy) and one training step's forward + backward. Target: at least 100
 // images/s at batch 16 on the 2-core CPU.
+// BM_HeadBlend: the control-space anonymizer `scrim train --recipe head` trains (random weights: the cost does not
+// depend on them), one picture as the proxy protects it, by stage: the network's scores at 112 (0), the placed
+// region's weights (1), the whole forward pass at 112 (2), and a 1024x768 photo through forward_any_size (3).
 //
 //   scrim_bench_anonymizer [--device cuda] [Google Benchmark flags]
 //
@@ -16,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "nets/anonymizer_net.h"
+#include "nets/blend_anonymizer.h"
 #include "scrim/core/runtime.h"
 
 namespace {
@@ -56,6 +60,27 @@ void BM_AnonymizerTrainStep(benchmark::State& state) {
   state.counters["images/s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_AnonymizerTrainStep)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_HeadBlend(benchmark::State& state) {
+  torch::NoGradGuard no_grad;
+  scrim::nets::BlendAnonymizerOptions o;  // the head recipe's network (scrim/method/train_recipe.h)
+  o.grid = 28, o.stride = 4, o.width = 16, o.context = 4, o.budget = 0.014;
+  o.upsample = scrim::nets::Upsample::kGuided, o.shape = scrim::nets::HideShape::kHead, o.edge = scrim::nets::Edge{0.35};
+  o.bank = "fill:value=fit";
+  scrim::nets::BlendAnonymizer net(o);
+  net->to(g_device);
+  net->eval();
+  const auto stage = state.range(0);
+  auto x = stage == 3 ? torch::rand({1, 3, 768, 1024}).to(g_device) : torch::rand({1, 3, 112, 112}).to(g_device);
+  for (auto _ : state) {
+    if (stage == 0) benchmark::DoNotOptimize(net->logits(x));
+    if (stage == 1) benchmark::DoNotOptimize(net->weights(x));
+    if (stage == 2) benchmark::DoNotOptimize(net->forward(x));
+    if (stage == 3) benchmark::DoNotOptimize(net->forward_any_size(x));
+    sync();
+  }
+}
+BENCHMARK(BM_HeadBlend)->DenseRange(0, 3)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -1,7 +1,10 @@
 #include "scrim/media/tensor_image.h"
 
-#include <opencv2/imgproc.hpp>
+#include <vector>
+
 #include <torch/torch.h>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "scrim/core/error.h"
 
@@ -9,11 +12,16 @@ namespace scrim {
 
 torch::Tensor image_to_tensor(const cv::Mat& bgr) {
   if (bgr.empty() || bgr.type() != CV_8UC3) throw UsageError("image_to_tensor(): expected 8-bit BGR image");
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  auto hwc = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, {static_cast<int64_t>(rgb.step[0]), 3, 1},
-                              torch::kUInt8);
-  return hwc.permute({2, 0, 1}).to(torch::kFloat32).div_(255.0).contiguous();
+  // The planes are written straight into the tensor by OpenCV (B, G, R to rows 2, 1, 0): LibTorch's permuted
+  // HWC -> CHW copy took 50 ms on a 1024 x 768 photo, most of what the proxy spent on a learned anonymizer.
+  cv::Mat values;
+  bgr.convertTo(values, CV_32FC3);  // exact: 8-bit values are floats
+  auto chw = torch::empty({3, bgr.rows, bgr.cols}, torch::kFloat32);
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < 3; ++c) planes.emplace_back(bgr.rows, bgr.cols, CV_32FC1, chw[c].data_ptr<float>());
+  const int from_to[] = {0, 2, 1, 1, 2, 0};
+  cv::mixChannels(std::vector<cv::Mat>{values}, planes, from_to, 3);
+  return chw.div_(255.0);  // as before: each value over 255, in float
 }
 
 cv::Mat tensor_to_image(const torch::Tensor& chw) {
