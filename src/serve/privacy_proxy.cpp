@@ -16,18 +16,19 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include "scrim/core/error.h"
 #include "oracle/http_client_pool.h"
-#include "serve/connection_guard.h"
-#include "serve/http_common.h"
-#include "serve/image_fetcher.h"
+#include "scrim/core/error.h"
 #include "scrim/core/sha256.h"
+#include "scrim/media/image_header.h"
 #include "scrim/media/image_io.h"
 #include "scrim/oracle/openai_protocol.h"
 #include "scrim/privacy/protector.h"
+#include "serve/connection_guard.h"
+#include "serve/http_common.h"
+#include "serve/image_fetcher.h"
 #include "serve/image_parts.h"
+#include "serve/protection_executor.h"
 #include "serve/request_guard.h"
-#include "scrim/media/image_header.h"
 
 using nlohmann::json;
 
@@ -135,36 +136,6 @@ class InFlight {
   int total_ = 0;
 };
 
-// Protectors are not thread-safe: each request borrows one.
-class ProtectorPool {
- public:
-  explicit ProtectorPool(std::string spec) : spec_(std::move(spec)) { free_.push_back(make_protector(spec_)); }
-  std::unique_ptr<Protector> acquire() {
-    {
-      std::lock_guard lock(mutex_);
-      if (!free_.empty()) {
-        auto p = std::move(free_.back());
-        free_.pop_back();
-        return p;
-      }
-    }
-    return make_protector(spec_);
-  }
-  void release(std::unique_ptr<Protector> p) {
-    std::lock_guard lock(mutex_);
-    free_.push_back(std::move(p));
-  }
-  std::string spec() {
-    std::lock_guard lock(mutex_);
-    return free_.empty() ? spec_ : free_.front()->spec();
-  }
-
- private:
-  std::string spec_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<Protector>> free_;
-};
-
 struct ImageAudit {
   std::string sha256_in, sha256_out;
   size_t bytes_in = 0, bytes_out = 0;
@@ -197,7 +168,7 @@ Upstream parse_upstream(const std::string& url) {
 struct PrivacyProxy::Impl {
   ProxyOptions options;
   Upstream upstream;
-  ProtectorPool protectors;
+  serve::ProtectionExecutor protectors;  // protects on threads of its own (serve/protection_executor.h)
   ProtectedCache cache;
   httplib::Server server;
   int port = 0;
@@ -218,7 +189,7 @@ struct PrivacyProxy::Impl {
   explicit Impl(ProxyOptions o)
       : options(std::move(o)),
         upstream(parse_upstream(options.upstream)),
-        protectors(options.protector),
+        protectors([spec = options.protector] { return make_protector(spec); }),
         cache(options.cache_entries, options.cache_max_bytes),
         in_flight(options.max_requests_per_client),
         connections({options.header_timeout_s, options.max_connections_per_client, options.max_connections}),
@@ -300,16 +271,13 @@ struct PrivacyProxy::Impl {
       } catch (const Error& e) {
         throw ProtocolError(400, one_line(e.what()), "invalid_request_error", param, "invalid_image");
       }
-      auto protector = protectors.acquire();
       cv::Mat safe;
       try {
-        safe = protector->protect(image);
+        safe = protectors.protect(image);
       } catch (const std::exception& e) {
-        protectors.release(std::move(protector));
         throw ProtocolError(400, std::string("the image could not be protected: ") + one_line(e.what()), "invalid_request_error", param,
                             "protection_failed");
       }
-      protectors.release(std::move(protector));
       bool jpeg = header.format == ImageFormat::kJpeg;
       auto encoded = encode_image(safe, jpeg ? ImageFormat::kJpeg : ImageFormat::kPng, 92);
       out = openai::data_url(encoded, jpeg ? "image/jpeg" : "image/png");

@@ -1,0 +1,54 @@
+// Where the proxy protects images: on a few long-lived threads of its own, each holding its own protector, rather
+// than on whichever of the 32 or more HTTP workers took the request. A learned protector runs LibTorch, whose
+// OpenMP pool belongs to the calling thread: called from many threads it woke (or first built) a pool per thread on
+// each request, and their pools contended for the same cores; on its own threads the pool stays warm and the work
+// queues instead (docs/performance.md). Protectors are not thread-safe: each thread uses only its own.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "scrim/privacy/protector.h"
+
+namespace scrim::serve {
+
+class ProtectionExecutor {
+ public:
+  // `threads` protectors made by `make` on the calling thread (whatever it throws, e.g. for a bad spec, is thrown
+  // here, before any thread starts), one per thread, each warmed up on a small grey picture there. 0 threads: as
+  // many as fill the cores (protection_threads()).
+  explicit ProtectionExecutor(const std::function<std::unique_ptr<Protector>()>& make, size_t threads = 0);
+  ~ProtectionExecutor();
+  ProtectionExecutor(const ProtectionExecutor&) = delete;
+  ProtectionExecutor& operator=(const ProtectionExecutor&) = delete;
+
+  // `image` protected on one of the threads; blocks until it is, and rethrows what the protector threw.
+  cv::Mat protect(const cv::Mat& image);
+  // The protectors' spec as they name it (defaults filled in).
+  const std::string& spec() const { return spec_; }
+  size_t threads() const { return threads_.size(); }
+
+  // The cores over the threads LibTorch uses per call, at least 1: as many protections at once as fill the cores.
+  static size_t protection_threads();
+
+ private:
+  void work(Protector& protector);
+
+  std::string spec_;
+  std::vector<std::unique_ptr<Protector>> protectors_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void(Protector&)>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;  // last: started once the members above exist
+};
+
+}  // namespace scrim::serve

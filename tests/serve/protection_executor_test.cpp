@@ -1,0 +1,98 @@
+// The proxy's protection threads (serve/protection_executor.h): callers on many threads have their images
+// protected on the executor's own few threads, each with its own protector, every result the caller's own; a
+// protector's error reaches its caller alone; a protector that cannot be made fails the construction.
+#include "serve/protection_executor.h"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "scrim/core/runtime.h"
+
+namespace scrim::serve {
+namespace {
+
+// Adds one to every byte, refuses a picture whose first byte is 13, and records the threads it ran on.
+class ThreadRecordingProtector : public Protector {
+ public:
+  ThreadRecordingProtector(std::mutex& m, std::set<std::thread::id>& threads) : m_(m), threads_(threads) {}
+  cv::Mat protect(const cv::Mat& bgr) const override {
+    {
+      std::lock_guard lock(m_);
+      threads_.insert(std::this_thread::get_id());
+    }
+    if (bgr.at<cv::Vec3b>(0, 0)[0] == 13) throw std::runtime_error("thirteen");
+    return bgr + cv::Scalar::all(1);
+  }
+  std::string spec() const override { return "recording"; }
+
+ private:
+  std::mutex& m_;
+  std::set<std::thread::id>& threads_;
+};
+
+TEST(ProtectionExecutor, ProtectsEveryCallersImageOnItsOwnFewThreads) {
+  std::mutex m;
+  std::set<std::thread::id> ran_on;
+  int made = 0;
+  ProtectionExecutor executor(
+      [&] {
+        ++made;
+        return std::make_unique<ThreadRecordingProtector>(m, ran_on);
+      },
+      2);
+  EXPECT_EQ(made, 2);
+  EXPECT_EQ(executor.threads(), 2u);
+  EXPECT_EQ(executor.spec(), "recording");
+  std::set<std::thread::id> callers;
+  std::atomic<int> wrong{0}, refused{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      {
+        std::lock_guard lock(m);
+        callers.insert(std::this_thread::get_id());
+      }
+      for (int i = 0; i < 25; ++i) {
+        const int value = (c * 25 + i) % 200;
+        cv::Mat image(4, 5, CV_8UC3, cv::Scalar::all(value));
+        try {
+          cv::Mat out = executor.protect(image);
+          if (cv::norm(out, image + cv::Scalar::all(1), cv::NORM_INF) != 0) ++wrong;
+        } catch (const std::runtime_error& e) {
+          if (value == 13 && std::string(e.what()) == "thirteen") ++refused;
+          else ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(refused.load(), 1);  // value 13 comes up once, and only its caller hears of it
+  EXPECT_LE(ran_on.size(), 2u);
+  for (const auto& id : ran_on) EXPECT_EQ(callers.count(id), 0u) << "a protection ran on its caller's thread";
+}
+
+TEST(ProtectionExecutor, AProtectorThatCannotBeMadeFailsTheConstruction) {
+  EXPECT_THROW(ProtectionExecutor([]() -> std::unique_ptr<Protector> { throw std::invalid_argument("bad spec"); }, 1),
+               std::invalid_argument);
+}
+
+// As many protections at once as fill the cores, each using LibTorch's threads.
+TEST(ProtectionExecutor, RunsAsManyProtectionsAtOnceAsFillTheCores) {
+  const int before = torch_threads();
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  configure_threads(1);
+  EXPECT_EQ(ProtectionExecutor::protection_threads(), cores);
+  configure_threads(static_cast<int>(cores));
+  EXPECT_EQ(ProtectionExecutor::protection_threads(), std::max(1u, cores / static_cast<unsigned>(torch_threads())));
+  configure_threads(before);
+}
+
+}  // namespace
+}  // namespace scrim::serve
