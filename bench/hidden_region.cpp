@@ -109,7 +109,8 @@ torch::Tensor weights_at_face(nets::BlendAnonymizerImpl& blend, const torch::Ten
 }
 
 // The picture x [1, 3, H, W] hidden by the blend with its region centred on the face box r (at the blend's input
-// size, then back to the picture's, as apply_anonymizer does).
+// size, then the whole of it scaled back to the picture's: a diagnostic of the working resolution; apply_anonymizer
+// draws the region at the picture's own size since 2026-12-06, which the synthetic 112-pixel pictures do not change).
 // Without r: the network's own placement (moved by --offset), rendered with the diagnostic's up-sampler.
 torch::Tensor rendered_with(nets::BlendAnonymizerImpl& blend, const torch::Tensor& x, const Region* r) {
   namespace F = torch::nn::functional;

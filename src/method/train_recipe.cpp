@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <sstream>
 
 #include "scrim/core/error.h"
 
@@ -76,9 +77,17 @@ const std::vector<TrainRecipeSetting>& train_recipe(const std::string& name) {
   return it->second;
 }
 
-void apply_train_recipe(const std::string& name, TrainOptions& o) {
-  for (const auto& s : train_recipe(name)) s.apply(o);
+void apply_train_recipe(const std::string& name, TrainOptions& o, const std::function<bool(const std::string& flag)>& given) {
+  auto user_gave = [&given](const std::string& flag) { return given && given(flag); };
+  for (const auto& s : train_recipe(name))
+    if (!user_gave(s.flag)) s.apply(o);
   o.recipe = name;
+  if (o.pretrain_fill == "grey" && !user_gave("--pretrain-fill")) {
+    bool fitted_fill = false;
+    std::stringstream items(o.bank);
+    for (std::string item; std::getline(items, item, ',');) fitted_fill = fitted_fill || item == "fill:value=fit";
+    if (!(o.privacy_pretrain > 0 && fitted_fill)) o.pretrain_fill = "fitted";
+  }
 }
 
 }  // namespace scrim

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <future>
 
+#include "scrim/core/error.h"
 #include "scrim/core/runtime.h"
 
 namespace scrim::serve {
 
 size_t ProtectionExecutor::protection_threads() {
+  if (torch_threads() == 0) configure_threads();  // LibTorch's threads as every scrim command sets them
   const size_t cores = std::max(1u, std::thread::hardware_concurrency());
   const size_t per_call = static_cast<size_t>(std::max(1, torch_threads()));
   return std::max<size_t>(1, cores / per_call);
@@ -17,16 +19,24 @@ ProtectionExecutor::ProtectionExecutor(const std::function<std::unique_ptr<Prote
   const size_t n = threads > 0 ? threads : protection_threads();
   for (size_t i = 0; i < n; ++i) protectors_.push_back(make());
   spec_ = protectors_.front()->spec();
-  for (auto& p : protectors_) threads_.emplace_back([this, q = p.get()] { work(*q); });
+  try {
+    for (auto& p : protectors_) threads_.emplace_back([this, q = p.get()] { work(*q); });
+  } catch (...) {  // a thread that could not start: the started ones are stopped before the error leaves
+    stop();
+    throw;
+  }
 }
 
-ProtectionExecutor::~ProtectionExecutor() {
+ProtectionExecutor::~ProtectionExecutor() { stop(); }
+
+void ProtectionExecutor::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
   ready_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 void ProtectionExecutor::work(Protector& protector) {
@@ -50,15 +60,17 @@ void ProtectionExecutor::work(Protector& protector) {
 }
 
 cv::Mat ProtectionExecutor::protect(const cv::Mat& image) {
-  std::promise<cv::Mat> done;
-  auto result = done.get_future();
+  // The task owns the promise: the caller may wake and return while the worker is still inside set_value.
+  auto done = std::make_shared<std::promise<cv::Mat>>();
+  auto result = done->get_future();
   {
     std::lock_guard lock(mutex_);
-    tasks_.emplace_back([&image, &done](Protector& p) {
+    if (stopping_) throw Error("the proxy is shutting down: the image was not protected");
+    tasks_.emplace_back([&image, done](Protector& p) {
       try {
-        done.set_value(p.protect(image));
+        done->set_value(p.protect(image));
       } catch (...) {
-        done.set_exception(std::current_exception());
+        done->set_exception(std::current_exception());
       }
     });
   }

@@ -2,7 +2,8 @@
 // than on whichever of the 32 or more HTTP workers took the request. A learned protector runs LibTorch, whose
 // OpenMP pool belongs to the calling thread: called from many threads it woke (or first built) a pool per thread on
 // each request, and their pools contended for the same cores; on its own threads the pool stays warm and the work
-// queues instead (docs/performance.md). Protectors are not thread-safe: each thread uses only its own.
+// queues instead (docs/performance.md). Protectors are not thread-safe: each thread uses only its own. The queue is
+// first come, first served across every client (the proxy's per-client limits bound how much one client queues).
 #pragma once
 
 #include <condition_variable>
@@ -30,8 +31,11 @@ class ProtectionExecutor {
   ProtectionExecutor(const ProtectionExecutor&) = delete;
   ProtectionExecutor& operator=(const ProtectionExecutor&) = delete;
 
-  // `image` protected on one of the threads; blocks until it is, and rethrows what the protector threw.
+  // `image` protected on one of the threads; blocks until it is, and rethrows what the protector threw. Once stop()
+  // has begun, throws scrim::Error at once (nothing is protected: the caller refuses the request).
   cv::Mat protect(const cv::Mat& image);
+  // Refuses new work, finishes what is queued, and joins the threads (the destructor's, callable before it).
+  void stop();
   // The protectors' spec as they name it (defaults filled in).
   const std::string& spec() const { return spec_; }
   size_t threads() const { return threads_.size(); }

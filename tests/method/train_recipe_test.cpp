@@ -2,6 +2,8 @@
 // names, to the value it shows, and nothing else; an unknown name is refused naming the known ones.
 #include "scrim/method/train_recipe.h"
 
+#include <functional>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -56,6 +58,32 @@ TEST(TrainRecipe, HeadIsTheFrontsHeadShapedHardEdgedRegionAndNamesItself) {
   EXPECT_EQ(o.pareto, "preference");
   EXPECT_DOUBLE_EQ(o.preference, 0.9);
   EXPECT_EQ(to_json(o)["recipe"], "head");
+}
+
+// The flags the user gave keep their values; the recipe's grey pre-training fill is left out where its pre-training or
+// its fitted fill was changed away (the trainer refuses a grey fill without both), and kept where the user asked for it.
+TEST(TrainRecipe, TheFlagsGivenKeepTheirValuesAndTheGreyFillNeedsItsPretrainingAndFittedFill) {
+  auto with = [](std::set<std::string> flags, const std::function<void(TrainOptions&)>& user) {
+    TrainOptions o;
+    user(o);
+    apply_train_recipe("head", o, [&flags](const std::string& flag) { return flags.count(flag) > 0; });
+    return o;
+  };
+  auto budget = with({"--hide-budget"}, [](TrainOptions& o) { o.hide_budget = 0.02; });
+  EXPECT_DOUBLE_EQ(budget.hide_budget, 0.02);
+  EXPECT_EQ(budget.pretrain_fill, "grey");
+  auto no_pretraining = with({"--privacy-pretrain"}, [](TrainOptions& o) { o.privacy_pretrain = 0; });
+  EXPECT_EQ(no_pretraining.privacy_pretrain, 0);
+  EXPECT_EQ(no_pretraining.pretrain_fill, "fitted");
+  auto other_bank = with({"--bank"}, [](TrainOptions& o) { o.bank = "blur:sigma=3,fill:value=0.5"; });
+  EXPECT_EQ(other_bank.pretrain_fill, "fitted");
+  auto fitted_among_others = with({"--bank"}, [](TrainOptions& o) { o.bank = "blur:sigma=3,fill:value=fit"; });
+  EXPECT_EQ(fitted_among_others.pretrain_fill, "grey");
+  auto asked = with({"--privacy-pretrain", "--pretrain-fill"}, [](TrainOptions& o) {
+    o.privacy_pretrain = 0;
+    o.pretrain_fill = "grey";
+  });
+  EXPECT_EQ(asked.pretrain_fill, "grey");  // the user's: the trainer will say why it cannot be
 }
 
 TEST(TrainRecipe, AnUnknownNameIsRefusedNamingTheRecipes) {

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "scrim/core/error.h"
 #include "scrim/core/runtime.h"
 
 namespace scrim::serve {
@@ -76,6 +77,18 @@ TEST(ProtectionExecutor, ProtectsEveryCallersImageOnItsOwnFewThreads) {
   EXPECT_EQ(refused.load(), 1);  // value 13 comes up once, and only its caller hears of it
   EXPECT_LE(ran_on.size(), 2u);
   for (const auto& id : ran_on) EXPECT_EQ(callers.count(id), 0u) << "a protection ran on its caller's thread";
+}
+
+// Once stopping, a call is refused at once with an error the proxy turns into a refusal: it neither waits for a thread
+// that has left nor returns anything.
+TEST(ProtectionExecutor, OnceStoppedItRefusesAtOnce) {
+  std::mutex m;
+  std::set<std::thread::id> ran_on;
+  ProtectionExecutor executor([&] { return std::make_unique<ThreadRecordingProtector>(m, ran_on); }, 1);
+  cv::Mat image(4, 5, CV_8UC3, cv::Scalar::all(7));
+  EXPECT_EQ(cv::norm(executor.protect(image), image + cv::Scalar::all(1), cv::NORM_INF), 0);
+  executor.stop();
+  EXPECT_THROW(executor.protect(image), Error);
 }
 
 TEST(ProtectionExecutor, AProtectorThatCannotBeMadeFailsTheConstruction) {

@@ -123,11 +123,10 @@ void add_demo_command(CLI::App& app) {
     t.steps = o->anonymizer_steps;
     t.max_train = o->anonymizer_train;
     // The configuration measured best, `scrim train --recipe head` (scrim/method/train_recipe.h), with the
-    // demo's own step counts.
-    apply_train_recipe("head", t);
-    t.pretrain_fill = o->anonymizer_pretrain > 0 ? "grey" : "fitted";  // grey is the pre-training's fill: it needs one
+    // demo's own step counts (without a pre-training, the recipe fits its fill from the start).
     t.privacy_pretrain = o->anonymizer_pretrain;
     t.adversary_warmup = o->anonymizer_warmup;
+    apply_train_recipe("head", t, [](const std::string& flag) { return flag == "--privacy-pretrain" || flag == "--adversary-warmup"; });
     t.seed = o->seed;
     std::filesystem::remove_all(t.out);
     info("demo 3/5: training the anonymizer: where to hide from the attackers, then the game through the black box's answers");

@@ -182,11 +182,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
   auto distributed = add_distributed_options(cmd);
   cmd->callback([cmd, o, oracle, sweep, recipe, distributed, check_pareto] {
-    if (!recipe->empty()) {
-      for (const auto& s : train_recipe(*recipe))
-        if (cmd->get_option(s.flag)->count() == 0) s.apply(*o);
-      o->recipe = *recipe;
-    }
+    if (!recipe->empty()) apply_train_recipe(*recipe, *o, [cmd](const std::string& flag) { return cmd->get_option(flag)->count() > 0; });
     check_pareto();
     // Several processes: data-parallel, each rank probing its share of every batch (docs/distributed.md).
     const DistributedOptions layout = resolve_distributed(*distributed);

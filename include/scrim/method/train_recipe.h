@@ -22,7 +22,10 @@ struct TrainRecipeSetting {
 const std::vector<std::string>& train_recipe_names();
 // The settings of recipe `name`; UsageError naming the recipes for any other name.
 const std::vector<TrainRecipeSetting>& train_recipe(const std::string& name);
-// Every setting of recipe `name` applied to `o`, and `o.recipe` set to its name.
-void apply_train_recipe(const std::string& name, TrainOptions& o);
+// The settings of recipe `name` applied to `o`, but for those whose flag `given` says the user gave (their values are
+// the user's), and `o.recipe` set to its name. A setting that only applies beside others is left out where those
+// were changed: the recipe's grey pre-training fill needs its pre-training and its fitted fill (without either, the
+// fill is fitted, scrim train's default). No `given`: every setting applies.
+void apply_train_recipe(const std::string& name, TrainOptions& o, const std::function<bool(const std::string& flag)>& given = {});
 
 }  // namespace scrim
