@@ -273,7 +273,10 @@ struct PrivacyProxy::Impl {
       }
       cv::Mat safe;
       try {
-        safe = protectors.protect(image);
+        safe = protectors.protect(image, std::chrono::milliseconds(static_cast<int64_t>(options.protect_wait_s * 1000)));
+      } catch (const serve::ProtectionBusy& e) {
+        throw ProtocolError(503, std::string("the proxy is busy protecting other images: ") + one_line(e.what()), "server_error", param,
+                            "server_busy");
       } catch (const std::exception& e) {
         throw ProtocolError(400, std::string("the image could not be protected: ") + one_line(e.what()), "invalid_request_error", param,
                             "protection_failed");

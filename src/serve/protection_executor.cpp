@@ -1,7 +1,6 @@
 #include "serve/protection_executor.h"
 
 #include <algorithm>
-#include <future>
 
 #include "scrim/core/error.h"
 #include "scrim/core/runtime.h"
@@ -47,35 +46,41 @@ void ProtectionExecutor::work(Protector& protector) {
   } catch (...) {
   }
   for (;;) {
-    std::function<void(Protector&)> task;
+    std::shared_ptr<Call> call;
     {
       std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;  // stopping, nothing left
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      call = std::move(queue_.front());
+      queue_.pop_front();
     }
-    task(protector);
+    try {
+      call->done.set_value(protector.protect(*call->image));
+    } catch (...) {
+      call->done.set_exception(std::current_exception());
+    }
   }
 }
 
-cv::Mat ProtectionExecutor::protect(const cv::Mat& image) {
-  // The task owns the promise: the caller may wake and return while the worker is still inside set_value.
-  auto done = std::make_shared<std::promise<cv::Mat>>();
-  auto result = done->get_future();
+cv::Mat ProtectionExecutor::protect(const cv::Mat& image, std::chrono::milliseconds max_wait) {
+  auto call = std::make_shared<Call>();
+  call->image = &image;
+  auto result = call->done.get_future();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) throw Error("the proxy is shutting down: the image was not protected");
-    tasks_.emplace_back([&image, done](Protector& p) {
-      try {
-        done->set_value(p.protect(image));
-      } catch (...) {
-        done->set_exception(std::current_exception());
-      }
-    });
+    queue_.push_back(call);
   }
   ready_.notify_one();
-  return result.get();
+  if (max_wait > std::chrono::milliseconds::zero() && result.wait_for(max_wait) == std::future_status::timeout) {
+    std::lock_guard lock(mutex_);
+    auto queued = std::find(queue_.begin(), queue_.end(), call);
+    if (queued != queue_.end()) {  // no thread took it up: it leaves the queue unprotected, and the caller refuses
+      queue_.erase(queued);
+      throw ProtectionBusy("every protection thread was busy for " + std::to_string(max_wait.count()) + " ms");
+    }
+  }
+  return result.get();  // taken up: it finishes
 }
 
 }  // namespace scrim::serve

@@ -6,9 +6,11 @@
 // first come, first served across every client (the proxy's per-client limits bound how much one client queues).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,9 +19,16 @@
 
 #include <opencv2/core.hpp>
 
+#include "scrim/core/error.h"
 #include "scrim/privacy/protector.h"
 
 namespace scrim::serve {
+
+// Every protection thread stayed busy for as long as the caller would wait: nothing was protected.
+class ProtectionBusy : public Error {
+ public:
+  using Error::Error;
+};
 
 class ProtectionExecutor {
  public:
@@ -32,8 +41,9 @@ class ProtectionExecutor {
   ProtectionExecutor& operator=(const ProtectionExecutor&) = delete;
 
   // `image` protected on one of the threads; blocks until it is, and rethrows what the protector threw. Once stop()
-  // has begun, throws scrim::Error at once (nothing is protected: the caller refuses the request).
-  cv::Mat protect(const cv::Mat& image);
+  // has begun, throws scrim::Error at once (nothing is protected: the caller refuses the request). With a `max_wait`,
+  // an image no thread has taken up by then leaves the queue and ProtectionBusy is thrown (one taken up is waited for).
+  cv::Mat protect(const cv::Mat& image, std::chrono::milliseconds max_wait = std::chrono::milliseconds::zero());
   // Refuses new work, finishes what is queued, and joins the threads (the destructor's, callable before it).
   void stop();
   // The protectors' spec as they name it (defaults filled in).
@@ -46,11 +56,16 @@ class ProtectionExecutor {
  private:
   void work(Protector& protector);
 
+  struct Call {  // one protect() call: its picture (the caller's, alive while it waits) and its result
+    const cv::Mat* image;
+    std::promise<cv::Mat> done;
+  };
+
   std::string spec_;
   std::vector<std::unique_ptr<Protector>> protectors_;
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::function<void(Protector&)>> tasks_;
+  std::deque<std::shared_ptr<Call>> queue_;  // a Call is shared: the caller may wake while its worker still holds it
   bool stopping_ = false;
   std::vector<std::thread> threads_;  // last: started once the members above exist
 };

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -89,6 +91,51 @@ TEST(ProtectionExecutor, OnceStoppedItRefusesAtOnce) {
   EXPECT_EQ(cv::norm(executor.protect(image), image + cv::Scalar::all(1), cv::NORM_INF), 0);
   executor.stop();
   EXPECT_THROW(executor.protect(image), Error);
+}
+
+// Holds a picture whose first byte is 200 until released; protects the rest at once, counting them.
+class GateProtector : public Protector {
+ public:
+  GateProtector(std::shared_future<void> open, std::promise<void>& entered, std::atomic<int>& protected_count)
+      : open_(std::move(open)), entered_(entered), protected_count_(protected_count) {}
+  cv::Mat protect(const cv::Mat& bgr) const override {
+    if (bgr.at<cv::Vec3b>(0, 0)[0] == 200) {
+      entered_.set_value();
+      open_.wait();
+    } else if (bgr.at<cv::Vec3b>(0, 0)[0] == 50) {
+      ++protected_count_;
+    }
+    return bgr.clone();
+  }
+  std::string spec() const override { return "gate"; }
+
+ private:
+  std::shared_future<void> open_;
+  std::promise<void>& entered_;
+  std::atomic<int>& protected_count_;
+};
+
+// With every thread busy longer than the caller waits, the call leaves the queue unprotected (ProtectionBusy, which
+// the proxy answers with a 503); the thread, once free, serves the next call at once.
+TEST(ProtectionExecutor, AnImageNoThreadTakesUpInTimeLeavesTheQueueUnprotected) {
+  std::promise<void> open, entered;
+  std::atomic<int> protected_count{0};
+  ProtectionExecutor executor([&] { return std::make_unique<GateProtector>(open.get_future().share(), entered, protected_count); }, 1);
+  cv::Mat held(4, 4, CV_8UC3, cv::Scalar::all(200)), waiting(4, 4, CV_8UC3, cv::Scalar::all(50));
+  std::thread first([&] { executor.protect(held); });
+  entered.get_future().wait();  // the only thread is busy, for 2 s
+  std::thread opener([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    open.set_value();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THROW(executor.protect(waiting, std::chrono::milliseconds(100)), ProtectionBusy);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  opener.join();
+  first.join();
+  EXPECT_EQ(protected_count.load(), 0);  // the refused picture was never protected, not even later
+  EXPECT_EQ(cv::norm(executor.protect(waiting, std::chrono::milliseconds(100)), waiting, cv::NORM_INF), 0);
+  EXPECT_EQ(protected_count.load(), 1);
 }
 
 TEST(ProtectionExecutor, AProtectorThatCannotBeMadeFailsTheConstruction) {

@@ -69,6 +69,10 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-requests-per-client", o->max_requests_per_client, "Requests in flight from one client address")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  cmd->add_option("--protect-wait", o->protect_wait_s,
+                  "Seconds an image may wait for a protection thread before its request gets a 503 (server_busy)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--header-timeout", o->header_timeout_s, "Seconds a request's line and headers may take to arrive, in total")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -40,6 +40,9 @@ struct ProxyOptions {
   int64_t max_request_pixels = 64'000'000;  // all images of one request together (decoding costs CPU)
   double upstream_timeout_s = 300;
   double request_timeout_s = 30;            // reading a client request's body, in total
+  // The longest an image waits for a protection thread (every one busy with others' images) before its request is
+  // refused with a 503 (server_busy), nothing of it sent.
+  double protect_wait_s = 30;
   bool fetch_urls = false;                  // fetch http(s) image URLs (else refused)
   std::vector<std::string> allow_hosts;     // hosts that may be fetched (empty: any public host, when fetch_urls)
   bool fetch_allow_private = false;         // also fetch from loopback, private and link-local addresses
