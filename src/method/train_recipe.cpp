@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <map>
-#include <sstream>
 
 #include "scrim/core/error.h"
 
@@ -82,12 +81,7 @@ void apply_train_recipe(const std::string& name, TrainOptions& o, const std::fun
   for (const auto& s : train_recipe(name))
     if (!user_gave(s.flag)) s.apply(o);
   o.recipe = name;
-  if (o.pretrain_fill == "grey" && !user_gave("--pretrain-fill")) {
-    bool fitted_fill = false;
-    std::stringstream items(o.bank);
-    for (std::string item; std::getline(items, item, ',');) fitted_fill = fitted_fill || item == "fill:value=fit";
-    if (!(o.privacy_pretrain > 0 && fitted_fill)) o.pretrain_fill = "fitted";
-  }
+  if (o.pretrain_fill == "grey" && !user_gave("--pretrain-fill") && !pretrain_fill_applies(o)) o.pretrain_fill = "fitted";
 }
 
 }  // namespace scrim

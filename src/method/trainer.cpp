@@ -198,9 +198,7 @@ void validate(const TrainOptions& o) {
   one_of(o.placement, {"gradient", "search", "search-only", "search-utility", "search-measured"}, "--placement");
   one_of(o.pretrain_fill, {"fitted", "grey"}, "--pretrain-fill");
   if (o.pretrain_fill != "fitted") {
-    const auto bank = nets::parse_bank(o.bank);
-    const bool fitted = std::any_of(bank.begin(), bank.end(), [](const nets::BankItem& b) { return b.fitted; });
-    if (!(fitted && o.privacy_pretrain > 0))
+    if (!pretrain_fill_applies(o))
       throw UsageError("--pretrain-fill " + o.pretrain_fill +
                        " is the colour --privacy-pretrain places a fitted fill (--bank fill:value=fit) against: it needs both");
   }
@@ -1204,6 +1202,11 @@ class Trainer {
 }  // namespace
 
 void check_train_options(const TrainOptions& options) { validate(options); }
+
+bool pretrain_fill_applies(const TrainOptions& o) {
+  const auto bank = nets::parse_bank(o.bank);
+  return o.privacy_pretrain > 0 && std::any_of(bank.begin(), bank.end(), [](const nets::BankItem& b) { return b.fitted; });
+}
 
 TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step) {
   validate(options);

@@ -273,7 +273,8 @@ struct PrivacyProxy::Impl {
       }
       cv::Mat safe;
       try {
-        safe = protectors.protect(image, std::chrono::milliseconds(static_cast<int64_t>(options.protect_wait_s * 1000)));
+        const auto wait = std::chrono::milliseconds(static_cast<int64_t>(std::clamp(options.protect_wait_s, 0.0, 1e9) * 1000));
+        safe = protectors.protect(image, wait);
       } catch (const serve::ProtectionBusy& e) {
         throw ProtocolError(503, std::string("the proxy is busy protecting other images: ") + one_line(e.what()), "server_error", param,
                             "server_busy");

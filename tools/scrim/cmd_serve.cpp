@@ -71,7 +71,7 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--protect-wait", o->protect_wait_s,
                   "Seconds an image may wait for a protection thread before its request gets a 503 (server_busy)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
   cmd->add_option("--header-timeout", o->header_timeout_s, "Seconds a request's line and headers may take to arrive, in total")
       ->check(CLI::PositiveNumber)

@@ -217,6 +217,9 @@ using TrainCallback = std::function<void(const nlohmann::json& record)>;
 // Throws scrim::UsageError for options train_anonymizer would refuse (the CLI
 // asks before it writes anything under `out`).
 void check_train_options(const TrainOptions& options);
+// Whether --pretrain-fill has something to colour: a privacy-only pre-training and a fitted fill in the bank
+// (check_train_options refuses pretrain_fill "grey" without both).
+bool pretrain_fill_applies(const TrainOptions& options);
 
 // Validates the options (throws scrim::UsageError) and trains.
 TrainResult train_anonymizer(const TrainOptions& options, const TrainCallback& on_step = {});

@@ -41,7 +41,7 @@ struct ProxyOptions {
   double upstream_timeout_s = 300;
   double request_timeout_s = 30;            // reading a client request's body, in total
   // The longest an image waits for a protection thread (every one busy with others' images) before its request is
-  // refused with a 503 (server_busy), nothing of it sent.
+  // refused with a 503 (server_busy), nothing of it sent. Under a millisecond: no bound.
   double protect_wait_s = 30;
   bool fetch_urls = false;                  // fetch http(s) image URLs (else refused)
   std::vector<std::string> allow_hosts;     // hosts that may be fetched (empty: any public host, when fetch_urls)
